@@ -1,0 +1,157 @@
+package org.diffsweep.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import org.diffsweep.config.ConfigException;
+import org.diffsweep.config.SweepConfig;
+import org.diffsweep.jobs.FidJob;
+import org.diffsweep.jobs.RunJob;
+import org.diffsweep.jobs.Spark;
+import org.diffsweep.jobs.SweepJob;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code diffsweep}: the command line. Every job is a subcommand and also a spark-submit entry point
+ * ({@code --class org.diffsweep.cli.Main <jar> sweep conf.yaml}).
+ *
+ * <p>Exit codes: 0 done, 2 bad input (one line on stderr naming the bad value), 1 a failure while running.
+ */
+@Command(name = "diffsweep", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Evaluates diffusion-model samplers at scale on Apache Spark.",
+        subcommands = {Main.Run.class, Main.Sweep.class, Main.Fid.class, CommandLine.HelpCommand.class})
+public final class Main {
+
+    public static final int EXIT_BAD_INPUT = 2;
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs a command line and returns its exit code. */
+    public static int execute(String... args) {
+        return execute(new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true), args);
+    }
+
+    /** Runs a command line with the given streams for picocli's messages and returns its exit code. */
+    public static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof ConfigException) {
+                cmd.getErr().println("diffsweep: error: " + e.getMessage());
+                return EXIT_BAD_INPUT;
+            }
+            cmd.getErr().println("diffsweep: failed: " + rootMessage(e));
+            if (System.getenv("DIFFSWEEP_TRACE") != null) {
+                e.printStackTrace(cmd.getErr());
+            } else {
+                cmd.getErr().println("(set DIFFSWEEP_TRACE=1 for the stack trace)");
+            }
+            return 1;
+        });
+        return cli.execute(args);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            if (t instanceof ConfigException) {
+                break;
+            }
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+
+    /** Options every job takes. */
+    static class JobOptions {
+        @Parameters(index = "0", paramLabel = "CONFIG", description = "The sweep's YAML file (see conf/).")
+        Path config;
+
+        @Option(names = "--out", paramLabel = "DIR",
+                description = "Output directory (local path or any Hadoop URI: hdfs://, s3a://). "
+                        + "Default: the config's 'output', else runs/<name>.")
+        String out;
+
+        @Option(names = "--master", paramLabel = "URL",
+                description = "Spark master. Default: spark.master from spark-submit or -Dspark.master, else local[*].")
+        String master;
+
+        @Option(names = "--partitions", paramLabel = "N", defaultValue = "0",
+                description = "Spark partitions for the sweep. Default 0: one per seed block.")
+        int partitions;
+
+        SweepConfig load() {
+            if (partitions < 0) {
+                throw new ConfigException("--partitions " + partitions + ", expected 0 (one per block) or more");
+            }
+            SweepConfig c = SweepConfig.load(config);
+            c = out == null ? c : c.withOutput(out);
+            LocalOutput.requireWritable(c.output());
+            return c;
+        }
+
+        SparkSession spark(String job, SweepConfig c) {
+            return Spark.session("diffsweep " + job + " " + c.name(), master);
+        }
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true,
+            description = "Sweep then FID from one YAML, skipping a stage whose complete output already exists.")
+    static final class Run implements Callable<Integer> {
+        @CommandLine.Mixin
+        JobOptions options = new JobOptions();
+
+        @Override
+        public Integer call() throws Exception {
+            SweepConfig c = options.load();
+            long t0 = System.nanoTime();
+            SparkSession spark = options.spark("run", c);
+            RunJob.run(spark, c, options.partitions);
+            System.out.printf("run %s: %.1f s in all%n", c.name(), (System.nanoTime() - t0) / 1e9);
+            return 0;
+        }
+    }
+
+    @Command(name = "sweep", mixinStandardHelpOptions = true,
+            description = "Samples every config × seed block of the YAML and writes the features as Parquet "
+                    + "(resumes: committed blocks are not recomputed).")
+    static final class Sweep implements Callable<Integer> {
+        @CommandLine.Mixin
+        JobOptions options = new JobOptions();
+
+        @Override
+        public Integer call() throws Exception {
+            SweepConfig c = options.load();
+            SweepJob.run(options.spark("sweep", c), c, options.partitions);
+            return 0;
+        }
+    }
+
+    @Command(name = "fid", mixinStandardHelpOptions = true,
+            description = "Reduces a finished sweep's features to FID per config; writes Parquet, CSV and "
+                    + "Markdown under <out>/fid and prints the table.")
+    static final class Fid implements Callable<Integer> {
+        @CommandLine.Mixin
+        JobOptions options = new JobOptions();
+
+        @Override
+        public Integer call() throws Exception {
+            SweepConfig c = options.load();
+            FidJob.run(options.spark("fid", c), c);
+            return 0;
+        }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {org.diffsweep.spark.CodeVersion.get()};
+        }
+    }
+}

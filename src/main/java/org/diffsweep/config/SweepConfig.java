@@ -1,0 +1,226 @@
+package org.diffsweep.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.diffsweep.diffusion.DdpmProcess;
+import org.diffsweep.diffusion.EdmProcess;
+import org.diffsweep.diffusion.Process;
+import org.diffsweep.diffusion.VpProcess;
+import org.diffsweep.sampler.Sampler;
+import org.diffsweep.sampler.Samplers;
+import org.diffsweep.schedule.TimeGrid;
+import org.diffsweep.schedule.TimeGrids;
+
+/**
+ * One sweep, as a YAML file describes it: a model, a process, seeds, and the grid
+ * samplers × time grids × NFE budgets. Parsing validates everything before any work starts.
+ *
+ * @param name      the sweep's name
+ * @param output    the output directory (any Hadoop path)
+ * @param model     the model
+ * @param process   the diffusion process the grids are built on
+ * @param seedStart first seed
+ * @param seedCount number of seeds; every config uses the same seeds
+ * @param blockSize seeds per committed block
+ * @param batchSize samples per model call
+ * @param points    the expanded grid, in the order of the file
+ * @param reference the reference statistics FID is measured against ({@code exact} for analytic models)
+ */
+public record SweepConfig(String name, String output, ModelSpec model, Process process, long seedStart,
+                          long seedCount, int blockSize, int batchSize, List<SweepPoint> points,
+                          String reference) implements Serializable {
+
+    /** Seeds are unsigned 32-bit integers, as in EDM's generate.py. */
+    public static final long MAX_SEED = (1L << 32) - 1;
+
+    private static final Set<String> TOP_KEYS = Set.of("name", "output", "model", "process", "seeds", "block_size",
+            "batch_size", "samplers", "grids", "nfe", "reference");
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    /** The same sweep written elsewhere. */
+    public SweepConfig withOutput(String dir) {
+        return new SweepConfig(name, dir, model, process, seedStart, seedCount, blockSize, batchSize, points,
+                reference);
+    }
+
+    /** Reads and validates a YAML file. */
+    public static SweepConfig load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ConfigException(file + ": no such file");
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read (" + e.getMessage() + ")");
+        }
+        return parse(text, file.toString());
+    }
+
+    /** Parses and validates YAML text; {@code source} names it in error messages. */
+    public static SweepConfig parse(String yaml, String source) {
+        JsonNode root;
+        try {
+            root = YAML.readTree(yaml);
+        } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr();
+            throw new ConfigException(source + ": malformed YAML" + where + ": "
+                    + e.getOriginalMessage().lines().findFirst().orElse(""));
+        }
+        if (root == null || root.isMissingNode() || root.isNull()) {
+            throw new ConfigException(source + ": empty file, expected a sweep configuration");
+        }
+        Node top = new Node(root, "", source);
+        top.allowOnly(TOP_KEYS);
+
+        String name = top.get("name").text();
+        if (!name.matches("[A-Za-z0-9._-]+")) {
+            throw top.get("name").error("'" + name + "', expected letters, digits, '.', '_' or '-'");
+        }
+        String output = top.text("output", "runs/" + name);
+
+        ModelSpec model = ModelSpec.parse(top.get("model"));
+        Process process = parseProcess(top.has("process") ? top.get("process") : null);
+
+        Node seeds = top.get("seeds");
+        seeds.allowOnly(Set.of("start", "count"));
+        long seedStart = seeds.integer("start", 0);
+        long seedCount = seeds.get("count").integer();
+        if (seedStart < 0 || seedStart > MAX_SEED) {
+            throw seeds.get("start").error(seedStart + ", expected 0 <= start <= " + MAX_SEED);
+        }
+        if (seedCount < 1 || seedStart + seedCount - 1 > MAX_SEED) {
+            throw seeds.get("count").error(seedCount + ", expected 1 <= count and start + count - 1 <= " + MAX_SEED);
+        }
+
+        int blockSize = (int) positive(top, "block_size", 500, 1_000_000);
+        int batchSize = (int) positive(top, "batch_size", Math.min(blockSize, 256), 1_000_000);
+
+        List<Sampler> samplers = new ArrayList<>();
+        for (Node s : top.get("samplers").nonEmptyList()) {
+            String sName = s.get("name").text();
+            try {
+                samplers.add(Samplers.of(sName, s.options(Set.of("name"))));
+            } catch (IllegalArgumentException e) {
+                throw s.error(e.getMessage());
+            }
+        }
+        List<Node> gridNodes = top.get("grids").nonEmptyList();
+        List<TimeGrid> grids = new ArrayList<>();
+        for (Node g : gridNodes) {
+            grids.add(parseGrid(g, process));
+        }
+        Node nfeNode = top.get("nfe");
+        LinkedHashSet<Integer> nfes = new LinkedHashSet<>();
+        for (Node n : nfeNode.nonEmptyList()) {
+            long v = n.integer();
+            if (v < 1 || v > 100_000) {
+                throw n.error(v + ", expected an NFE between 1 and 100000");
+            }
+            if (!nfes.add((int) v)) {
+                throw n.error(v + " is listed twice");
+            }
+        }
+
+        List<SweepPoint> points = new ArrayList<>();
+        for (int si = 0; si < samplers.size(); si++) {
+            Sampler sampler = samplers.get(si);
+            for (int gi = 0; gi < grids.size(); gi++) {
+                TimeGrid grid = grids.get(gi);
+                for (int nfe : nfes) {
+                    points.add(SweepPoint.of(sampler, grid, nfe, top.get("samplers").list().get(si),
+                            gridNodes.get(gi)));
+                }
+            }
+        }
+        Set<String> ids = new java.util.HashSet<>();
+        for (SweepPoint p : points) {
+            if (!ids.add(p.id())) {
+                throw top.error("two configs share the id " + p.id() + " (a sampler or grid is listed twice)");
+            }
+        }
+
+        String reference = top.text("reference", "exact");
+        if (reference.equals("exact") && !model.analytic()) {
+            throw top.get("reference").error("'exact' needs an analytic model, found model type " + model.type());
+        }
+        if (!reference.equals("exact")) {
+            throw top.get("reference").error("'" + reference + "', expected 'exact' (reference statistics files "
+                    + "arrive with the ref-stats job)");
+        }
+        return new SweepConfig(name, output, model, process, seedStart, seedCount, blockSize, batchSize,
+                List.copyOf(points), reference);
+    }
+
+    private static long positive(Node top, String key, long fallback, long max) {
+        long v = top.integer(key, fallback);
+        if (v < 1 || v > max) {
+            throw top.get(key).error(v + ", expected an integer between 1 and " + max);
+        }
+        return v;
+    }
+
+    private static Process parseProcess(Node node) {
+        if (node == null) {
+            return new EdmProcess();
+        }
+        String name = node.get("name").text();
+        try {
+            return switch (name) {
+                case "edm" -> {
+                    node.allowOnly(Set.of("name", "sigma_min", "sigma_max"));
+                    yield new EdmProcess(node.number("sigma_min", EdmProcess.DEFAULT_SIGMA_MIN),
+                            node.number("sigma_max", EdmProcess.DEFAULT_SIGMA_MAX));
+                }
+                case "vp" -> {
+                    node.allowOnly(Set.of("name", "beta_d", "beta_min", "eps_t"));
+                    yield new VpProcess(node.number("beta_d", 19.9), node.number("beta_min", 0.1),
+                            node.number("eps_t", 1e-3));
+                }
+                case "vp-discrete" -> {
+                    node.allowOnly(Set.of("name", "beta_start", "beta_end", "steps"));
+                    yield new DdpmProcess(node.number("beta_start", 1e-4), node.number("beta_end", 0.02),
+                            (int) node.integer("steps", 1000));
+                }
+                default -> throw node.get("name").error("'" + name + "', expected one of: edm, vp, vp-discrete");
+            };
+        } catch (IllegalArgumentException e) {
+            throw node.error(e.getMessage());
+        }
+    }
+
+    private static TimeGrid parseGrid(Node node, Process process) {
+        String name = node.get("name").text();
+        Set<String> allowed = switch (name) {
+            case "edm" -> Set.of("name", "rho", "sigma_min", "sigma_max");
+            case "loglinear" -> Set.of("name", "sigma_min", "sigma_max");
+            case "time-uniform" -> Set.of("name");
+            case "time-quadratic" -> Set.of("name", "kappa");
+            default -> throw node.get("name").error("unknown grid '" + name + "', expected one of: " + TimeGrids.NAMES);
+        };
+        node.allowOnly(allowed);
+        Map<String, Double> options = new HashMap<>();
+        for (String key : allowed) {
+            if (!key.equals("name") && node.has(key)) {
+                options.put(key, node.get(key).number());
+            }
+        }
+        try {
+            return TimeGrids.of(name, options, process);
+        } catch (IllegalArgumentException e) {
+            throw node.error(e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package org.diffsweep.config;
+
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import org.diffsweep.sampler.Sampler;
+import org.diffsweep.schedule.TimeGrid;
+
+/**
+ * One cell of a sweep: a sampler on a grid at an NFE budget, with the steps and the NFE it really takes.
+ *
+ * @param id           stable id: readable prefix plus a hash of the full description
+ * @param sampler      the sampler
+ * @param grid         the time grid
+ * @param nfeRequested the budget the config asked for
+ * @param steps        steps taken: the most whose cost fits the budget
+ * @param nfe          model calls actually made
+ */
+public record SweepPoint(String id, Sampler sampler, TimeGrid grid, int nfeRequested, int steps, int nfe)
+        implements Serializable {
+
+    static SweepPoint of(Sampler sampler, TimeGrid grid, int nfeRequested, Node samplerNode, Node gridNode) {
+        int steps;
+        try {
+            steps = sampler.stepsForNfe(nfeRequested);
+            int gridMin = grid.minSteps();
+            if (steps < gridMin) {
+                throw new IllegalArgumentException(sampler.describe() + " on " + grid.describe() + ": nfe = "
+                        + nfeRequested + " gives " + steps + " step(s), expected at least " + gridMin
+                        + " steps (nfe >= " + sampler.nfe(gridMin) + ")");
+            }
+            grid.sigmas(steps);
+        } catch (IllegalArgumentException e) {
+            throw samplerNode.error(e.getMessage());
+        }
+        String description = sampler.describe() + "|" + grid.describe() + "|" + nfeRequested;
+        String id = sampler.describe().replaceAll("[^A-Za-z0-9]+", "-") + "_"
+                + grid.describe().replaceAll("\\(.*", "") + "_nfe" + nfeRequested + "_" + shortHash(description);
+        return new SweepPoint(id, sampler, grid, nfeRequested, steps, sampler.nfe(steps));
+    }
+
+    /** The noise levels this point samples on. */
+    public double[] sigmas() {
+        return grid.sigmas(steps);
+    }
+
+    static String shortHash(String text) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d, 0, 3);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

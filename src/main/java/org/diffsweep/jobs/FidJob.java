@@ -1,0 +1,199 @@
+package org.diffsweep.jobs;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.diffsweep.config.ConfigException;
+import org.diffsweep.config.SweepConfig;
+import org.diffsweep.config.SweepPoint;
+import org.diffsweep.metrics.FeatureStats;
+import org.diffsweep.metrics.FrechetDistance;
+import org.diffsweep.metrics.Gaussian;
+import org.diffsweep.model.Models;
+import org.diffsweep.spark.CodeVersion;
+import org.diffsweep.spark.Manifest;
+import org.diffsweep.spark.SweepLayout;
+
+/**
+ * The {@code fid} job: reduces each config's features to float64 sums (n, Σf, Σffᵀ) with one
+ * treeAggregate over all configs, computes FID against the reference statistics, and writes the table as
+ * Parquet, CSV and Markdown under {@code fid/} (written aside, then renamed into place, then marked complete).
+ */
+public final class FidJob {
+
+    private FidJob() {
+    }
+
+    /** One row of the table. */
+    public record Entry(SweepPoint point, long n, double fid) {
+    }
+
+    public static List<Entry> run(SparkSession spark, SweepConfig config) throws IOException {
+        long t0 = System.nanoTime();
+        SweepLayout layout = new SweepLayout(config.output());
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        FileSystem fs = layout.root().getFileSystem(conf);
+        if (!SweepJob.complete(spark, config)) {
+            throw new ConfigException("sweep output " + layout.sweepDir() + " is not complete, expected a finished "
+                    + "sweep (run 'diffsweep sweep' or 'diffsweep run' first)");
+        }
+        Map<String, FeatureStats> stats = reduce(spark, layout.features().toString());
+        Gaussian reference = Models.exactReference(config.model());
+
+        List<Entry> entries = new ArrayList<>();
+        for (SweepPoint p : config.points()) {
+            FeatureStats s = stats.get(p.id());
+            if (s == null || s.count() != config.seedCount()) {
+                throw new IOException("config " + p.id() + ": " + (s == null ? 0 : s.count()) + " feature rows, expected "
+                        + config.seedCount());
+            }
+            entries.add(new Entry(p, s.count(), FrechetDistance.between(Gaussian.of(s), reference)));
+        }
+
+        fs.delete(layout.fidTmp(), true);
+        fs.mkdirs(layout.fidTmp());
+        writeParquet(spark, entries, new Path(layout.fidTmp(), "table.parquet").toString());
+        write(fs, new Path(layout.fidTmp(), "fid.csv"), csv(entries));
+        String md = markdown(config, entries);
+        write(fs, new Path(layout.fidTmp(), "fid.md"), md);
+        fs.delete(layout.fidDir(), true);
+        if (!fs.rename(layout.fidTmp(), layout.fidDir())) {
+            throw new IOException("could not rename " + layout.fidTmp() + " to " + layout.fidDir());
+        }
+        Manifest.writeAtomically(fs, layout.fidComplete(), Manifest.json(Map.of("code_version", CodeVersion.get(),
+                "finished", java.time.Instant.now().toString())));
+        System.out.println();
+        System.out.print(md);
+        System.out.printf("%nfid %s: written to %s (%.1f s)%n", config.name(), layout.fidDir(),
+                (System.nanoTime() - t0) / 1e9);
+        return entries;
+    }
+
+    /** Whether the FID table is complete (and the sweep behind it). */
+    public static boolean complete(SparkSession spark, SweepConfig config) throws IOException {
+        SweepLayout layout = new SweepLayout(config.output());
+        FileSystem fs = layout.root().getFileSystem(spark.sparkContext().hadoopConfiguration());
+        return fs.exists(layout.fidComplete()) && SweepJob.complete(spark, config);
+    }
+
+    /** The Markdown table of a finished fid stage. */
+    public static String readMarkdown(SparkSession spark, SweepConfig config) throws IOException {
+        SweepLayout layout = new SweepLayout(config.output());
+        Path md = new Path(layout.fidDir(), "fid.md");
+        FileSystem fs = md.getFileSystem(spark.sparkContext().hadoopConfiguration());
+        try (java.io.InputStream in = fs.open(md)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Feature sums per config, in one pass over every features file. */
+    static Map<String, FeatureStats> reduce(SparkSession spark, String featuresDir) {
+        Dataset<Row> rows = spark.read().option("recursiveFileLookup", "true").parquet(featuresDir)
+                .select("config_id", "features");
+        HashMap<String, FeatureStats> zero = new HashMap<>();
+        return rows.javaRDD().treeAggregate(zero, (acc, row) -> {
+            List<Float> list = row.getList(1);
+            float[] f = new float[list.size()];
+            for (int i = 0; i < f.length; i++) {
+                f[i] = list.get(i);
+            }
+            acc.computeIfAbsent(row.getString(0), k -> new FeatureStats(f.length)).add(f);
+            return acc;
+        }, (a, b) -> {
+            b.forEach((k, v) -> a.merge(k, v, FeatureStats::merge));
+            return a;
+        }, 2);
+    }
+
+    private static void writeParquet(SparkSession spark, List<Entry> entries, String path) {
+        StructType schema = new StructType()
+                .add("config_id", DataTypes.StringType, false)
+                .add("sampler", DataTypes.StringType, false)
+                .add("grid", DataTypes.StringType, false)
+                .add("nfe_requested", DataTypes.IntegerType, false)
+                .add("steps", DataTypes.IntegerType, false)
+                .add("nfe", DataTypes.IntegerType, false)
+                .add("n", DataTypes.LongType, false)
+                .add("fid", DataTypes.DoubleType, false);
+        List<Row> rows = new ArrayList<>();
+        for (Entry e : entries) {
+            SweepPoint p = e.point();
+            rows.add(RowFactory.create(p.id(), p.sampler().describe(), p.grid().describe(), p.nfeRequested(),
+                    p.steps(), p.nfe(), e.n(), e.fid()));
+        }
+        spark.createDataFrame(rows, schema).coalesce(1).write().parquet(path);
+    }
+
+    static String csv(List<Entry> entries) {
+        StringBuilder sb = new StringBuilder("config_id,sampler,grid,nfe_requested,steps,nfe,n,fid\n");
+        for (Entry e : entries) {
+            SweepPoint p = e.point();
+            sb.append(String.format(Locale.ROOT, "%s,%s,\"%s\",%d,%d,%d,%d,%.17g%n", p.id(), p.sampler().describe(),
+                    p.grid().describe(), p.nfeRequested(), p.steps(), p.nfe(), e.n(), e.fid()));
+        }
+        return sb.toString();
+    }
+
+    /** The table as Markdown: FID by sampler and grid (rows) against requested NFE (columns). */
+    static String markdown(SweepConfig config, List<Entry> entries) {
+        List<Integer> nfes = new ArrayList<>();
+        Map<String, Map<Integer, Entry>> byRow = new LinkedHashMap<>();
+        for (Entry e : entries) {
+            if (!nfes.contains(e.point().nfeRequested())) {
+                nfes.add(e.point().nfeRequested());
+            }
+            byRow.computeIfAbsent(e.point().sampler().describe() + " | " + e.point().grid().describe(),
+                    k -> new LinkedHashMap<>()).put(e.point().nfeRequested(), e);
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append("# FID: ").append(config.name()).append("\n\n");
+        sb.append(String.format(Locale.ROOT, "model %s, reference %s, %d samples per config (seeds %d–%d), %s%n%n",
+                config.model().id(), config.reference(), config.seedCount(), config.seedStart(),
+                config.seedStart() + config.seedCount() - 1, CodeVersion.get()));
+        sb.append("| sampler | grid |");
+        for (int n : nfes) {
+            sb.append(" NFE ").append(n).append(" |");
+        }
+        sb.append("\n|---|---|");
+        sb.append("---:|".repeat(nfes.size())).append('\n');
+        for (Map.Entry<String, Map<Integer, Entry>> row : byRow.entrySet()) {
+            sb.append("| ").append(row.getKey()).append(" |");
+            for (int n : nfes) {
+                Entry e = row.getValue().get(n);
+                if (e == null) {
+                    sb.append(" |");
+                    continue;
+                }
+                sb.append(String.format(Locale.ROOT, " %.4g", e.fid()));
+                if (e.point().nfe() != n) {
+                    sb.append(" (").append(e.point().nfe()).append(")");
+                }
+                sb.append(" |");
+            }
+            sb.append('\n');
+        }
+        sb.append("\nA number in parentheses is the NFE actually used, when the sampler cannot spend the budget exactly.\n");
+        return sb.toString();
+    }
+
+    private static void write(FileSystem fs, Path path, String text) throws IOException {
+        try (OutputStream out = fs.create(path, true)) {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package org.diffsweep.schedule;
+
+import java.io.Serializable;
+
+/**
+ * A time grid (SPEC §2): for N steps, N + 1 noise levels σ_0 > σ_1 > … > σ_N, the last one 0.
+ */
+public interface TimeGrid extends Serializable {
+
+    /** Name and parameters as written in configs and outputs, e.g. {@code edm(rho=7)}. */
+    String describe();
+
+    /**
+     * The noise levels for {@code steps} steps.
+     *
+     * @throws IllegalArgumentException if {@code steps} is below {@link #minSteps()}
+     */
+    double[] sigmas(int steps);
+
+    /** The fewest steps this grid can produce. */
+    default int minSteps() {
+        return 1;
+    }
+
+    /** Checks that a grid strictly decreases and ends at a non-negative value. */
+    static void requireDecreasing(double[] sigmas, String what) {
+        if (sigmas.length < 2) {
+            throw new IllegalArgumentException(what + ": " + sigmas.length + " noise levels, expected at least 2");
+        }
+        for (int i = 0; i < sigmas.length; i++) {
+            if (!Double.isFinite(sigmas[i]) || sigmas[i] < 0) {
+                throw new IllegalArgumentException(what + ": sigma[" + i + "] = " + sigmas[i]
+                        + ", expected a finite value >= 0");
+            }
+            if (i > 0 && !(sigmas[i] < sigmas[i - 1])) {
+                throw new IllegalArgumentException(what + ": sigma[" + i + "] = " + sigmas[i] + " after sigma["
+                        + (i - 1) + "] = " + sigmas[i - 1] + ", expected a strictly decreasing grid");
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+package org.diffsweep.spark;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.diffsweep.config.SweepConfig;
+import org.diffsweep.config.SweepPoint;
+import org.diffsweep.diffusion.CountingDenoiser;
+import org.diffsweep.diffusion.Denoiser;
+import org.diffsweep.rng.BatchNoise;
+
+/**
+ * Runs seed blocks inside a Spark task: samples every seed of a block with the block's config, and commits
+ * the block's features file once (written under {@code _tmp}, then renamed into place). A block whose file
+ * already exists is skipped, so a rerun after a crash recomputes only what is missing and never duplicates
+ * rows.
+ */
+public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, BlockRunner.Result> {
+
+    private static final long serialVersionUID = 1L;
+
+    /** What happened to a block. */
+    public record Result(String configId, long seedStart, int seeds, boolean computed, double seconds)
+            implements java.io.Serializable {
+    }
+
+    private final SweepConfig config;
+    private final SweepLayout layout;
+    private final HadoopConf hadoop;
+    private final String codeVersion;
+
+    public BlockRunner(SweepConfig config, SweepLayout layout, HadoopConf hadoop, String codeVersion) {
+        this.config = config;
+        this.layout = layout;
+        this.hadoop = hadoop;
+        this.codeVersion = codeVersion;
+    }
+
+    @Override
+    public Iterator<Result> call(Iterator<SeedBlock> blocks) throws IOException {
+        List<Result> results = new ArrayList<>();
+        while (blocks.hasNext()) {
+            results.add(run(blocks.next()));
+        }
+        return results.iterator();
+    }
+
+    /** Runs (or skips) one block. */
+    public Result run(SeedBlock block) throws IOException {
+        long t0 = System.nanoTime();
+        Path target = layout.block(block.configId(), block.seedStart(), block.seedEnd());
+        FileSystem fs = target.getFileSystem(hadoop.get());
+        if (fs.exists(target)) {
+            return new Result(block.configId(), block.seedStart(), block.size(), false, 0);
+        }
+        SweepPoint point = point(block.configId());
+        List<FeatureParquet.Row> rows = sample(point, block);
+
+        Path tmp = new Path(layout.tmp(), block.configId() + "." + block.seedStart() + "." + UUID.randomUUID()
+                + ".parquet");
+        FeatureParquet.write(tmp, hadoop.get(), point.id(), point.nfe(), point.sampler().describe(),
+                point.grid().describe(), rows, metadata(point));
+        fs.mkdirs(target.getParent());
+        if (!fs.rename(tmp, target)) {
+            // Another attempt of the same block committed first: its rows are identical, keep them.
+            fs.delete(tmp, false);
+            if (!fs.exists(target)) {
+                throw new IOException("could not commit block " + target + " (rename from " + tmp + " failed)");
+            }
+        }
+        return new Result(block.configId(), block.seedStart(), block.size(), true, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Samples the seeds of a block in batches of the config's batch size. */
+    List<FeatureParquet.Row> sample(SweepPoint point, SeedBlock block) {
+        Denoiser model = ModelCache.get(config.model());
+        double[] sigmas = point.sigmas();
+        int dim = model.dim();
+        List<FeatureParquet.Row> rows = new ArrayList<>(block.size());
+        for (long s = block.seedStart(); s < block.seedEnd(); s += config.batchSize()) {
+            int batch = (int) Math.min(config.batchSize(), block.seedEnd() - s);
+            long[] seeds = new long[batch];
+            for (int r = 0; r < batch; r++) {
+                seeds[r] = s + r;
+            }
+            CountingDenoiser counted = new CountingDenoiser(model);
+            double[] x = BatchNoise.latents(seeds, dim, sigmas[0]);
+            double[] out = point.sampler().sample(counted, sigmas, x, BatchNoise.samplerNoise(seeds, dim));
+            if (counted.calls() != point.nfe()) {
+                throw new IllegalStateException(point.sampler().describe() + " made " + counted.calls()
+                        + " model calls, declared " + point.nfe() + " for " + point.steps() + " steps");
+            }
+            for (int r = 0; r < batch; r++) {
+                float[] f = new float[dim];
+                for (int j = 0; j < dim; j++) {
+                    double v = out[r * dim + j];
+                    if (!Double.isFinite(v)) {
+                        throw new IllegalStateException("model " + model.id() + ", config " + point.id() + ", seed "
+                                + seeds[r] + ": sample value " + v + ", expected finite values");
+                    }
+                    f[j] = (float) v;
+                }
+                rows.add(new FeatureParquet.Row(seeds[r], f));
+            }
+        }
+        return rows;
+    }
+
+    private SweepPoint point(String id) {
+        for (SweepPoint p : config.points()) {
+            if (p.id().equals(id)) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("no config " + id + " in sweep " + config.name());
+    }
+
+    private Map<String, String> metadata(SweepPoint point) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("diffsweep.sweep", config.name());
+        m.put("diffsweep.model", config.model().id());
+        m.put("diffsweep.model_spec", config.model().json());
+        m.put("diffsweep.process", config.process().name());
+        m.put("diffsweep.sampler", point.sampler().describe());
+        m.put("diffsweep.grid", point.grid().describe());
+        m.put("diffsweep.nfe_requested", Integer.toString(point.nfeRequested()));
+        m.put("diffsweep.steps", Integer.toString(point.steps()));
+        m.put("diffsweep.sigmas", java.util.Arrays.toString(point.sigmas()));
+        m.put("diffsweep.code_version", codeVersion);
+        return m;
+    }
+}

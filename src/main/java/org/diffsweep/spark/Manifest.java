@@ -1,0 +1,108 @@
+package org.diffsweep.spark;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.diffsweep.config.ConfigException;
+import org.diffsweep.config.SweepConfig;
+import org.diffsweep.config.SweepPoint;
+
+/**
+ * A sweep's manifest: everything that determines its results (the "plan": model, process, seeds, blocks,
+ * configs with their noise levels), plus the code version and time that produced it. An output directory
+ * holds one plan: a rerun with the same plan resumes it, a different plan is refused.
+ */
+public final class Manifest {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private Manifest() {
+    }
+
+    /** The plan of a sweep as JSON. */
+    public static ObjectNode plan(SweepConfig c) {
+        ObjectNode plan = JSON.createObjectNode();
+        plan.put("name", c.name());
+        ObjectNode model = plan.putObject("model");
+        model.put("id", c.model().id());
+        model.put("type", c.model().type());
+        model.put("spec", c.model().json());
+        plan.put("process", c.process().toString());
+        plan.putObject("seeds").put("start", c.seedStart()).put("count", c.seedCount());
+        plan.put("block_size", c.blockSize());
+        plan.put("reference", c.reference());
+        ArrayNode configs = plan.putArray("configs");
+        for (SweepPoint p : c.points()) {
+            ObjectNode o = configs.addObject();
+            o.put("config_id", p.id());
+            o.put("sampler", p.sampler().describe());
+            o.put("grid", p.grid().describe());
+            o.put("nfe_requested", p.nfeRequested());
+            o.put("steps", p.steps());
+            o.put("nfe", p.nfe());
+            ArrayNode sigmas = o.putArray("sigmas");
+            for (double s : p.sigmas()) {
+                sigmas.add(s);
+            }
+        }
+        return plan;
+    }
+
+    /**
+     * Writes the manifest if the directory has none; checks it if it has one.
+     *
+     * @throws ConfigException if the directory holds a different sweep
+     */
+    public static void writeOrCheck(SweepConfig c, SweepLayout layout, Configuration conf, String codeVersion)
+            throws IOException {
+        Path path = layout.manifest();
+        FileSystem fs = path.getFileSystem(conf);
+        ObjectNode plan = plan(c);
+        if (fs.exists(path)) {
+            ObjectNode existing;
+            try (InputStream in = fs.open(path)) {
+                existing = (ObjectNode) JSON.readTree(in);
+            }
+            if (!plan.equals(existing.get("plan"))) {
+                throw new ConfigException("output " + layout.root() + " holds a different sweep (its manifest "
+                        + path + " does not match this config), expected the same plan or a new output directory");
+            }
+            return;
+        }
+        ObjectNode manifest = JSON.createObjectNode();
+        manifest.set("plan", plan);
+        manifest.put("code_version", codeVersion);
+        manifest.put("created", Instant.now().toString());
+        writeAtomically(fs, path, JSON.writeValueAsString(manifest));
+    }
+
+    /** Writes a small text file via a temporary name and a rename, so a reader never sees half of it. */
+    public static void writeAtomically(FileSystem fs, Path path, String text) throws IOException {
+        Path tmp = new Path(path.getParent(), "_" + path.getName() + ".tmp");
+        fs.mkdirs(path.getParent());
+        try (OutputStream out = fs.create(tmp, true)) {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+        }
+        fs.delete(path, false);
+        if (!fs.rename(tmp, path)) {
+            throw new IOException("could not rename " + tmp + " to " + path);
+        }
+    }
+
+    public static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package org.diffsweep.spark;
+
+import java.io.Serializable;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Where a sweep's outputs live under its output directory:
+ * <pre>
+ *   sweep/manifest.json                          what the sweep is (written first)
+ *   sweep/features/&lt;config_id&gt;/block-S-E.parquet  one committed seed block [S, E) of one config
+ *   sweep/_tmp/                                  blocks being written (renamed into features/ when done)
+ *   sweep/_COMPLETE                              written last, once every block is in
+ *   fid/ (table.parquet, fid.csv, fid.md, _COMPLETE)
+ * </pre>
+ */
+public record SweepLayout(String output) implements Serializable {
+
+    public Path root() {
+        return new Path(output);
+    }
+
+    public Path sweepDir() {
+        return new Path(root(), "sweep");
+    }
+
+    public Path manifest() {
+        return new Path(sweepDir(), "manifest.json");
+    }
+
+    public Path features() {
+        return new Path(sweepDir(), "features");
+    }
+
+    public Path tmp() {
+        return new Path(sweepDir(), "_tmp");
+    }
+
+    public Path sweepComplete() {
+        return new Path(sweepDir(), "_COMPLETE");
+    }
+
+    public Path block(String configId, long seedStart, long seedEnd) {
+        return new Path(new Path(features(), configId),
+                String.format("block-%010d-%010d.parquet", seedStart, seedEnd));
+    }
+
+    public Path fidDir() {
+        return new Path(root(), "fid");
+    }
+
+    public Path fidTmp() {
+        return new Path(root(), "_fid_tmp");
+    }
+
+    public Path fidComplete() {
+        return new Path(fidDir(), "_COMPLETE");
+    }
+}

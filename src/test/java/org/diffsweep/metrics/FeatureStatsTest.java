@@ -1,0 +1,203 @@
+package org.diffsweep.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class FeatureStatsTest {
+
+    private static final int D = 9;
+    private static final int N = 301;
+
+    /** N rows of D values with per-dimension offsets and scales, plus a shared factor to correlate them. */
+    private static double[] randomRows(Random rng, int n, int d) {
+        double[] rows = new double[n * d];
+        for (int r = 0; r < n; r++) {
+            double common = rng.nextGaussian();
+            for (int i = 0; i < d; i++) {
+                rows[r * d + i] = 0.5 * i - 1 + (0.2 + 0.3 * i) * rng.nextGaussian() + 0.7 * common;
+            }
+        }
+        return rows;
+    }
+
+    private static FeatureStats statsOf(double[] rows, int from, int to, int d) {
+        FeatureStats s = new FeatureStats(d);
+        for (int r = from; r < to; r++) {
+            double[] f = new double[d];
+            System.arraycopy(rows, r * d, f, 0, d);
+            s.add(f);
+        }
+        return s;
+    }
+
+    private static void assertRelClose(double[] expected, double[] actual, double rel) {
+        assertEquals(expected.length, actual.length);
+        double scale = 0;
+        for (double e : expected) {
+            scale = Math.max(scale, Math.abs(e));
+        }
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], rel * scale, "entry " + i);
+        }
+    }
+
+    @Test
+    void meanAndCovarianceMatchTwoPassComputation() {
+        double[] rows = randomRows(new Random(11), N, D);
+        FeatureStats s = statsOf(rows, 0, N, D);
+
+        double[] mu = new double[D];
+        for (int r = 0; r < N; r++) {
+            for (int i = 0; i < D; i++) {
+                mu[i] += rows[r * D + i];
+            }
+        }
+        for (int i = 0; i < D; i++) {
+            mu[i] /= N;
+        }
+        double[] cov = new double[D * D];
+        for (int r = 0; r < N; r++) {
+            for (int i = 0; i < D; i++) {
+                for (int j = 0; j < D; j++) {
+                    cov[i * D + j] += (rows[r * D + i] - mu[i]) * (rows[r * D + j] - mu[j]);
+                }
+            }
+        }
+        for (int k = 0; k < D * D; k++) {
+            cov[k] /= N - 1;
+        }
+
+        assertEquals(N, s.count());
+        assertRelClose(mu, s.mean(), 1e-13);
+        assertRelClose(cov, s.covariance(), 1e-12);
+    }
+
+    @Test
+    void mergingHalvesEqualsWhole() {
+        double[] rows = randomRows(new Random(12), N, D);
+        FeatureStats whole = statsOf(rows, 0, N, D);
+        FeatureStats merged = statsOf(rows, 0, 140, D).merge(statsOf(rows, 140, N, D));
+
+        assertEquals(whole.count(), merged.count());
+        assertRelClose(whole.sum(), merged.sum(), 1e-12);
+        assertRelClose(whole.sumOuter(), merged.sumOuter(), 1e-12);
+        assertRelClose(whole.covariance(), merged.covariance(), 1e-12);
+    }
+
+    @Test
+    void addBatchEqualsRepeatedAdd() {
+        double[] rows = randomRows(new Random(13), 37, D);
+        FeatureStats one = statsOf(rows, 0, 37, D);
+        FeatureStats batched = new FeatureStats(D);
+        batched.addBatch(Arrays.copyOfRange(rows, 0, 20 * D), 20);
+        batched.addBatch(Arrays.copyOfRange(rows, 20 * D, 37 * D), 17);
+
+        // Same summation order per entry, so the sums agree bit for bit.
+        assertEquals(one.count(), batched.count());
+        assertArrayEquals(one.sum(), batched.sum(), 0.0);
+        assertArrayEquals(one.sumOuter(), batched.sumOuter(), 0.0);
+    }
+
+    @Test
+    void floatAddEqualsWidenedDoubleAdd() {
+        Random rng = new Random(14);
+        FeatureStats fromFloat = new FeatureStats(D);
+        FeatureStats fromDouble = new FeatureStats(D);
+        for (int r = 0; r < 10; r++) {
+            float[] f = new float[D];
+            double[] g = new double[D];
+            for (int i = 0; i < D; i++) {
+                f[i] = (float) rng.nextGaussian();
+                g[i] = f[i];
+            }
+            fromFloat.add(f);
+            fromDouble.add(g);
+        }
+        assertArrayEquals(fromDouble.sum(), fromFloat.sum(), 0.0);
+        assertArrayEquals(fromDouble.sumOuter(), fromFloat.sumOuter(), 0.0);
+    }
+
+    @Test
+    void sumOuterIsFullAndMatchesDirectOuterProducts() {
+        double[] rows = randomRows(new Random(15), 5, D);
+        FeatureStats s = new FeatureStats(D);
+        s.addBatch(rows, 5);
+        double[] expected = new double[D * D];
+        for (int r = 0; r < 5; r++) {
+            for (int i = 0; i < D; i++) {
+                for (int j = 0; j < D; j++) {
+                    expected[i * D + j] += rows[r * D + i] * rows[r * D + j];
+                }
+            }
+        }
+        assertRelClose(expected, s.sumOuter(), 1e-14);
+    }
+
+    @Test
+    void rebuildFromRawSumsAndJavaSerializationPreserveStats() throws Exception {
+        double[] rows = randomRows(new Random(16), 50, D);
+        FeatureStats s = statsOf(rows, 0, 50, D);
+
+        FeatureStats rebuilt = new FeatureStats(s.count(), s.sum(), s.sumOuter());
+        assertArrayEquals(s.covariance(), rebuilt.covariance(), 0.0);
+
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(s);
+        }
+        FeatureStats copy;
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            copy = (FeatureStats) in.readObject();
+        }
+        assertEquals(50, copy.count());
+        assertArrayEquals(s.covariance(), copy.covariance(), 0.0);
+    }
+
+    @Test
+    void covarianceRefusedBelowTwoVectors() {
+        FeatureStats s = new FeatureStats(3);
+        assertThrows(IllegalStateException.class, s::covariance);
+        s.add(new double[] {1, 2, 3});
+        IllegalStateException e = assertThrows(IllegalStateException.class, s::covariance);
+        assertTrue(e.getMessage().contains("at least 2"), e.getMessage());
+        s.add(new double[] {2, 2, 5});
+        assertArrayEquals(new double[] {0.5, 0, 1, 0, 0, 0, 1, 0, 2}, s.covariance(), 1e-15);
+    }
+
+    @Test
+    void shapeErrorsNameTheDimensions() {
+        IllegalArgumentException merge = assertThrows(IllegalArgumentException.class,
+                () -> new FeatureStats(3).merge(new FeatureStats(4)));
+        assertTrue(merge.getMessage().contains("3") && merge.getMessage().contains("4"), merge.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new FeatureStats(3).add(new double[4]));
+        assertThrows(IllegalArgumentException.class, () -> new FeatureStats(3).addBatch(new double[7], 2));
+        assertThrows(IllegalArgumentException.class, () -> new FeatureStats(2, new double[3], new double[8]));
+    }
+
+    @Test
+    void gaussianOfStatsCopiesMomentsAndValidatesShapes() {
+        double[] rows = randomRows(new Random(17), 40, D);
+        FeatureStats s = statsOf(rows, 0, 40, D);
+        Gaussian g = Gaussian.of(s);
+        assertEquals(D, g.dim());
+        assertEquals(40, g.n());
+        assertArrayEquals(s.mean(), g.mean(), 0.0);
+        assertArrayEquals(s.covariance(), g.cov(), 0.0);
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Gaussian(new double[3], new double[8], 0));
+        assertTrue(e.getMessage().contains("9") && e.getMessage().contains("8"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new Gaussian(new double[1], new double[] {Double.NaN}, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Gaussian(new double[1], new double[1], -1));
+    }
+}
