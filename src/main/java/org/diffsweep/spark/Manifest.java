@@ -66,7 +66,8 @@ public final class Manifest {
             throws IOException {
         Path path = layout.manifest();
         FileSystem fs = path.getFileSystem(conf);
-        ObjectNode plan = plan(c);
+        // Through text and back, so that numbers compare as they read back (an int, not a long).
+        com.fasterxml.jackson.databind.JsonNode plan = JSON.readTree(JSON.writeValueAsString(plan(c)));
         if (fs.exists(path)) {
             ObjectNode existing;
             try (InputStream in = fs.open(path)) {

@@ -96,9 +96,13 @@ class ConvergenceTest {
         assertEquals(1.0, order, 0.3);
     }
 
+    /**
+     * Below 64 steps Heun on the ρ=7 grid is pre-asymptotic on this mixture (errors of 0.40 and 0.36 at 16 and
+     * 32 steps, where some trajectories still end in a different component), so the slope is fitted from 64 on.
+     */
     @Test
     void heunIsSecondOrder() {
-        double order = observedOrder(new Heun(), 16, 32, 64, 128, 256);
+        double order = observedOrder(new Heun(), 64, 128, 256, 512);
         assertEquals(2.0, order, 0.3);
     }
 
