@@ -36,11 +36,18 @@ import org.diffsweep.spark.SweepLayout;
  */
 public final class FidJob {
 
+    /** Independent draws of exact samples behind the floor's mean and spread. */
+    static final int FLOOR_REPLICATES = 20;
+
     private FidJob() {
     }
 
     /** One row of the table. */
     public record Entry(SweepPoint point, long n, double fid) {
+    }
+
+    /** The table and its context. */
+    public record Table(List<Entry> entries, double floorMean, double floorSd, String codeVersion) {
     }
 
     public static List<Entry> run(SparkSession spark, SweepConfig config) throws IOException {
@@ -64,12 +71,15 @@ public final class FidJob {
             }
             entries.add(new Entry(p, s.count(), FrechetDistance.between(Gaussian.of(s), reference)));
         }
+        double[] floor = Models.exactSampleFloor(config.model(), config.seedStart(), config.seedCount(),
+                FLOOR_REPLICATES);
+        Table table = new Table(entries, floor[0], floor[1], CodeVersion.get());
 
         fs.delete(layout.fidTmp(), true);
         fs.mkdirs(layout.fidTmp());
-        writeParquet(spark, entries, new Path(layout.fidTmp(), "table.parquet").toString());
-        write(fs, new Path(layout.fidTmp(), "fid.csv"), csv(entries));
-        String md = markdown(config, entries);
+        writeParquet(spark, config, table, new Path(layout.fidTmp(), "table.parquet").toString());
+        write(fs, new Path(layout.fidTmp(), "fid.csv"), csv(config, table));
+        String md = markdown(config, table);
         write(fs, new Path(layout.fidTmp(), "fid.md"), md);
         fs.delete(layout.fidDir(), true);
         if (!fs.rename(layout.fidTmp(), layout.fidDir())) {
@@ -120,7 +130,7 @@ public final class FidJob {
         }, 2);
     }
 
-    private static void writeParquet(SparkSession spark, List<Entry> entries, String path) {
+    private static void writeParquet(SparkSession spark, SweepConfig config, Table table, String path) {
         StructType schema = new StructType()
                 .add("config_id", DataTypes.StringType, false)
                 .add("sampler", DataTypes.StringType, false)
@@ -129,28 +139,39 @@ public final class FidJob {
                 .add("steps", DataTypes.IntegerType, false)
                 .add("nfe", DataTypes.IntegerType, false)
                 .add("n", DataTypes.LongType, false)
-                .add("fid", DataTypes.DoubleType, false);
+                .add("fid", DataTypes.DoubleType, false)
+                .add("floor_mean", DataTypes.DoubleType, false)
+                .add("floor_sd", DataTypes.DoubleType, false)
+                .add("model", DataTypes.StringType, false)
+                .add("sweep", DataTypes.StringType, false)
+                .add("seed_start", DataTypes.LongType, false)
+                .add("code_version", DataTypes.StringType, false);
         List<Row> rows = new ArrayList<>();
-        for (Entry e : entries) {
+        for (Entry e : table.entries()) {
             SweepPoint p = e.point();
             rows.add(RowFactory.create(p.id(), p.sampler().describe(), p.grid().describe(), p.nfeRequested(),
-                    p.steps(), p.nfe(), e.n(), e.fid()));
+                    p.steps(), p.nfe(), e.n(), e.fid(), table.floorMean(), table.floorSd(), config.model().id(),
+                    config.name(), config.seedStart(), table.codeVersion()));
         }
         spark.createDataFrame(rows, schema).coalesce(1).write().parquet(path);
     }
 
-    static String csv(List<Entry> entries) {
-        StringBuilder sb = new StringBuilder("config_id,sampler,grid,nfe_requested,steps,nfe,n,fid\n");
-        for (Entry e : entries) {
+    static String csv(SweepConfig config, Table table) {
+        StringBuilder sb = new StringBuilder(
+                "config_id,sampler,grid,nfe_requested,steps,nfe,n,fid,floor_mean,floor_sd,model,sweep,seed_start,code_version\n");
+        for (Entry e : table.entries()) {
             SweepPoint p = e.point();
-            sb.append(String.format(Locale.ROOT, "%s,%s,\"%s\",%d,%d,%d,%d,%.17g%n", p.id(), p.sampler().describe(),
-                    p.grid().describe(), p.nfeRequested(), p.steps(), p.nfe(), e.n(), e.fid()));
+            sb.append(String.format(Locale.ROOT, "%s,%s,\"%s\",%d,%d,%d,%d,%.17g,%.17g,%.17g,%s,%s,%d,\"%s\"%n", p.id(),
+                    p.sampler().describe(), p.grid().describe(), p.nfeRequested(), p.steps(), p.nfe(), e.n(), e.fid(),
+                    table.floorMean(), table.floorSd(), config.model().id(), config.name(), config.seedStart(),
+                    table.codeVersion()));
         }
         return sb.toString();
     }
 
     /** The table as Markdown: FID by sampler and grid (rows) against requested NFE (columns). */
-    static String markdown(SweepConfig config, List<Entry> entries) {
+    static String markdown(SweepConfig config, Table table) {
+        List<Entry> entries = table.entries();
         List<Integer> nfes = new ArrayList<>();
         Map<String, Map<Integer, Entry>> byRow = new LinkedHashMap<>();
         for (Entry e : entries) {
@@ -164,7 +185,7 @@ public final class FidJob {
         sb.append("# FID: ").append(config.name()).append("\n\n");
         sb.append(String.format(Locale.ROOT, "model %s, reference %s, %d samples per config (seeds %d–%d), %s%n%n",
                 config.model().id(), config.reference(), config.seedCount(), config.seedStart(),
-                config.seedStart() + config.seedCount() - 1, CodeVersion.get()));
+                config.seedStart() + config.seedCount() - 1, table.codeVersion()));
         sb.append("| sampler | grid |");
         for (int n : nfes) {
             sb.append(" NFE ").append(n).append(" |");
@@ -187,7 +208,10 @@ public final class FidJob {
             }
             sb.append('\n');
         }
-        sb.append("\nA number in parentheses is the NFE actually used, when the sampler cannot spend the budget exactly.\n");
+        sb.append(String.format(Locale.ROOT, "%nFloor: %d exact samples of the model score FID %.4g ± %.2g (mean ± sd "
+                + "over %d independent draws): the finite-sample bias and spread; a perfect sampler scores within it.%n",
+                config.seedCount(), table.floorMean(), table.floorSd(), FLOOR_REPLICATES));
+        sb.append("A number in parentheses is the NFE actually used, when the sampler cannot spend the budget exactly.\n");
         return sb.toString();
     }
 

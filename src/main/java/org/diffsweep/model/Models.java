@@ -2,7 +2,11 @@ package org.diffsweep.model;
 
 import org.diffsweep.config.ModelSpec;
 import org.diffsweep.diffusion.Denoiser;
+import java.util.random.RandomGenerator;
+import org.apache.commons.rng.UniformRandomProvider;
+import org.diffsweep.metrics.FeatureStats;
 import org.diffsweep.metrics.Gaussian;
+import org.diffsweep.rng.SeedStream;
 
 /** Builds models from their config descriptions. */
 public final class Models {
@@ -15,6 +19,49 @@ public final class Models {
             return spec.mixture();
         }
         throw new IllegalArgumentException("model type '" + spec.type() + "' cannot be built, expected 'gmm'");
+    }
+
+    /**
+     * Statistics of exact data samples of an analytic model, one per seed (stream {@link SeedStream#DATA}):
+     * their FID against {@link #exactReference} is what a perfect sampler would score with as many samples.
+     * Seeds may exceed the 32-bit range of sweep seeds: replicate draws use seeds shifted by multiples of 2^32.
+     */
+    public static FeatureStats exactSampleStats(ModelSpec spec, long seedStart, long seedCount) {
+        GaussianMixture mixture = spec.mixture();
+        if (mixture == null) {
+            throw new IllegalArgumentException("model type '" + spec.type() + "' cannot be sampled exactly");
+        }
+        FeatureStats stats = new FeatureStats(mixture.dim());
+        for (long seed = seedStart; seed < seedStart + seedCount; seed++) {
+            UniformRandomProvider rng = SeedStream.generator(seed, SeedStream.DATA);
+            RandomGenerator generator = rng::nextLong;
+            double[] x = mixture.sample(generator);
+            float[] f = new float[x.length];
+            for (int i = 0; i < f.length; i++) {
+                f[i] = (float) x[i]; // rounded as the sweep stores features
+            }
+            stats.add(f);
+        }
+        return stats;
+    }
+
+    /**
+     * The finite-sample FID floor: mean and standard deviation of the FID of {@code seedCount} exact samples
+     * against the exact statistics, over {@code replicates} independent draws (the sweep's own seeds shifted by
+     * r·2^32).
+     */
+    public static double[] exactSampleFloor(ModelSpec spec, long seedStart, long seedCount, int replicates) {
+        Gaussian exact = exactReference(spec);
+        double sum = 0;
+        double sq = 0;
+        for (int r = 0; r < replicates; r++) {
+            double fid = org.diffsweep.metrics.FrechetDistance.between(
+                    Gaussian.of(exactSampleStats(spec, seedStart + ((long) r << 32), seedCount)), exact);
+            sum += fid;
+            sq += fid * fid;
+        }
+        double mean = sum / replicates;
+        return new double[] {mean, Math.sqrt(Math.max(0, (sq - replicates * mean * mean) / (replicates - 1)))};
     }
 
     /** The exact distribution of an analytic model's samples (n = 0: exact, not estimated). */

@@ -18,6 +18,8 @@ public final class SeedStream {
     public static final int LATENTS = 0;
     /** Noise injected by stochastic samplers (churn, SDE increments). */
     public static final int SAMPLER_NOISE = 1;
+    /** Exact draws from an analytic model's data distribution (the finite-sample FID floor). */
+    public static final int DATA = 2;
 
     private final ZigguratSampler.NormalizedGaussian normal;
 

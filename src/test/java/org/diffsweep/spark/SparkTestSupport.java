@@ -30,18 +30,23 @@ public final class SparkTestSupport {
 
     /** A tiny sweep config: a small mixture, two samplers, two NFEs. */
     public static String tinyConfig(String output, int seeds, int blockSize) {
+        return tinyConfig(output, seeds, blockSize, 5);
+    }
+
+    /** The tiny config with another mixture (a model no other test has built). */
+    public static String tinyConfig(String output, int seeds, int blockSize, long modelSeed) {
         return """
                 name: tiny
                 output: %s
                 model:
                   type: gmm
-                  random: { components: 3, dim: 4, sigma_data: 0.5, seed: 5 }
+                  random: { components: 3, dim: 4, sigma_data: 0.5, seed: %d }
                 seeds: { start: 10, count: %d }
                 block_size: %d
                 batch_size: 7
                 samplers: [ { name: euler }, { name: heun } ]
                 grids: [ { name: edm, rho: 7 } ]
                 nfe: [ 5, 9 ]
-                """.formatted(output, seeds, blockSize);
+                """.formatted(output, modelSeed, seeds, blockSize);
     }
 }

@@ -47,9 +47,12 @@ class SweepSparkTest {
         SparkSession spark = SparkTestSupport.spark();
         Path dir = SparkTestSupport.tempDir("determinism");
         String[] outs = {dir.resolve("p1").toString(), dir.resolve("p4").toString(), dir.resolve("b5").toString()};
-        SweepJob.run(spark, SweepConfig.parse(SparkTestSupport.tinyConfig(outs[0], 20, 8), "tiny"), 1);
-        SweepJob.run(spark, SweepConfig.parse(SparkTestSupport.tinyConfig(outs[1], 20, 8), "tiny"), 4);
-        SweepJob.run(spark, SweepConfig.parse(SparkTestSupport.tinyConfig(outs[2], 20, 5), "tiny"), 0);
+        int builds = ModelCache.builds();
+        SweepJob.run(spark, SweepConfig.parse(SparkTestSupport.tinyConfig(outs[0], 20, 8, 77), "tiny"), 1);
+        SweepJob.run(spark, SweepConfig.parse(SparkTestSupport.tinyConfig(outs[1], 20, 8, 77), "tiny"), 4);
+        SweepJob.run(spark, SweepConfig.parse(SparkTestSupport.tinyConfig(outs[2], 20, 5, 77), "tiny"), 0);
+        // 3 sweeps, 36 tasks on one executor JVM (local mode): the model was built once
+        assertEquals(1, ModelCache.builds() - builds);
         List<Row> p1 = features(spark, outs[0]);
         assertEquals(4 * 20, p1.size());
         assertSameRows(p1, features(spark, outs[1]));
