@@ -105,6 +105,26 @@ public final class DdpmProcess implements Process {
         return Math.sqrt(alphaBar(tau));
     }
 
+    /** dᾱ/dτ on the segment holding τ (right derivative at the points τ = k/K). */
+    public double alphaBarDerivative(double tau) {
+        alphaBar(tau);
+        int k = Math.min((int) Math.floor(tau * steps), steps - 1);
+        return steps * (alphaBar[k + 1] - alphaBar[k]);
+    }
+
+    /** σ = sqrt(1/ᾱ − 1), so σ̇ = −ᾱ'/(2ᾱ²σ). */
+    @Override
+    public double sigmaDerivative(double tau) {
+        double ab = alphaBar(tau);
+        return -alphaBarDerivative(tau) / (2 * ab * ab * sigma(tau));
+    }
+
+    /** s = sqrt(ᾱ), so ṡ = ᾱ'/(2s). */
+    @Override
+    public double scaleDerivative(double tau) {
+        return alphaBarDerivative(tau) / (2 * scale(tau));
+    }
+
     @Override public double tMax() { return 1.0; }
 
     /** The first discrete step, τ = 1/K (σ of step index 0). */

@@ -21,6 +21,8 @@ public record EdmProcess(double sigmaMinValue, double sigmaMaxValue) implements 
     @Override public double sigma(double t) { return t; }
     @Override public double time(double sigma) { return sigma; }
     @Override public double scale(double t) { return 1.0; }
+    @Override public double sigmaDerivative(double t) { return 1.0; }
+    @Override public double scaleDerivative(double t) { return 0.0; }
     @Override public double tMax() { return sigmaMaxValue; }
     @Override public double tMin() { return sigmaMinValue; }
 }

@@ -20,6 +20,12 @@ public interface Process extends java.io.Serializable {
     /** s(t). */
     double scale(double t);
 
+    /** dσ/dt. */
+    double sigmaDerivative(double t);
+
+    /** ds/dt. */
+    double scaleDerivative(double t);
+
     /** Process time at the start of sampling (largest noise). */
     double tMax();
 

@@ -39,6 +39,19 @@ public record VpProcess(double betaD, double betaMin, double epsT) implements Pr
         return 1 / Math.sqrt(1 + s * s);
     }
 
+    /** With B(t) = ½β_d t² + β_min t: σ̇ = B'·e^B / (2σ). */
+    @Override
+    public double sigmaDerivative(double t) {
+        double b = 0.5 * betaD * t * t + betaMin * t;
+        return (betaD * t + betaMin) * Math.exp(b) / (2 * sigma(t));
+    }
+
+    /** s = e^{−B/2}, so ṡ = −½B'·s. */
+    @Override
+    public double scaleDerivative(double t) {
+        return -0.5 * (betaD * t + betaMin) * scale(t);
+    }
+
     @Override public double tMax() { return 1.0; }
     @Override public double tMin() { return epsT; }
 }

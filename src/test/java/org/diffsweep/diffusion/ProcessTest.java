@@ -51,4 +51,22 @@ class ProcessTest {
         assertEquals(3.5, edm.time(3.5), 0);
         assertEquals(1, edm.scale(3.5), 0);
     }
+
+    @Test
+    void derivativesMatchCentralDifferences() {
+        Process[] processes = {new EdmProcess(), new VpProcess(), new DdpmProcess()};
+        double[] times = {0.0123, 0.3, 0.6543, 0.9};
+        for (Process p : processes) {
+            for (double t0 : times) {
+                double t = p instanceof EdmProcess ? t0 * 50 : t0;
+                // off the DDPM's breakpoints k/1000, so that the difference stays inside one linear piece
+                t = p instanceof DdpmProcess ? Math.floor(t * 1000) / 1000 + 0.0005 : t;
+                double h = 1e-7;
+                double ds = (p.sigma(t + h) - p.sigma(t - h)) / (2 * h);
+                double dsc = (p.scale(t + h) - p.scale(t - h)) / (2 * h);
+                assertEquals(ds, p.sigmaDerivative(t), 1e-6 * Math.max(1, Math.abs(ds)), p.name() + " t=" + t);
+                assertEquals(dsc, p.scaleDerivative(t), 1e-6 * Math.max(1, Math.abs(dsc)), p.name() + " t=" + t);
+            }
+        }
+    }
 }
