@@ -20,6 +20,7 @@ import org.diffsweep.diffusion.Process;
 import org.diffsweep.diffusion.VpProcess;
 import org.diffsweep.sampler.Sampler;
 import org.diffsweep.sampler.Samplers;
+import org.diffsweep.schedule.FileGrid;
 import org.diffsweep.schedule.TimeGrid;
 import org.diffsweep.schedule.TimeGrids;
 
@@ -203,10 +204,19 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
 
     private static TimeGrid parseGrid(Node node, Process process) {
         String name = node.get("name").text();
+        if (name.startsWith("file:") || name.equals("file")) {
+            node.allowOnly(name.equals("file") ? Set.of("name", "path") : Set.of("name"));
+            String path = name.equals("file") ? node.get("path").text() : name.substring("file:".length());
+            try {
+                return FileGrid.read(Path.of(path));
+            } catch (IllegalArgumentException e) {
+                throw node.error(e.getMessage());
+            }
+        }
         Set<String> allowed = switch (name) {
             case "edm" -> Set.of("name", "rho", "sigma_min", "sigma_max");
             case "loglinear" -> Set.of("name", "sigma_min", "sigma_max");
-            case "time-uniform" -> Set.of("name");
+            case "time-uniform", "ddpm-quadratic" -> Set.of("name");
             case "time-quadratic" -> Set.of("name", "kappa");
             default -> throw node.get("name").error("unknown grid '" + name + "', expected one of: " + TimeGrids.NAMES);
         };

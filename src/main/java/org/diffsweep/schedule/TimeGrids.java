@@ -6,7 +6,7 @@ import org.diffsweep.diffusion.Process;
 /** The grids of SPEC §2, built from a name and its options. */
 public final class TimeGrids {
 
-    public static final String NAMES = "edm, loglinear, time-uniform, time-quadratic";
+    public static final String NAMES = "edm, loglinear, time-uniform, time-quadratic, ddpm-quadratic, file";
 
     private TimeGrids() {
     }
@@ -25,6 +25,8 @@ public final class TimeGrids {
             case "loglinear" -> new LogLinearGrid(sigmaMin, sigmaMax);
             case "time-uniform" -> new PowerTimeGrid(process, 1.0, "time-uniform");
             case "time-quadratic" -> new PowerTimeGrid(process, options.getOrDefault("kappa", 2.0), "time-quadratic");
+            case "ddpm-quadratic" -> new DdpmQuadraticGrid(process);
+            case "file" -> throw new IllegalArgumentException("grid 'file' needs a path: use FileGrid.read");
             default -> throw new IllegalArgumentException("unknown grid '" + name + "', expected one of: " + NAMES);
         };
     }

@@ -107,8 +107,14 @@ class ConvergenceTest {
     }
 
     @Test
+    void dpmSolverPlusPlus2mIsSecondOrder() {
+        double order = observedOrder(new DpmSolverPlusPlus2M(), 64, 128, 256, 512);
+        assertEquals(2.0, order, 0.3);
+    }
+
+    @Test
     void samplersMakeTheModelCallsTheyDeclare() {
-        for (Sampler s : new Sampler[] {new Euler(), new Heun()}) {
+        for (Sampler s : new Sampler[] {new Euler(), new Heun(), new DpmSolverPlusPlus2M()}) {
             for (int steps : new int[] {2, 3, 10}) {
                 CountingDenoiser counted = new CountingDenoiser(mixture);
                 s.sample(counted, new EdmGrid(SIGMA_MIN, SIGMA_MAX, 7).sigmas(steps), latents,
