@@ -6,6 +6,7 @@ import org.apache.spark.sql.SparkSession;
 import org.diffsweep.config.ConfigException;
 import org.diffsweep.config.SweepConfig;
 import org.diffsweep.jobs.FidJob;
+import org.diffsweep.jobs.OracleJob;
 import org.diffsweep.jobs.RunJob;
 import org.diffsweep.jobs.Spark;
 import org.diffsweep.jobs.SweepJob;
@@ -22,7 +23,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "diffsweep", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Evaluates diffusion-model samplers at scale on Apache Spark.",
-        subcommands = {Main.Run.class, Main.Sweep.class, Main.Fid.class, CommandLine.HelpCommand.class})
+        subcommands = {Main.Run.class, Main.Sweep.class, Main.Fid.class, Main.Oracle.class,
+                CommandLine.HelpCommand.class})
 public final class Main {
 
     public static final int EXIT_BAD_INPUT = 2;
@@ -144,6 +146,41 @@ public final class Main {
         public Integer call() throws Exception {
             SweepConfig c = options.load();
             FidJob.run(options.spark("fid", c), c);
+            return 0;
+        }
+    }
+
+    @Command(name = "oracle", mixinStandardHelpOptions = true,
+            description = "For an analytic model: the integration error of every ODE sampler of the YAML against a "
+                    + "high-accuracy solution of the same ODE from the same latents, per NFE; writes "
+                    + "<out>/oracle/oracle.{md,csv,png} and prints the table. Runs on this machine, without Spark.")
+    static final class Oracle implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "CONFIG", description = "The sweep's YAML file (see conf/).")
+        Path config;
+
+        @Option(names = "--out", paramLabel = "DIR", description = "Output directory. Default: the config's.")
+        String out;
+
+        @Option(names = "--seeds", paramLabel = "N", defaultValue = "64",
+                description = "How many of the config's seeds to integrate (default ${DEFAULT-VALUE}).")
+        int seeds;
+
+        @Option(names = "--tolerance", paramLabel = "TOL", defaultValue = "1e-10",
+                description = "Tolerance of the reference ODE solver (default ${DEFAULT-VALUE}).")
+        double tolerance;
+
+        @Override
+        public Integer call() throws Exception {
+            if (seeds < 1) {
+                throw new ConfigException("--seeds " + seeds + ", expected at least 1");
+            }
+            if (!(tolerance > 0 && tolerance < 1e-3)) {
+                throw new ConfigException("--tolerance " + tolerance + ", expected 0 < tolerance < 1e-3");
+            }
+            SweepConfig c = SweepConfig.load(config);
+            c = out == null ? c : c.withOutput(out);
+            LocalOutput.requireWritable(c.output());
+            OracleJob.run(c, seeds, tolerance, new org.apache.hadoop.conf.Configuration());
             return 0;
         }
     }

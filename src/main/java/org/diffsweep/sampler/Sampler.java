@@ -16,7 +16,12 @@ public interface Sampler extends Serializable {
     /** Name and options as written in configs and outputs, e.g. {@code heun}. */
     String describe();
 
-    /** Model calls for a grid of {@code steps} steps. */
+    /** Whether the sampler injects noise (then it solves an SDE, and has no pathwise ODE error). */
+    default boolean stochastic() {
+        return false;
+    }
+
+    /** Model calls for a grid of {@code steps} steps (grids end at σ = 0). */
     int nfe(int steps);
 
     /** The fewest steps this sampler can take. */

@@ -1,0 +1,173 @@
+package org.diffsweep.jobs;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.diffsweep.config.ConfigException;
+import org.diffsweep.config.SweepConfig;
+import org.diffsweep.config.SweepPoint;
+import org.diffsweep.diffusion.Denoiser;
+import org.diffsweep.model.Models;
+import org.diffsweep.report.Plots;
+import org.diffsweep.rng.BatchNoise;
+import org.diffsweep.sampler.ReferenceSolver;
+import org.diffsweep.spark.CodeVersion;
+import org.diffsweep.spark.Manifest;
+
+/**
+ * The {@code oracle} command: for an analytic model, the integration error of every ODE sampler of a config
+ * against a high-accuracy solution of the same ODE from the same latents, per NFE. The error is the
+ * root-mean-square over seeds and coordinates of x̂_sampler − x̂_reference at σ = 0, so it shows a sampler's
+ * error apart from any network's. Writes {@code OUT/oracle/oracle.{csv,md,png}}; runs on the driver alone.
+ */
+public final class OracleJob {
+
+    private OracleJob() {
+    }
+
+    /** One cell: a config and its error (NaN for stochastic samplers). */
+    public record Entry(SweepPoint point, double rmsError) {
+    }
+
+    /**
+     * @param seeds     how many of the config's seeds to use (from its first)
+     * @param tolerance the reference integrator's tolerance
+     */
+    public static List<Entry> run(SweepConfig config, int seeds, double tolerance, Configuration conf)
+            throws IOException {
+        if (!config.model().analytic()) {
+            throw new ConfigException("oracle: model type " + config.model().type()
+                    + " has no exact denoiser, expected an analytic model (gmm)");
+        }
+        long t0 = System.nanoTime();
+        Denoiser model = Models.build(config.model());
+        int batch = (int) Math.min(seeds, config.seedCount());
+        long[] seedList = new long[batch];
+        for (int i = 0; i < batch; i++) {
+            seedList[i] = config.seedStart() + i;
+        }
+        int dim = model.dim();
+        double[] unitLatents = BatchNoise.latents(seedList, dim, 1.0);
+        Map<Double, double[]> references = new HashMap<>();
+        List<Entry> entries = new ArrayList<>();
+        for (SweepPoint p : config.points()) {
+            if (p.sampler().stochastic()) {
+                entries.add(new Entry(p, Double.NaN));
+                continue;
+            }
+            double[] sigmas = p.sigmas();
+            double[] x0 = scaled(unitLatents, sigmas[0]);
+            double[] reference = references.computeIfAbsent(sigmas[0], s -> {
+                System.out.printf("oracle %s: reference solution from sigma %.4g (%d seeds)%n", config.name(), s, batch);
+                return ReferenceSolver.solve(model, x0, batch, s, 0, tolerance);
+            });
+            double[] out = p.sampler().sample(model, sigmas, x0, BatchNoise.samplerNoise(seedList, dim));
+            double sum = 0;
+            for (int i = 0; i < out.length; i++) {
+                double d = out[i] - reference[i];
+                sum += d * d;
+            }
+            entries.add(new Entry(p, Math.sqrt(sum / out.length)));
+        }
+        Path dir = new Path(config.output(), "oracle");
+        FileSystem fs = dir.getFileSystem(conf);
+        fs.mkdirs(dir);
+        String md = markdown(config, entries, batch, tolerance);
+        Manifest.writeAtomically(fs, new Path(dir, "oracle.md"), md);
+        Manifest.writeAtomically(fs, new Path(dir, "oracle.csv"), csv(entries));
+        try (OutputStream png = fs.create(new Path(dir, "oracle.png"), true)) {
+            Plots.lines("Integration error against the exact ODE solution: " + config.name(), "NFE",
+                    "RMS error at sigma = 0", series(entries), true, true, png);
+        }
+        System.out.println();
+        System.out.print(md);
+        System.out.printf("%noracle %s: written to %s (%.1f s)%n", config.name(), dir, (System.nanoTime() - t0) / 1e9);
+        return entries;
+    }
+
+    private static double[] scaled(double[] x, double factor) {
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = x[i] * factor;
+        }
+        return out;
+    }
+
+    private static String label(SweepPoint p) {
+        return p.sampler().describe() + " | " + p.grid().describe();
+    }
+
+    private static Map<String, double[][]> series(List<Entry> entries) {
+        Map<String, List<double[]>> points = new LinkedHashMap<>();
+        for (Entry e : entries) {
+            if (!Double.isNaN(e.rmsError())) {
+                points.computeIfAbsent(label(e.point()), k -> new ArrayList<>())
+                        .add(new double[] {e.point().nfe(), e.rmsError()});
+            }
+        }
+        Map<String, double[][]> out = new LinkedHashMap<>();
+        points.forEach((k, v) -> out.put(k, new double[][] {
+                v.stream().mapToDouble(a -> a[0]).toArray(), v.stream().mapToDouble(a -> a[1]).toArray()}));
+        return out;
+    }
+
+    static String csv(List<Entry> entries) {
+        StringBuilder sb = new StringBuilder("config_id,sampler,grid,nfe_requested,steps,nfe,rms_error\n");
+        for (Entry e : entries) {
+            SweepPoint p = e.point();
+            sb.append(String.format(Locale.ROOT, "%s,%s,\"%s\",%d,%d,%d,%s%n", p.id(), p.sampler().describe(),
+                    p.grid().describe(), p.nfeRequested(), p.steps(), p.nfe(),
+                    Double.isNaN(e.rmsError()) ? "" : String.format(Locale.ROOT, "%.6e", e.rmsError())));
+        }
+        return sb.toString();
+    }
+
+    static String markdown(SweepConfig config, List<Entry> entries, int seeds, double tolerance) {
+        List<Integer> nfes = new ArrayList<>();
+        Map<String, Map<Integer, Entry>> rows = new LinkedHashMap<>();
+        for (Entry e : entries) {
+            if (!nfes.contains(e.point().nfeRequested())) {
+                nfes.add(e.point().nfeRequested());
+            }
+            rows.computeIfAbsent(label(e.point()), k -> new LinkedHashMap<>()).put(e.point().nfeRequested(), e);
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append("# Integration error: ").append(config.name()).append("\n\n");
+        sb.append(String.format(Locale.ROOT, "model %s, %d seeds from %d, RMS over seeds and coordinates of the "
+                + "sample minus the reference ODE solution (Dormand-Prince 8(5,3), tolerance %.0e) at sigma = 0, %s%n%n",
+                config.model().id(), seeds, config.seedStart(), tolerance, CodeVersion.get()));
+        sb.append("| sampler | grid |");
+        nfes.forEach(n -> sb.append(" NFE ").append(n).append(" |"));
+        sb.append("\n|---|---|").append("---:|".repeat(nfes.size())).append('\n');
+        for (Map.Entry<String, Map<Integer, Entry>> row : rows.entrySet()) {
+            sb.append("| ").append(row.getKey()).append(" |");
+            for (int n : nfes) {
+                Entry e = row.getValue().get(n);
+                if (e == null) {
+                    sb.append(" |");
+                } else if (Double.isNaN(e.rmsError())) {
+                    sb.append(" stochastic |");
+                } else {
+                    sb.append(String.format(Locale.ROOT, " %.3e", e.rmsError()));
+                    if (e.point().nfe() != n) {
+                        sb.append(" (").append(e.point().nfe()).append(")");
+                    }
+                    sb.append(" |");
+                }
+            }
+            sb.append('\n');
+        }
+        sb.append("\nA number in parentheses is the NFE actually used. Stochastic samplers solve an SDE: they have no "
+                + "pathwise ODE error.\n");
+        return sb.toString();
+    }
+}
