@@ -169,6 +169,11 @@ public final class Main {
                 description = "Tolerance of the reference ODE solver (default ${DEFAULT-VALUE}).")
         double tolerance;
 
+        @Option(names = "--dump", paramLabel = "FILE.json",
+                description = "Also write the mixture, seeds, and per config the sigma grid, latents, samples and "
+                        + "reference solution (float64 JSON), to compare with other implementations on the same inputs.")
+        Path dump;
+
         @Override
         public Integer call() throws Exception {
             if (seeds < 1) {
@@ -180,7 +185,7 @@ public final class Main {
             SweepConfig c = SweepConfig.load(config);
             c = out == null ? c : c.withOutput(out);
             LocalOutput.requireWritable(c.output());
-            OracleJob.run(c, seeds, tolerance, new org.apache.hadoop.conf.Configuration());
+            OracleJob.run(c, seeds, tolerance, new org.apache.hadoop.conf.Configuration(), dump);
             return 0;
         }
     }

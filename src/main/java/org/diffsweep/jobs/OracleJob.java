@@ -44,6 +44,16 @@ public final class OracleJob {
      */
     public static List<Entry> run(SweepConfig config, int seeds, double tolerance, Configuration conf)
             throws IOException {
+        return run(config, seeds, tolerance, conf, null);
+    }
+
+    /**
+     * @param dump if not null, a local JSON file that receives the mixture, the seeds, and per config the σ grid,
+     *             the latents, the samples and the reference solution, in float64, for comparing samplers with
+     *             other implementations on exactly the same inputs
+     */
+    public static List<Entry> run(SweepConfig config, int seeds, double tolerance, Configuration conf,
+                                  java.nio.file.Path dump) throws IOException {
         if (!config.model().analytic()) {
             throw new ConfigException("oracle: model type " + config.model().type()
                     + " has no exact denoiser, expected an analytic model (gmm)");
@@ -59,6 +69,18 @@ public final class OracleJob {
         double[] unitLatents = BatchNoise.latents(seedList, dim, 1.0);
         Map<Double, double[]> references = new HashMap<>();
         List<Entry> entries = new ArrayList<>();
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode trace = json.createObjectNode();
+        if (dump != null) {
+            com.fasterxml.jackson.databind.node.ObjectNode m = trace.putObject("mixture");
+            m.set("weights", json.valueToTree(config.model().mixture().weights()));
+            m.set("means", json.valueToTree(config.model().mixture().means()));
+            m.set("variances", json.valueToTree(config.model().mixture().variances()));
+            trace.set("seeds", json.valueToTree(seedList));
+            trace.put("dim", dim);
+            trace.put("code_version", CodeVersion.get());
+        }
+        com.fasterxml.jackson.databind.node.ArrayNode traced = trace.putArray("configs");
         for (SweepPoint p : config.points()) {
             if (p.sampler().stochastic()) {
                 entries.add(new Entry(p, Double.NaN));
@@ -71,12 +93,26 @@ public final class OracleJob {
                 return ReferenceSolver.solve(model, x0, batch, s, 0, tolerance);
             });
             double[] out = p.sampler().sample(model, sigmas, x0, BatchNoise.samplerNoise(seedList, dim));
+            if (dump != null) {
+                com.fasterxml.jackson.databind.node.ObjectNode c = traced.addObject();
+                c.put("config_id", p.id());
+                c.put("sampler", p.sampler().describe());
+                c.put("grid", p.grid().describe());
+                c.put("nfe", p.nfe());
+                c.set("sigmas", json.valueToTree(sigmas));
+                c.set("latents", json.valueToTree(x0));
+                c.set("samples", json.valueToTree(out));
+                c.set("reference", json.valueToTree(reference));
+            }
             double sum = 0;
             for (int i = 0; i < out.length; i++) {
                 double d = out[i] - reference[i];
                 sum += d * d;
             }
             entries.add(new Entry(p, Math.sqrt(sum / out.length)));
+        }
+        if (dump != null) {
+            json.writeValue(dump.toFile(), trace);
         }
         Path dir = new Path(config.output(), "oracle");
         FileSystem fs = dir.getFileSystem(conf);
