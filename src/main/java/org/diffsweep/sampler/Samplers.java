@@ -9,7 +9,7 @@ import org.diffsweep.diffusion.Process;
 /** Samplers by name, as configs name them, with their options. */
 public final class Samplers {
 
-    public static final String NAMES = "euler, heun, dpmpp-2m";
+    public static final String NAMES = "euler, heun, dpmpp-2m, edm-stochastic, euler-maruyama";
 
     private Samplers() {
     }
@@ -25,6 +25,9 @@ public final class Samplers {
             case "euler" -> new Euler();
             case "heun" -> new Heun();
             case "dpmpp-2m" -> new DpmSolverPlusPlus2M();
+            case "edm-stochastic" -> new EdmStochastic(o.number("S_churn", 0), o.number("S_tmin", 0),
+                    o.number("S_tmax", Double.POSITIVE_INFINITY), o.number("S_noise", 1));
+            case "euler-maruyama" -> new EulerMaruyama(process);
             default -> throw new IllegalArgumentException("unknown sampler '" + name + "', expected one of: " + NAMES);
         };
         o.requireAllUsed();
