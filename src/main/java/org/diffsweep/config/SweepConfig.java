@@ -113,7 +113,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
         for (Node s : top.get("samplers").nonEmptyList()) {
             String sName = s.get("name").text();
             try {
-                samplers.add(Samplers.of(sName, s.options(Set.of("name")), process));
+                samplers.add(Samplers.of(sName, s.options(Set.of("name")), process, model.mixture()));
             } catch (IllegalArgumentException e) {
                 throw s.error(e.getMessage());
             }

@@ -78,6 +78,8 @@ public final class OracleJob {
             m.set("variances", json.valueToTree(config.model().mixture().variances()));
             trace.set("seeds", json.valueToTree(seedList));
             trace.put("dim", dim);
+            trace.put("process", config.process().name());
+            trace.put("process_parameters", config.process().toString());
             trace.put("code_version", CodeVersion.get());
         }
         com.fasterxml.jackson.databind.node.ArrayNode traced = trace.putArray("configs");
