@@ -56,26 +56,11 @@ class ConvergenceTest {
 
     /** Least-squares slope of log(error) against log(1/steps): the observed order. */
     static double observedOrder(Sampler sampler, int... steps) {
-        double[] lx = new double[steps.length];
-        double[] ly = new double[steps.length];
-        StringBuilder log = new StringBuilder(sampler.describe() + " errors:");
+        double[] errors = new double[steps.length];
         for (int i = 0; i < steps.length; i++) {
-            double e = rmsError(sampler, steps[i]);
-            log.append(String.format(" N=%d %.3e", steps[i], e));
-            lx[i] = -Math.log(steps[i]);
-            ly[i] = Math.log(e);
+            errors[i] = rmsError(sampler, steps[i]);
         }
-        double mx = Arrays.stream(lx).average().orElseThrow();
-        double my = Arrays.stream(ly).average().orElseThrow();
-        double num = 0;
-        double den = 0;
-        for (int i = 0; i < lx.length; i++) {
-            num += (lx[i] - mx) * (ly[i] - my);
-            den += (lx[i] - mx) * (lx[i] - mx);
-        }
-        double slope = num / den;
-        System.out.printf("%s; observed order %.3f%n", log, slope);
-        return slope;
+        return Slopes.order(sampler.describe(), steps, errors);
     }
 
     @Test

@@ -94,27 +94,12 @@ class DeisConvergenceTest {
     static double order(Sampler sampler, String setting, int... steps) {
         boolean edm = setting.equals("edm");
         IntFunction<double[]> grid = edm ? DeisConvergenceTest::edmGrid : DeisConvergenceTest::vpGrid;
-        double[] lx = new double[steps.length];
-        double[] ly = new double[steps.length];
-        StringBuilder log = new StringBuilder(setting + " " + sampler.describe() + " errors:");
+        double[] errors = new double[steps.length];
         for (int i = 0; i < steps.length; i++) {
-            double e = rmsError(sampler, grid.apply(steps[i]), edm ? edmLatents : vpLatents,
+            errors[i] = rmsError(sampler, grid.apply(steps[i]), edm ? edmLatents : vpLatents,
                     edm ? edmReference : vpReference);
-            log.append(String.format(" N=%d %.3e", steps[i], e));
-            lx[i] = -Math.log(steps[i]);
-            ly[i] = Math.log(e);
         }
-        double mx = Arrays.stream(lx).average().orElseThrow();
-        double my = Arrays.stream(ly).average().orElseThrow();
-        double num = 0;
-        double den = 0;
-        for (int i = 0; i < lx.length; i++) {
-            num += (lx[i] - mx) * (ly[i] - my);
-            den += (lx[i] - mx) * (lx[i] - mx);
-        }
-        double slope = num / den;
-        System.out.printf("%s; observed order %.3f%n", log, slope);
-        return slope;
+        return Slopes.order(setting + " " + sampler.describe(), steps, errors);
     }
 
     @Test

@@ -18,21 +18,7 @@ class GaussianClosedFormTest {
     static final double V = 0.25;
 
     /** D(x; σ) = v/(v + σ²)·x for N(0, v) data. */
-    static final Denoiser GAUSSIAN = new Denoiser() {
-        @Override
-        public int dim() {
-            return 1;
-        }
-
-        @Override
-        public double[] denoise(double[] x, int batch, double sigma) {
-            double[] d = new double[x.length];
-            for (int i = 0; i < x.length; i++) {
-                d[i] = V / (V + sigma * sigma) * x[i];
-            }
-            return d;
-        }
-    };
+    static final Denoiser GAUSSIAN = StochasticSeedChecks.gaussian(V);
 
     static final BatchNoise ONE = BatchNoise.samplerNoise(new long[] {0}, 1);
 
