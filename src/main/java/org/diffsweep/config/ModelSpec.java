@@ -10,16 +10,20 @@ import org.diffsweep.model.GaussianMixture;
  * The model a sweep runs, as its config describes it. It is shipped to executors as this small description
  * (never as weights); each executor JVM builds the model once from it.
  *
- * @param type     model type ({@code gmm})
+ * @param type     model type: {@code gmm}, or {@code djl} (TorchScript {@code .pt} or ONNX {@code .onnx})
  * @param json     the config's model mapping, canonical JSON, which is also the model cache key
  * @param mixture  the mixture, for {@code gmm}
+ * @param net      the network, for {@code djl}
  */
-public record ModelSpec(String type, String json, GaussianMixture mixture) implements Serializable {
+public record ModelSpec(String type, String json, GaussianMixture mixture, NetSpec net) implements Serializable {
 
     static ModelSpec parse(Node node) {
         String type = node.get("type").text();
+        if (type.equals("djl")) {
+            return new ModelSpec(type, canonical(node.json()), null, NetSpec.model(node));
+        }
         if (!type.equals("gmm")) {
-            throw node.get("type").error("'" + type + "', expected 'gmm' (DJL models arrive with the model layer)");
+            throw node.get("type").error("'" + type + "', expected gmm or djl");
         }
         node.allowOnly(Set.of("type", "random", "components"));
         GaussianMixture mixture;
@@ -60,7 +64,7 @@ public record ModelSpec(String type, String json, GaussianMixture mixture) imple
         } catch (IllegalArgumentException e) {
             throw node.error(e.getMessage());
         }
-        return new ModelSpec(type, canonical(node.json()), mixture);
+        return new ModelSpec(type, canonical(node.json()), mixture, null);
     }
 
     /** Whether the model has exact marginals, so that FID can use its exact statistics. */
@@ -70,7 +74,17 @@ public record ModelSpec(String type, String json, GaussianMixture mixture) imple
 
     /** The model's identity in outputs. */
     public String id() {
-        return mixture.id();
+        return mixture != null ? mixture.id() : net.id();
+    }
+
+    /** The same model with its network's hash resolved. */
+    public ModelSpec resolve(java.util.function.UnaryOperator<String> hasher) {
+        return net == null ? this : new ModelSpec(type, json, mixture, net.resolve(hasher));
+    }
+
+    /** Samples' shape C, H, W, or null for models whose samples are plain vectors. */
+    public int[] imageShape() {
+        return net == null ? null : net.shape().clone();
     }
 
     private static String canonical(JsonNode json) {
