@@ -62,11 +62,11 @@ class SelfAttention(nn.Module):
 class UNet(nn.Module):
     """F(x_in, c_noise): 28x28 -> 14x14 -> 7x7 and back, one ResBlock per level on each side."""
 
-    def __init__(self, in_ch: int = 1, base: int = 32, mults=(1, 2, 2), emb_dim: int = 128,
+    def __init__(self, in_ch: int = 1, chs=(32, 64, 64), emb_dim: int = 128,
                  attn_at_bottom: bool = True, n_freq: int = 32):
         super().__init__()
         self.n_freq = n_freq
-        chs = [base * m for m in mults]
+        chs = list(chs)
         self.emb_mlp = nn.Sequential(nn.Linear(2 * n_freq, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim), nn.SiLU())
         self.conv_in = nn.Conv2d(in_ch, chs[0], 3, padding=1)
         # encoder

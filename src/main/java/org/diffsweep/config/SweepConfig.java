@@ -37,24 +37,41 @@ import org.diffsweep.schedule.TimeGrids;
  * @param blockSize seeds per committed block
  * @param batchSize samples per model call
  * @param points    the expanded grid, in the order of the file
- * @param reference the reference statistics FID is measured against ({@code exact} for analytic models)
+ * @param reference the reference statistics FID is measured against: {@code exact} for analytic models, else
+ *                  a {@code .npz} file (pytorch-fid / EDM / ref-stats)
+ * @param detector  the feature network, or null: then the features are the samples themselves
+ * @param gridImages how many samples of each config to tile into a PNG grid (image models; 0 for none)
  */
 public record SweepConfig(String name, String output, ModelSpec model, Process process, long seedStart,
                           long seedCount, int blockSize, int batchSize, List<SweepPoint> points,
-                          String reference) implements Serializable {
+                          String reference, NetSpec detector, int gridImages) implements Serializable {
 
     /** Seeds are unsigned 32-bit integers, as in EDM's generate.py. */
     public static final long MAX_SEED = (1L << 32) - 1;
 
     private static final Set<String> TOP_KEYS = Set.of("name", "output", "model", "process", "seeds", "block_size",
-            "batch_size", "samplers", "grids", "nfe", "reference");
+            "batch_size", "samplers", "grids", "nfe", "reference", "detector", "grid_images");
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     /** The same sweep written elsewhere. */
     public SweepConfig withOutput(String dir) {
         return new SweepConfig(name, dir, model, process, seedStart, seedCount, blockSize, batchSize, points,
-                reference);
+                reference, detector, gridImages);
+    }
+
+    /** The same sweep with the hashes of its network files resolved (by the driver, before a job starts). */
+    public SweepConfig resolveFiles(java.util.function.UnaryOperator<String> hasher) {
+        return new SweepConfig(name, output, model.resolve(hasher), process, seedStart, seedCount, blockSize,
+                batchSize, points, reference, detector == null ? null : detector.resolve(hasher), gridImages);
+    }
+
+    /** The feature dimension: the detector's, else the model's sample size. */
+    public int featureDim() {
+        if (detector != null) {
+            return detector.dim();
+        }
+        return model.mixture() != null ? model.mixture().dim() : model.net().dim();
     }
 
     /** Reads and validates a YAML file. */
@@ -153,16 +170,28 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
             }
         }
 
-        String reference = top.text("reference", "exact");
-        if (reference.equals("exact") && !model.analytic()) {
-            throw top.get("reference").error("'exact' needs an analytic model, found model type " + model.type());
+        NetSpec detector = top.has("detector") ? NetSpec.detector(top.get("detector")) : null;
+        if (detector != null && model.imageShape() == null) {
+            throw top.get("detector").error("a detector needs an image model, found model type " + model.type());
         }
-        if (!reference.equals("exact")) {
-            throw top.get("reference").error("'" + reference + "', expected 'exact' (reference statistics files "
-                    + "arrive with the ref-stats job)");
+        String reference = top.text("reference", model.analytic() ? "exact" : null);
+        if (reference == null) {
+            throw top.error("reference: missing, expected a .npz file of reference statistics (ref-stats, "
+                    + "pytorch-fid or EDM)");
+        }
+        if (reference.equals("exact") && (!model.analytic() || detector != null)) {
+            throw top.get("reference").error("'exact' needs an analytic model without a detector, expected a .npz "
+                    + "file of reference statistics");
+        }
+        if (!reference.equals("exact") && !reference.endsWith(".npz")) {
+            throw top.get("reference").error("'" + reference + "', expected 'exact' or a .npz file");
+        }
+        long gridImages = top.integer("grid_images", model.imageShape() == null ? 0 : 64);
+        if (gridImages < 0 || gridImages > 1024) {
+            throw top.get("grid_images").error(gridImages + ", expected 0 to 1024");
         }
         return new SweepConfig(name, output, model, process, seedStart, seedCount, blockSize, batchSize,
-                List.copyOf(points), reference);
+                List.copyOf(points), reference, detector, (int) gridImages);
     }
 
     private static long positive(Node top, String key, long fallback, long max) {

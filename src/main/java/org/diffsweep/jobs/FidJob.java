@@ -24,6 +24,8 @@ import org.diffsweep.config.SweepPoint;
 import org.diffsweep.metrics.FeatureStats;
 import org.diffsweep.metrics.FrechetDistance;
 import org.diffsweep.metrics.Gaussian;
+import org.diffsweep.metrics.Npz;
+import org.diffsweep.spark.ModelFiles;
 import org.diffsweep.model.Models;
 import org.diffsweep.spark.CodeVersion;
 import org.diffsweep.spark.Manifest;
@@ -52,6 +54,7 @@ public final class FidJob {
 
     public static List<Entry> run(SparkSession spark, SweepConfig config) throws IOException {
         long t0 = System.nanoTime();
+        config = ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
         SweepLayout layout = new SweepLayout(config.output());
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         FileSystem fs = layout.root().getFileSystem(conf);
@@ -60,7 +63,7 @@ public final class FidJob {
                     + "sweep (run 'diffsweep sweep' or 'diffsweep run' first)");
         }
         Map<String, FeatureStats> stats = reduce(spark, layout.features().toString());
-        Gaussian reference = Models.exactReference(config.model());
+        Gaussian reference = reference(config, conf);
 
         List<Entry> entries = new ArrayList<>();
         for (SweepPoint p : config.points()) {
@@ -71,8 +74,9 @@ public final class FidJob {
             }
             entries.add(new Entry(p, s.count(), FrechetDistance.between(Gaussian.of(s), reference)));
         }
-        double[] floor = Models.exactSampleFloor(config.model(), config.seedStart(), config.seedCount(),
-                FLOOR_REPLICATES);
+        double[] floor = config.reference().equals("exact")
+                ? Models.exactSampleFloor(config.model(), config.seedStart(), config.seedCount(), FLOOR_REPLICATES)
+                : new double[] {Double.NaN, Double.NaN};
         Table table = new Table(entries, floor[0], floor[1], CodeVersion.get());
 
         fs.delete(layout.fidTmp(), true);
@@ -92,6 +96,31 @@ public final class FidJob {
         System.out.printf("%nfid %s: written to %s (%.1f s)%n", config.name(), layout.fidDir(),
                 (System.nanoTime() - t0) / 1e9);
         return entries;
+    }
+
+    /** The reference statistics: the model's exact ones, or a .npz file (ref-stats, pytorch-fid, EDM). */
+    static Gaussian reference(SweepConfig config, Configuration conf) throws IOException {
+        if (config.reference().equals("exact")) {
+            return Models.exactReference(config.model());
+        }
+        Path path = new Path(config.reference());
+        FileSystem fs = path.getFileSystem(conf);
+        if (!fs.exists(path)) {
+            throw new ConfigException("reference " + config.reference() + " not found, expected a .npz file of "
+                    + "reference statistics");
+        }
+        Gaussian g;
+        try (java.io.InputStream in = fs.open(path)) {
+            g = Npz.gaussian(Npz.read(in, config.reference()), config.reference());
+        } catch (IOException e) {
+            throw new ConfigException("reference " + e.getMessage());
+        }
+        if (g.mean().length != config.featureDim()) {
+            throw new ConfigException("reference " + config.reference() + " has " + g.mean().length
+                    + " features, expected " + config.featureDim() + " (" + (config.detector() == null
+                    ? "the model's sample size" : "detector " + config.detector().id()) + ")");
+        }
+        return g;
     }
 
     /** Whether the FID table is complete (and the sweep behind it). */
@@ -183,8 +212,9 @@ public final class FidJob {
         }
         StringBuilder sb = new StringBuilder();
         sb.append("# FID: ").append(config.name()).append("\n\n");
-        sb.append(String.format(Locale.ROOT, "model %s, reference %s, %d samples per config (seeds %d–%d), %s%n%n",
-                config.model().id(), config.reference(), config.seedCount(), config.seedStart(),
+        sb.append(String.format(Locale.ROOT, "model %s, detector %s, reference %s, %d samples per config (seeds %d–%d), "
+                + "%s%n%n", config.model().id(), config.detector() == null ? "none (features = samples)"
+                : config.detector().id(), config.reference(), config.seedCount(), config.seedStart(),
                 config.seedStart() + config.seedCount() - 1, table.codeVersion()));
         sb.append("| sampler | grid |");
         for (int n : nfes) {
@@ -208,9 +238,12 @@ public final class FidJob {
             }
             sb.append('\n');
         }
-        sb.append(String.format(Locale.ROOT, "%nFloor: %d exact samples of the model score FID %.4g ± %.2g (mean ± sd "
-                + "over %d independent draws): the finite-sample bias and spread; a perfect sampler scores within it.%n",
-                config.seedCount(), table.floorMean(), table.floorSd(), FLOOR_REPLICATES));
+        sb.append('\n');
+        if (!Double.isNaN(table.floorMean())) {
+            sb.append(String.format(Locale.ROOT, "Floor: %d exact samples of the model score FID %.4g ± %.2g (mean ± sd "
+                    + "over %d independent draws): the finite-sample bias and spread; a perfect sampler scores within "
+                    + "it.%n", config.seedCount(), table.floorMean(), table.floorSd(), FLOOR_REPLICATES));
+        }
         sb.append("A number in parentheses is the NFE actually used, when the sampler cannot spend the budget exactly.\n");
         return sb.toString();
     }

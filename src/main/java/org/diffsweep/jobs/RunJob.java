@@ -16,6 +16,7 @@ public final class RunJob {
     }
 
     public static Outcome run(SparkSession spark, SweepConfig config, int partitions) throws IOException {
+        config = org.diffsweep.spark.ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
         boolean sweepRan = false;
         if (SweepJob.complete(spark, config)) {
             System.out.println("run " + config.name() + ": sweep output complete, skipping the sweep");

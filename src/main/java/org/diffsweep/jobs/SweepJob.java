@@ -12,6 +12,7 @@ import org.diffsweep.spark.BlockRunner;
 import org.diffsweep.spark.CodeVersion;
 import org.diffsweep.spark.HadoopConf;
 import org.diffsweep.spark.Manifest;
+import org.diffsweep.spark.ModelFiles;
 import org.diffsweep.spark.Progress;
 import org.diffsweep.spark.SeedBlock;
 import org.diffsweep.spark.SweepLayout;
@@ -34,6 +35,7 @@ public final class SweepJob {
      */
     public static Summary run(SparkSession spark, SweepConfig config, int partitions) throws IOException {
         long t0 = System.nanoTime();
+        config = ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
         SweepLayout layout = new SweepLayout(config.output());
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         FileSystem fs = layout.root().getFileSystem(conf);
@@ -83,6 +85,7 @@ public final class SweepJob {
 
     /** Whether the sweep's output is complete for this config. */
     public static boolean complete(SparkSession spark, SweepConfig config) throws IOException {
+        config = ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
         SweepLayout layout = new SweepLayout(config.output());
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         FileSystem fs = layout.root().getFileSystem(conf);

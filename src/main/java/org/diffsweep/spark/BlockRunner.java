@@ -14,6 +14,8 @@ import org.diffsweep.config.SweepConfig;
 import org.diffsweep.config.SweepPoint;
 import org.diffsweep.diffusion.CountingDenoiser;
 import org.diffsweep.diffusion.Denoiser;
+import org.diffsweep.features.Detector;
+import org.diffsweep.features.Images;
 import org.diffsweep.rng.BatchNoise;
 
 /**
@@ -61,7 +63,7 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
             return new Result(block.configId(), block.seedStart(), block.size(), false, 0);
         }
         SweepPoint point = point(block.configId());
-        List<FeatureParquet.Row> rows = sample(point, block);
+        List<FeatureParquet.Row> rows = sample(point, block, fs);
 
         Path tmp = new Path(layout.tmp(), block.configId() + "." + block.seedStart() + "." + UUID.randomUUID()
                 + ".parquet");
@@ -78,9 +80,17 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
         return new Result(block.configId(), block.seedStart(), block.size(), true, (System.nanoTime() - t0) / 1e9);
     }
 
-    /** Samples the seeds of a block in batches of the config's batch size. */
-    List<FeatureParquet.Row> sample(SweepPoint point, SeedBlock block) {
-        Denoiser model = ModelCache.get(config.model());
+    /**
+     * Samples the seeds of a block in batches of the config's batch size, and turns them into features (the
+     * detector's, or the samples themselves). The block holding the sweep's first seeds also writes the config's
+     * PNG grid of samples.
+     */
+    List<FeatureParquet.Row> sample(SweepPoint point, SeedBlock block, FileSystem fs) throws IOException {
+        Denoiser model = ModelCache.denoiser(config.model(), config.process(), hadoop);
+        Detector detector = config.detector() == null ? null : ModelCache.detector(config.detector(), hadoop);
+        int[] shape = config.model().imageShape();
+        int gridCount = block.seedStart() == config.seedStart() ? Math.min(config.gridImages(), block.size()) : 0;
+        double[] gridSamples = shape == null ? null : new double[gridCount * model.dim()];
         double[] sigmas = point.sigmas();
         int dim = model.dim();
         List<FeatureParquet.Row> rows = new ArrayList<>(block.size());
@@ -98,19 +108,49 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
                         + " model calls, declared " + point.nfe() + " for " + point.steps() + " steps");
             }
             for (int r = 0; r < batch; r++) {
-                float[] f = new float[dim];
                 for (int j = 0; j < dim; j++) {
                     double v = out[r * dim + j];
                     if (!Double.isFinite(v)) {
                         throw new IllegalStateException("model " + model.id() + ", config " + point.id() + ", seed "
                                 + seeds[r] + ": sample value " + v + ", expected finite values");
                     }
-                    f[j] = (float) v;
+                }
+            }
+            long offset = s - block.seedStart();
+            if (gridSamples != null && offset < gridCount) {
+                int n = (int) Math.min(batch, gridCount - offset);
+                System.arraycopy(out, 0, gridSamples, (int) offset * dim, n * dim);
+            }
+            float[] features = features(out, batch, detector, shape);
+            int fdim = features.length / batch;
+            for (int r = 0; r < batch; r++) {
+                float[] f = java.util.Arrays.copyOfRange(features, r * fdim, (r + 1) * fdim);
+                for (float v : f) {
+                    if (!Float.isFinite(v)) {
+                        throw new IllegalStateException("detector " + detector.id() + ", config " + point.id()
+                                + ", seed " + seeds[r] + ": feature value " + v + ", expected finite values");
+                    }
                 }
                 rows.add(new FeatureParquet.Row(seeds[r], f));
             }
         }
+        if (gridCount > 0 && gridSamples != null) {
+            SampleGrid.write(fs, layout.grid(point.id()), gridSamples, gridCount, shape);
+        }
         return rows;
+    }
+
+    /** The detector's features of uint8 images of the samples (SPEC §6), or the samples themselves. */
+    private static float[] features(double[] samples, int batch, Detector detector, int[] shape) {
+        if (detector == null) {
+            float[] f = new float[samples.length];
+            for (int i = 0; i < f.length; i++) {
+                f[i] = (float) samples[i];
+            }
+            return f;
+        }
+        byte[] images = Images.toRgbUint8(samples, batch, shape[0], shape[1], shape[2]);
+        return detector.features(images, batch, shape[1], shape[2]);
     }
 
     private SweepPoint point(String id) {
@@ -127,6 +167,8 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
         m.put("diffsweep.sweep", config.name());
         m.put("diffsweep.model", config.model().id());
         m.put("diffsweep.model_spec", config.model().json());
+        m.put("diffsweep.detector", config.detector() == null ? "none (features are the samples)"
+                : config.detector().id());
         m.put("diffsweep.process", config.process().name());
         m.put("diffsweep.sampler", point.sampler().describe());
         m.put("diffsweep.grid", point.grid().describe());

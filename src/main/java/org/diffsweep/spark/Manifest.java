@@ -36,6 +36,8 @@ public final class Manifest {
         model.put("id", c.model().id());
         model.put("type", c.model().type());
         model.put("spec", c.model().json());
+        plan.put("detector", c.detector() == null ? "none" : c.detector().id());
+        plan.put("grid_images", c.gridImages());
         plan.put("process", c.process().toString());
         plan.putObject("seeds").put("start", c.seedStart()).put("count", c.seedCount());
         plan.put("block_size", c.blockSize());

@@ -1,26 +1,76 @@
 package org.diffsweep.spark;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.SparkEnv;
 import org.diffsweep.config.ModelSpec;
+import org.diffsweep.config.NetSpec;
 import org.diffsweep.diffusion.Denoiser;
+import org.diffsweep.diffusion.Process;
+import org.diffsweep.features.Detector;
 import org.diffsweep.model.Models;
+import org.diffsweep.model.djl.DjlModels;
+import org.diffsweep.model.djl.DjlNet;
 
-/** One model per executor JVM and model description: tasks of the same executor share it. */
+/**
+ * One model per executor JVM: tasks of an executor share each loaded network (keyed by content hash and device)
+ * and each analytic model (keyed by its description).
+ */
 public final class ModelCache {
 
-    private static final Map<String, Denoiser> MODELS = new ConcurrentHashMap<>();
+    private static final Map<String, Object> MODELS = new ConcurrentHashMap<>();
     private static final AtomicInteger BUILDS = new AtomicInteger();
 
     private ModelCache() {
     }
 
-    public static Denoiser get(ModelSpec spec) {
-        return MODELS.computeIfAbsent(spec.json(), k -> {
+    public static Denoiser denoiser(ModelSpec spec, Process process, HadoopConf hadoop) {
+        if (spec.net() == null) {
+            return (Denoiser) MODELS.computeIfAbsent(spec.json(), k -> {
+                BUILDS.incrementAndGet();
+                return Models.build(spec);
+            });
+        }
+        return DjlModels.denoiser(spec.net(), net(spec.net(), hadoop), process);
+    }
+
+    public static Detector detector(NetSpec spec, HadoopConf hadoop) {
+        return DjlModels.detector(spec, net(spec, hadoop));
+    }
+
+    private static DjlNet net(NetSpec spec, HadoopConf hadoop) {
+        String device = Devices.forCurrentTask();
+        return (DjlNet) MODELS.computeIfAbsent(spec.sha256() + "@" + device, k -> {
             BUILDS.incrementAndGet();
-            return Models.build(spec);
+            setThreads();
+            try {
+                return DjlModels.load(spec, ModelFiles.local(spec.path(), spec.sha256(), hadoop.get()), device);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         });
+    }
+
+    /**
+     * libtorch's intra-op threads: the executor's cores shared by its concurrent tasks
+     * ({@code spark.diffsweep.threadsPerTask} overrides), set before the engine starts.
+     */
+    private static void setThreads() {
+        if (System.getProperty("ai.djl.pytorch.num_threads") != null) {
+            return;
+        }
+        int cores = Runtime.getRuntime().availableProcessors();
+        int threads = 1;
+        SparkEnv env = SparkEnv.get();
+        if (env != null) {
+            int slots = env.conf().getInt("spark.executor.cores", cores);
+            threads = env.conf().getInt("spark.diffsweep.threadsPerTask", Math.max(1, cores / Math.max(1, slots)));
+        }
+        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
     }
 
     /** How many models this JVM has built (for tests and logs). */

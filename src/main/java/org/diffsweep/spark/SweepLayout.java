@@ -9,6 +9,7 @@ import org.apache.hadoop.fs.Path;
  *   sweep/manifest.json                          what the sweep is (written first)
  *   sweep/features/&lt;config_id&gt;/block-S-E.parquet  one committed seed block [S, E) of one config
  *   sweep/_tmp/                                  blocks being written (renamed into features/ when done)
+ *   sweep/grids/&lt;config_id&gt;.png                   the first samples of each config (image models)
  *   sweep/_COMPLETE                              written last, once every block is in
  *   fid/ (table.parquet, fid.csv, fid.md, _COMPLETE)
  * </pre>
@@ -42,6 +43,11 @@ public record SweepLayout(String output) implements Serializable {
     public Path block(String configId, long seedStart, long seedEnd) {
         return new Path(new Path(features(), configId),
                 String.format("block-%010d-%010d.parquet", seedStart, seedEnd));
+    }
+
+    /** A config's PNG grid of samples. */
+    public Path grid(String configId) {
+        return new Path(new Path(sweepDir(), "grids"), configId + ".png");
     }
 
     public Path fidDir() {

@@ -1,0 +1,94 @@
+package org.diffsweep.spark;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Network files on any Hadoop file system: the driver hashes them, executors get a local copy (DJL loads local
+ * files), checked against the driver's hash so every executor runs the same weights.
+ */
+public final class ModelFiles {
+
+    private ModelFiles() {
+    }
+
+    /** SHA-256 of a file, hex. */
+    public static String sha256(String path, Configuration conf) {
+        Path p = new Path(path);
+        try (InputStream in = p.getFileSystem(conf).open(p)) {
+            return sha256(in);
+        } catch (java.io.FileNotFoundException e) {
+            throw new org.diffsweep.config.ConfigException("model file " + path + " not found");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path, e);
+        }
+    }
+
+    static String sha256(InputStream in) throws IOException {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            try (DigestInputStream d = new DigestInputStream(in, md)) {
+                d.transferTo(java.io.OutputStream.nullOutputStream());
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * A local file with the given content: the file itself if it is local, else a copy under
+     * {@code java.io.tmpdir/diffsweep-models/<sha256>/}, made once per machine.
+     */
+    public static java.nio.file.Path local(String path, String sha256, Configuration conf) throws IOException {
+        Path p = new Path(path);
+        String scheme = p.toUri().getScheme();
+        java.nio.file.Path local;
+        if (scheme == null || scheme.equals("file")) {
+            local = java.nio.file.Path.of(p.toUri().getPath());
+        } else {
+            java.nio.file.Path dir = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "diffsweep-models",
+                    sha256);
+            local = dir.resolve(p.getName());
+            if (!Files.exists(local)) {
+                Files.createDirectories(dir);
+                java.nio.file.Path tmp = Files.createTempFile(dir, "copy-", ".part");
+                try (InputStream in = p.getFileSystem(conf).open(p)) {
+                    Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+                }
+                Files.move(tmp, local, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        try (InputStream in = Files.newInputStream(local)) {
+            String actual = sha256(in);
+            if (!actual.equals(sha256)) {
+                throw new IOException("model file " + path + " changed: sha256 " + actual.substring(0, 12)
+                        + " on this executor, expected " + sha256.substring(0, 12) + " as the driver read it");
+            }
+        }
+        return local;
+    }
+
+    /** Every file of a config resolved to its hash, on the driver's file system. */
+    public static org.diffsweep.config.SweepConfig resolve(org.diffsweep.config.SweepConfig config,
+                                                         Configuration conf) {
+        return config.resolveFiles(path -> sha256(path, conf));
+    }
+
+    /** Whether a path exists (driver side checks). */
+    public static boolean exists(String path, Configuration conf) throws IOException {
+        Path p = new Path(path);
+        FileSystem fs = p.getFileSystem(conf);
+        return fs.exists(p);
+    }
+}
