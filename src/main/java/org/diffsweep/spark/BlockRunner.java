@@ -63,7 +63,13 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
             return new Result(block.configId(), block.seedStart(), block.size(), false, 0);
         }
         SweepPoint point = point(block.configId());
-        List<FeatureParquet.Row> rows = sample(point, block, fs);
+        List<FeatureParquet.Row> rows;
+        try {
+            rows = sample(point, block, fs);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("sweep " + config.name() + ", config " + point.id() + ", seeds "
+                    + block.seedStart() + "–" + (block.seedEnd() - 1) + ": " + e.getMessage(), e);
+        }
 
         Path tmp = new Path(layout.tmp(), block.configId() + "." + block.seedStart() + "." + UUID.randomUUID()
                 + ".parquet");
@@ -111,8 +117,8 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
                 for (int j = 0; j < dim; j++) {
                     double v = out[r * dim + j];
                     if (!Double.isFinite(v)) {
-                        throw new IllegalStateException("model " + model.id() + ", config " + point.id() + ", seed "
-                                + seeds[r] + ": sample value " + v + ", expected finite values");
+                        throw new IllegalStateException("model " + model.id() + ", seed " + seeds[r] + ": sample value "
+                                + v + ", expected finite values");
                     }
                 }
             }
@@ -127,8 +133,8 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
                 float[] f = java.util.Arrays.copyOfRange(features, r * fdim, (r + 1) * fdim);
                 for (float v : f) {
                     if (!Float.isFinite(v)) {
-                        throw new IllegalStateException("detector " + detector.id() + ", config " + point.id()
-                                + ", seed " + seeds[r] + ": feature value " + v + ", expected finite values");
+                        throw new IllegalStateException("detector " + detector.id() + ", seed " + seeds[r]
+                                + ": feature value " + v + ", expected finite values");
                     }
                 }
                 rows.add(new FeatureParquet.Row(seeds[r], f));

@@ -1,0 +1,146 @@
+package org.diffsweep.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.diffsweep.config.SweepConfig;
+import org.diffsweep.features.Images;
+import org.diffsweep.jobs.FidJob;
+import org.diffsweep.jobs.RunJob;
+import org.diffsweep.jobs.SweepJob;
+import org.diffsweep.metrics.FeatureStats;
+import org.diffsweep.metrics.FrechetDistance;
+import org.diffsweep.metrics.Gaussian;
+import org.diffsweep.metrics.Npz;
+import org.diffsweep.rng.BatchNoise;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A sweep on a DJL network with a DJL detector: the tiny TorchScript denoiser D = 0.5·x + σ and the detector
+ * (mean, max)/255 of the uint8 pixels, both closed forms, so every feature is checked against a computation
+ * written here independently of the pipeline.
+ */
+@Tag("spark")
+class DjlSweepSparkTest {
+
+    static String model(String file) throws Exception {
+        return Path.of(DjlSweepSparkTest.class.getResource("/models/" + file).toURI()).toString();
+    }
+
+    static String config(Path out, String modelFile, String reference) throws Exception {
+        return """
+                name: djl-tiny
+                output: %s
+                model: { type: djl, path: %s, shape: [1, 2, 2], batch: 3 }
+                detector: { path: %s, dim: 2 }
+                process: { name: edm, sigma_min: 0.002, sigma_max: 2 }
+                seeds: { start: 5, count: 10 }
+                block_size: 4
+                batch_size: 4
+                samplers: [ { name: euler } ]
+                grids: [ { name: edm } ]
+                nfe: [ 3 ]
+                reference: %s
+                grid_images: 4
+                """.formatted(out, model(modelFile), model("tiny_features.pt"), reference);
+    }
+
+    /** Euler on D = 0.5·x + σ, then (mean, max)/255 of the uint8 image: per seed, by hand. */
+    static float[] expectedFeatures(long seed, double[] sigmas) {
+        double[] x = BatchNoise.latents(new long[] {seed}, 4, sigmas[0]);
+        for (int i = 0; i + 1 < sigmas.length; i++) {
+            for (int j = 0; j < 4; j++) {
+                float d = 0.5f * (float) x[j] + (float) sigmas[i]; // the network computes in float32
+                double eps = (x[j] - d) / sigmas[i];
+                x[j] += (sigmas[i + 1] - sigmas[i]) * eps;
+            }
+        }
+        double sum = 0;
+        int max = 0;
+        for (int j = 0; j < 4; j++) {
+            int u = Images.toUint8(x[j]);
+            sum += 3 * u;
+            max = Math.max(max, u);
+        }
+        return new float[] {(float) (sum / 12 / 255), max / 255f};
+    }
+
+    @Test
+    void featuresAreTheDetectorsOnTheSamples() throws Exception {
+        SparkSession spark = SparkTestSupport.spark();
+        Path dir = SparkTestSupport.tempDir("djl");
+        Path ref = dir.resolve("ref.npz");
+        try (OutputStream o = Files.newOutputStream(ref)) {
+            Npz.write(o, Npz.of(new Gaussian(new double[] {0.5, 0.6}, new double[] {0.01, 0, 0, 0.02}, 100)));
+        }
+        SweepConfig config = SweepConfig.parse(config(dir.resolve("out"), "tiny.pt", ref.toString()), "test");
+        RunJob.Outcome outcome = RunJob.run(spark, config, 0);
+        double[] sigmas = config.points().get(0).sigmas();
+        List<Row> rows = spark.read().option("recursiveFileLookup", "true").parquet(dir.resolve("out/sweep/features")
+                .toString()).orderBy("seed").collectAsList();
+        assertEquals(10, rows.size());
+        FeatureStats stats = new FeatureStats(2);
+        for (Row r : rows) {
+            float[] expected = expectedFeatures(r.<Long>getAs("seed"), sigmas);
+            List<Float> got = r.getList(r.fieldIndex("features"));
+            assertEquals(expected[0], got.get(0), 1e-6, "seed " + r.getAs("seed"));
+            assertEquals(expected[1], got.get(1), 1e-6);
+            stats.add(expected);
+        }
+        double fid = FrechetDistance.between(Gaussian.of(stats),
+                new Gaussian(new double[] {0.5, 0.6}, new double[] {0.01, 0, 0, 0.02}, 100));
+        assertEquals(fid, outcome.table().get(0).fid(), 1e-5 * Math.max(1, fid));
+        assertTrue(Files.size(dir.resolve("out/sweep/grids/" + config.points().get(0).id() + ".png")) > 50);
+        String manifest = Files.readString(dir.resolve("out/sweep/manifest.json"));
+        assertTrue(manifest.contains("tiny.pt@") && manifest.contains("tiny_features.pt@"), manifest);
+    }
+
+    @Test
+    void badModelsFailWithTheirNameAndWriteNothing() throws Exception {
+        SparkSession spark = SparkTestSupport.spark();
+        Path dir = SparkTestSupport.tempDir("djl-bad");
+        Path ref = dir.resolve("ref.npz");
+        try (OutputStream o = Files.newOutputStream(ref)) {
+            Npz.write(o, Npz.of(new Gaussian(new double[] {0, 0}, new double[] {1, 0, 0, 1}, 0)));
+        }
+        for (String[] c : new String[][] {{"tiny_nan.pt", "sample value NaN"}, {"tiny_shape.pt", "output shape"}}) {
+            Path out = dir.resolve(c[0]);
+            SweepConfig config = SweepConfig.parse(config(out, c[0], ref.toString()), "test");
+            Exception e = assertThrows(Exception.class, () -> SweepJob.run(spark, config, 0));
+            String message = rootMessage(e);
+            assertTrue(message.contains(c[1]) && message.contains(c[0]) && message.contains("config euler_edm_nfe3"),
+                    message);
+            try (var files = Files.walk(out)) {
+                assertFalse(files.anyMatch(p -> p.toString().endsWith(".parquet")), "features written for " + c[0]);
+            }
+            assertFalse(Files.exists(out.resolve("sweep/_COMPLETE")));
+        }
+        // a reference of the wrong dimension is refused by name
+        Path ref3 = dir.resolve("ref3.npz");
+        try (OutputStream o = Files.newOutputStream(ref3)) {
+            Npz.write(o, Npz.of(new Gaussian(new double[3], new double[] {1, 0, 0, 0, 1, 0, 0, 0, 1}, 0)));
+        }
+        SweepConfig wrongDim = SweepConfig.parse(config(dir.resolve("dim"), "tiny.pt", ref3.toString()), "test");
+        SweepJob.run(spark, wrongDim, 0);
+        Exception e = assertThrows(Exception.class, () -> FidJob.run(spark, wrongDim));
+        assertTrue(e.getMessage().contains("has 3 features, expected 2 (detector tiny_features.pt@"), e.getMessage());
+    }
+
+    static String rootMessage(Throwable e) {
+        StringBuilder sb = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            sb.append(t.getMessage()).append(" | ");
+        }
+        return sb.toString();
+    }
+}
