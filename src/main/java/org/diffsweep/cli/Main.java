@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "diffsweep", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Evaluates diffusion-model samplers at scale on Apache Spark.",
-        subcommands = {Main.Run.class, Main.Sweep.class, Main.Fid.class, Main.Oracle.class,
+        subcommands = {Main.Run.class, Main.Sweep.class, Main.Fid.class, Main.Oracle.class, Main.RefStats.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
@@ -186,6 +186,59 @@ public final class Main {
             c = out == null ? c : c.withOutput(out);
             LocalOutput.requireWritable(c.output());
             OracleJob.run(c, seeds, tolerance, new org.apache.hadoop.conf.Configuration(), dump);
+            return 0;
+        }
+    }
+
+    @Command(name = "ref-stats", mixinStandardHelpOptions = true,
+            description = "Reference statistics of a data set: images -> detector features -> mu, sigma (.npz, "
+                    + "readable by pytorch-fid and EDM), the raw float64 sums (Parquet) and metadata (JSON).")
+    static final class RefStats implements Callable<Integer> {
+        @Option(names = "--data", required = true, paramLabel = "PATH",
+                description = "IDX images file (MNIST family, .gz allowed), a folder or .zip of PNGs (EDM's "
+                        + "dataset_tool), or a CIFAR-10 binary batch; any Hadoop path.")
+        String data;
+
+        @Option(names = "--format", paramLabel = "FMT", description = "idx, png or cifar10 (default: from the path).")
+        String format;
+
+        @Option(names = "--detector", paramLabel = "MODEL",
+                description = "Detector network (.pt or .onnx): uint8 [B,3,H,W] -> features [B,D]. Default: none, "
+                        + "the features are the pixels in [-1, 1].")
+        String detector;
+
+        @Option(names = "--dim", paramLabel = "D", description = "The detector's feature dimension.")
+        Integer dim;
+
+        @Option(names = "--batch", paramLabel = "B", defaultValue = "256",
+                description = "Images per forward pass (default ${DEFAULT-VALUE}).")
+        int batch;
+
+        @Option(names = "--limit", paramLabel = "N", defaultValue = "0",
+                description = "Use only the first N images (default: all).")
+        long limit;
+
+        @Option(names = "--out", required = true, paramLabel = "FILE.npz", description = "Where to write the .npz.")
+        String out;
+
+        @Option(names = "--master", paramLabel = "URL", description = "Spark master (default local[*]).")
+        String master;
+
+        @Override
+        public Integer call() throws Exception {
+            if (detector != null && (dim == null || dim < 1)) {
+                throw new ConfigException("--detector needs --dim, the detector's feature dimension (>= 1)");
+            }
+            if (batch < 1 || limit < 0) {
+                throw new ConfigException("--batch " + batch + " / --limit " + limit + ", expected batch >= 1, limit >= 0");
+            }
+            if (!out.contains("://")) {
+                LocalOutput.requireWritable(Path.of(out).toAbsolutePath().getParent().toString());
+            }
+            org.diffsweep.config.NetSpec det = detector == null ? null
+                    : new org.diffsweep.config.NetSpec("detector", detector, null, "detector", null, dim, batch, null);
+            org.diffsweep.jobs.RefStatsJob.run(Spark.session("diffsweep ref-stats", master), data, format, det,
+                    limit, out);
             return 0;
         }
     }

@@ -44,4 +44,16 @@ public final class Images {
         }
         return out;
     }
+
+    /** Grayscale uint8 images [B,1,H,W] repeated to [B,3,H,W]. */
+    public static byte[] repeatChannels(byte[] gray, int batch, int height, int width) {
+        int plane = height * width;
+        byte[] out = new byte[batch * 3 * plane];
+        for (int b = 0; b < batch; b++) {
+            for (int c = 0; c < 3; c++) {
+                System.arraycopy(gray, b * plane, out, (b * 3 + c) * plane, plane);
+            }
+        }
+        return out;
+    }
 }

@@ -1,0 +1,131 @@
+package org.diffsweep.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.DataOutputStream;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import javax.imageio.ImageIO;
+import org.diffsweep.config.NetSpec;
+import org.diffsweep.jobs.RefStatsJob;
+import org.diffsweep.metrics.FeatureStats;
+import org.diffsweep.metrics.Gaussian;
+import org.diffsweep.metrics.Npz;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * ref-stats on a small IDX file and a small PNG folder it writes itself; the statistics are computed here
+ * independently from the same pixels (the tiny detector's features are (mean, max)/255 of the pixels).
+ */
+@Tag("spark")
+class RefStatsSparkTest {
+
+    static final int N = 30;
+    static final int H = 5;
+    static final int W = 4;
+
+    static byte[][] images(long seed) {
+        Random r = new Random(seed);
+        byte[][] out = new byte[N][H * W];
+        for (byte[] img : out) {
+            r.nextBytes(img);
+        }
+        return out;
+    }
+
+    static Gaussian direct(byte[][] images) {
+        FeatureStats s = new FeatureStats(2);
+        for (byte[] img : images) {
+            double sum = 0;
+            int max = 0;
+            for (byte b : img) {
+                sum += b & 0xff;
+                max = Math.max(max, b & 0xff);
+            }
+            s.add(new float[] {(float) (sum / img.length / 255), max / 255f});
+        }
+        return Gaussian.of(s);
+    }
+
+    static NetSpec detector() throws Exception {
+        String path = Path.of(RefStatsSparkTest.class.getResource("/models/tiny_features.pt").toURI()).toString();
+        return new NetSpec("detector", path, null, "detector", null, 2, 8, null);
+    }
+
+    static void assertClose(Gaussian expected, Gaussian actual) {
+        assertEquals(expected.n(), actual.n());
+        for (int i = 0; i < expected.mean().length; i++) {
+            assertEquals(expected.mean()[i], actual.mean()[i], 1e-6);
+        }
+        for (int i = 0; i < expected.cov().length; i++) {
+            assertEquals(expected.cov()[i], actual.cov()[i], 1e-6);
+        }
+    }
+
+    @Test
+    void idxFileThroughTheDetector() throws Exception {
+        Path dir = SparkTestSupport.tempDir("refstats-idx");
+        byte[][] imgs = images(1);
+        Path idx = dir.resolve("t10k-images-idx3-ubyte");
+        try (DataOutputStream o = new DataOutputStream(Files.newOutputStream(idx))) {
+            o.writeInt(0x803);
+            o.writeInt(N);
+            o.writeInt(H);
+            o.writeInt(W);
+            for (byte[] img : imgs) {
+                o.write(img);
+            }
+        }
+        String out = dir.resolve("stats.npz").toString();
+        Gaussian g = RefStatsJob.run(SparkTestSupport.spark(), idx.toString(), null, detector(), 0, out);
+        assertClose(direct(imgs), g);
+        try (InputStream in = Files.newInputStream(Path.of(out))) {
+            Gaussian back = Npz.gaussian(Npz.read(in, out), out);
+            assertArrayEquals(g.mean(), back.mean(), 0);
+            assertArrayEquals(g.cov(), back.cov(), 0);
+        }
+        assertTrue(Files.exists(dir.resolve("stats.json")) && Files.isDirectory(dir.resolve("stats.parquet")));
+        // --limit uses the first images only
+        Gaussian first10 = RefStatsJob.run(SparkTestSupport.spark(), idx.toString(), "idx", detector(), 10,
+                dir.resolve("first10.npz").toString());
+        assertClose(direct(java.util.Arrays.copyOf(imgs, 10)), first10);
+    }
+
+    @Test
+    void pngFolderAsPixels() throws Exception {
+        Path dir = SparkTestSupport.tempDir("refstats-png");
+        byte[][] imgs = images(2);
+        Path folder = Files.createDirectories(dir.resolve("pngs/00000"));
+        for (int i = 0; i < N; i++) {
+            BufferedImage b = new BufferedImage(W, H, BufferedImage.TYPE_BYTE_GRAY);
+            for (int y = 0; y < H; y++) {
+                for (int x = 0; x < W; x++) {
+                    b.getRaster().setSample(x, y, 0, imgs[i][y * W + x] & 0xff);
+                }
+            }
+            ImageIO.write(b, "png", folder.resolve(String.format("img%08d.png", i)).toFile());
+        }
+        // without a detector the features are the pixels in [−1, 1]
+        FeatureStats s = new FeatureStats(H * W);
+        for (byte[] img : imgs) {
+            double[] v = new double[img.length];
+            for (int j = 0; j < v.length; j++) {
+                v[j] = (img[j] & 0xff) / 127.5 - 1;
+            }
+            s.add(v);
+        }
+        Gaussian g = RefStatsJob.run(SparkTestSupport.spark(), dir.resolve("pngs").toString(), null, null, 0,
+                dir.resolve("pixels.npz").toString());
+        assertClose(Gaussian.of(s), g);
+        // and through the detector, from the same PNGs
+        Gaussian det = RefStatsJob.run(SparkTestSupport.spark(), dir.resolve("pngs").toString(), "png", detector(), 0,
+                dir.resolve("det.npz").toString());
+        assertClose(direct(imgs), det);
+    }
+}
