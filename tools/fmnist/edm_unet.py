@@ -43,6 +43,8 @@ class SelfAttention(nn.Module):
     def __init__(self, ch: int, heads: int = 2):
         super().__init__()
         self.heads = heads
+        self.head_dim = ch // heads
+        self.scale = 1.0 / math.sqrt(ch // heads)
         self.norm = nn.GroupNorm(groups_for(ch), ch)
         self.qkv = nn.Conv2d(ch, 3 * ch, 1)
         self.proj = nn.Conv2d(ch, ch, 1)
@@ -51,10 +53,9 @@ class SelfAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape
-        qkv = self.qkv(self.norm(x)).reshape(b * self.heads, 3, c // self.heads, h * w)
+        qkv = self.qkv(self.norm(x)).reshape(b * self.heads, 3, self.head_dim, h * w)
         q, k, v = qkv[:, 0], qkv[:, 1], qkv[:, 2]  # [bh, d, n]
-        d = c // self.heads
-        attn = torch.softmax(torch.bmm(q.transpose(1, 2), k) / math.sqrt(d), dim=-1)  # [bh, n, n]
+        attn = torch.softmax(torch.bmm(q.transpose(1, 2), k) * self.scale, dim=-1)  # [bh, n, n]
         out = torch.bmm(v, attn.transpose(1, 2))  # [bh, d, n]
         return x + self.proj(out.reshape(b, c, h, w))
 
