@@ -114,8 +114,9 @@ public final class Deis implements Sampler {
         if (!"deis".equals(name) && !"deis-sn".equals(name)) {
             throw new IllegalArgumentException("deis: name = '" + name + "', expected deis or deis-sn");
         }
-        if (order < 1 || order > 3) {
-            throw new IllegalArgumentException(name + ": order = " + order + ", expected 1, 2 or 3");
+        if (order < 1 || order > 4) {
+            throw new IllegalArgumentException(name + ": order = " + order + ", expected 1 to 4 (order k combines "
+                    + "k model outputs: DEIS's tAB(k-1))");
         }
         if (variant == null || process == null || r == null) {
             throw new IllegalArgumentException(name + ": variant = " + variant + ", process = " + process

@@ -140,6 +140,12 @@ class DeisConvergenceTest {
         }
     }
 
+    /** Order 4 combines four model outputs: the DEIS paper's tAB3 (qsh-zh/deis's ab_order = 3). */
+    @Test
+    void deisOrderFourIsFourthOrderOnVp() {
+        assertEquals(4.0, order(new Deis(4, Variant.TAB, VP), "vp", 128, 256, 512, 1024), 0.3);
+    }
+
     /** On EDM u = t = σ: tab and rhoab are one method, and give the same samples. */
     @Test
     void tabAndRhoabCoincideOnEdmButNotOnVp() {

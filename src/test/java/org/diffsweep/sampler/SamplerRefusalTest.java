@@ -53,7 +53,7 @@ class SamplerRefusalTest {
     void optionsAreChecked() {
         EdmProcess edm = new EdmProcess();
         String[][] cases = {
-            {"deis", "order", "4", "order"},
+            {"deis", "order", "5", "expected 1 to 4"},
             {"deis", "variant", "bogus", "bogus"},
             {"deis-sn", "order", "2", "norm missing"},
             {"edm-stochastic", "S_churn", "-1", "S_churn = -1.0"},
