@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "diffsweep", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Evaluates diffusion-model samplers at scale on Apache Spark.",
-        subcommands = {Main.Run.class, Main.Sweep.class, Main.Fid.class, Main.Oracle.class, Main.RefStats.class,
+        subcommands = {Main.Run.class, Main.Sweep.class, Main.Fid.class, Main.Oracle.class, Main.RefStats.class, Main.Bench.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
@@ -239,6 +239,41 @@ public final class Main {
                     : new org.diffsweep.config.NetSpec("detector", detector, null, "detector", null, dim, batch, null);
             org.diffsweep.jobs.RefStatsJob.run(Spark.session("diffsweep ref-stats", master), data, format, det,
                     limit, out);
+            return 0;
+        }
+    }
+
+    @Command(name = "bench", mixinStandardHelpOptions = true,
+            description = "Throughput of a denoiser network: raw DJL forward passes vs the sampler loop vs a whole "
+                    + "Spark sweep, side by side in one run, at the same batch size (images x NFE per second).")
+    static final class Bench implements Callable<Integer> {
+        @Option(names = "--model", paramLabel = "FILE", defaultValue = "models/fmnist-edm-denoiser.pt",
+                description = "Denoiser network (x, sigma) -> D (default ${DEFAULT-VALUE}).")
+        Path model;
+
+        @Option(names = "--shape", paramLabel = "C,H,W", defaultValue = "1,28,28", split = ",",
+                description = "Sample shape (default ${DEFAULT-VALUE}).")
+        int[] shape;
+
+        @Option(names = "--batch", defaultValue = "256", description = "Batch size (default ${DEFAULT-VALUE}).")
+        int batch;
+
+        @Option(names = "--nfe", defaultValue = "20", description = "Model calls per round (default ${DEFAULT-VALUE}).")
+        int nfe;
+
+        @Option(names = "--rounds", defaultValue = "5", description = "Rounds (default ${DEFAULT-VALUE}).")
+        int rounds;
+
+        @Override
+        public Integer call() throws Exception {
+            if (shape.length != 3 || batch < 1 || nfe < 2 || rounds < 1) {
+                throw new ConfigException("bench: --shape C,H,W, --batch >= 1, --nfe >= 2, --rounds >= 1 expected");
+            }
+            if (!java.nio.file.Files.isRegularFile(model)) {
+                throw new ConfigException("bench: model " + model + " not found");
+            }
+            org.diffsweep.jobs.BenchJob.run(Spark.session("diffsweep bench", "local[1]"), model, shape, batch, nfe,
+                    rounds);
             return 0;
         }
     }
