@@ -294,8 +294,8 @@ class DeisTest {
 
     @Test
     void refusesBadSettings(@TempDir Path dir) throws Exception {
-        assertMessage(() -> new Deis(0, Variant.TAB, VP), "deis: order = 0, expected 1, 2 or 3");
-        assertMessage(() -> new Deis(4, Variant.TAB, VP), "deis: order = 4, expected 1, 2 or 3");
+        assertMessage(() -> new Deis(0, Variant.TAB, VP), "deis: order = 0, expected 1 to 4");
+        assertMessage(() -> new Deis(5, Variant.TAB, VP), "deis: order = 5, expected 1 to 4");
         assertMessage(() -> Variant.of("tAB"), "deis: variant = 'tAB', expected tab or rhoab");
         assertMessage(() -> new Deis(2, Variant.TAB, VP, ScoreScale.constant(), "dies"),
                 "deis: name = 'dies', expected deis or deis-sn");
