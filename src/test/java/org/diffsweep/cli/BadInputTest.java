@@ -104,6 +104,29 @@ class BadInputTest {
     }
 
     @Test
+    void missingModelFileIsNamed() throws Exception {
+        Path dir = SparkTestSupport.tempDir("nomodel");
+        Path conf = dir.resolve("conf.yaml");
+        Files.writeString(conf, """
+                name: nomodel
+                output: %s
+                model: { type: djl, path: %s, shape: [1, 28, 28] }
+                reference: %s
+                seeds: { count: 4 }
+                samplers: [ { name: euler } ]
+                grids: [ { name: edm } ]
+                nfe: [ 5 ]
+                """.formatted(dir.resolve("out"), dir.resolve("missing.pt"), dir.resolve("ref.npz")));
+        Result r = run("run", conf.toString());
+        assertEquals(Main.EXIT_BAD_INPUT, r.code(), r.err());
+        assertTrue(r.err().contains("model file " + dir.resolve("missing.pt") + " not found"), r.err());
+        assertFalse(Files.exists(dir.resolve("out/sweep/_COMPLETE")));
+        try (var files = Files.walk(dir)) {
+            assertFalse(files.anyMatch(p -> p.toString().endsWith(".parquet")));
+        }
+    }
+
+    @Test
     void missingConfigFileAndUnknownCommand() {
         Result r = run("run", "/nonexistent/conf.yaml");
         assertEquals(Main.EXIT_BAD_INPUT, r.code());
