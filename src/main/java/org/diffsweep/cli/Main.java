@@ -23,7 +23,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "diffsweep", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Evaluates diffusion-model samplers at scale on Apache Spark.",
-        subcommands = {Main.Run.class, Main.Sweep.class, Main.Fid.class, Main.Oracle.class, Main.RefStats.class, Main.Bench.class,
+        subcommands = {Main.Run.class, Main.Sweep.class, Main.Fid.class, Main.Oracle.class, Main.RefStats.class, Main.NormStatsCommand.class,
+                Main.Schedule.class, Main.Bench.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
@@ -274,6 +275,99 @@ public final class Main {
             }
             org.diffsweep.jobs.BenchJob.run(Spark.session("diffsweep bench", "local[1]"), model, shape, batch, nfe,
                     rounds);
+            return 0;
+        }
+    }
+
+    /** Options of the offline statistics jobs. */
+    static class StatsOptions {
+        @Parameters(index = "0", paramLabel = "CONFIG", description = "A sweep YAML: its model, process and first seed.")
+        Path config;
+
+        @Option(names = "--out", required = true, paramLabel = "FILE.csv", description = "Where to write the table (local).")
+        Path out;
+
+        @Option(names = "--seeds", defaultValue = "1024", description = "Trajectories (default ${DEFAULT-VALUE}).")
+        long seeds;
+
+        @Option(names = "--shard", defaultValue = "256", description = "Seeds per task (default ${DEFAULT-VALUE}).")
+        int shard;
+
+        @Option(names = "--master", paramLabel = "URL", description = "Spark master (default local[*]).")
+        String master;
+
+        @Option(names = "--partitions", defaultValue = "0", description = "Spark partitions (default: one per shard).")
+        int partitions;
+
+        SweepConfig load() {
+            if (seeds < 1 || shard < 1 || partitions < 0) {
+                throw new ConfigException("--seeds " + seeds + ", --shard " + shard + ", --partitions " + partitions
+                        + ": expected seeds >= 1, shard >= 1, partitions >= 0");
+            }
+            if (!out.toString().endsWith(".csv")) {
+                throw new ConfigException("--out " + out + ", expected a .csv file");
+            }
+            LocalOutput.requireWritable(out.toAbsolutePath().getParent().toString());
+            return SweepConfig.load(config);
+        }
+    }
+
+    @Command(name = "norm-stats", mixinStandardHelpOptions = true,
+            description = "DEIS-SN statistics: mean |eps| per step of Euler on a fine grid of the config's model, over "
+                    + "seeds sharded across executors -> the table r(sigma) (CSV) that deis-sn's 'norm:' reads.")
+    static final class NormStatsCommand implements Callable<Integer> {
+        @CommandLine.Mixin
+        StatsOptions options = new StatsOptions();
+
+        @Option(names = "--steps", defaultValue = "1000", description = "Fine-grid steps (default ${DEFAULT-VALUE}).")
+        int steps;
+
+        @Option(names = "--truncation", defaultValue = "5",
+                description = "End points replaced by the k-th last value (SPEC 5; default ${DEFAULT-VALUE}).")
+        int truncation;
+
+        @Override
+        public Integer call() throws Exception {
+            SweepConfig c = options.load();
+            if (steps < 2 || truncation < 0 || truncation >= steps) {
+                throw new ConfigException("--steps " + steps + " / --truncation " + truncation
+                        + ", expected steps >= 2 and 0 <= truncation < steps");
+            }
+            String gridName = c.process().name().equals("edm") ? "edm" : "time-uniform";
+            org.diffsweep.schedule.TimeGrid grid = org.diffsweep.schedule.TimeGrids.of(gridName, java.util.Map.of(),
+                    c.process());
+            org.diffsweep.jobs.NormStatsJob.run(Spark.session("diffsweep norm-stats", options.master), c,
+                    grid.sigmas(steps), grid.describe() + " " + steps + " steps", options.seeds, options.shard,
+                    options.partitions, truncation, options.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "schedule", mixinStandardHelpOptions = true,
+            description = "Score-optimal schedules (SPEC 7): the corrector cost on a fine grid along trajectories of "
+                    + "the config's model -> equal-cost N-step schedules (a 'file' grid CSV), the cost curve and plots.")
+    static final class Schedule implements Callable<Integer> {
+        @CommandLine.Mixin
+        StatsOptions options = new StatsOptions();
+
+        @Option(names = "--points", defaultValue = "400", description = "Fine-grid levels (default ${DEFAULT-VALUE}).")
+        int points;
+
+        @Option(names = "--steps", required = true, split = ",", paramLabel = "N,N,...",
+                description = "Step counts to write schedules for, e.g. 5,10,20.")
+        int[] steps;
+
+        @Override
+        public Integer call() throws Exception {
+            SweepConfig c = options.load();
+            if (points < 3 || java.util.Arrays.stream(steps).anyMatch(n -> n < 2)) {
+                throw new ConfigException("--points " + points + " / --steps " + java.util.Arrays.toString(steps)
+                        + ", expected points >= 3 and every step count >= 2");
+            }
+            int[] sorted = steps.clone();
+            java.util.Arrays.sort(sorted);
+            org.diffsweep.jobs.ScheduleJob.run(Spark.session("diffsweep schedule", options.master), c, points,
+                    options.seeds, options.shard, options.partitions, sorted, options.out);
             return 0;
         }
     }

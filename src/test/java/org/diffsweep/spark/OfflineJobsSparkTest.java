@@ -1,0 +1,58 @@
+package org.diffsweep.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.diffsweep.config.SweepConfig;
+import org.diffsweep.jobs.NormStatsJob;
+import org.diffsweep.jobs.ScheduleJob;
+import org.diffsweep.schedule.FileGrid;
+import org.diffsweep.schedule.TimeGrids;
+import org.diffsweep.stats.NormTable;
+import org.diffsweep.stats.ScoreOptimalSchedule;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** norm-stats and schedule as Spark jobs: the reduced results do not depend on how the seeds are sharded. */
+@Tag("spark")
+class OfflineJobsSparkTest {
+
+    static final SweepConfig CONFIG = SweepConfig.parse(SparkTestSupport.tinyConfig("unused", 10, 5), "tiny");
+
+    @Test
+    void normTableIsIdenticalAcrossPartitionings() throws Exception {
+        Path dir = SparkTestSupport.tempDir("norm");
+        double[] sigmas = TimeGrids.of("edm", Map.of(), CONFIG.process()).sigmas(50);
+        NormTable[] tables = new NormTable[3];
+        int[][] splits = {{64, 1}, {32, 2}, {16, 4}};
+        for (int k = 0; k < 3; k++) {
+            tables[k] = NormStatsJob.run(SparkTestSupport.spark(), CONFIG, sigmas, "edm 50", 64, splits[k][0],
+                    splits[k][1], 5, dir.resolve("t" + k + ".csv"));
+        }
+        for (int k = 1; k < 3; k++) {
+            assertArrayEquals(tables[0].values(), tables[k].values(), 0);
+            assertArrayEquals(tables[0].standardErrors(), tables[k].standardErrors(), 0);
+        }
+        assertEquals(64, tables[0].samples());
+        // the written table is what deis-sn reads
+        assertTrue(Files.readString(dir.resolve("t0.csv")).contains("step,sigma,t,r,se,count"));
+    }
+
+    @Test
+    void schedulesAreIdenticalAcrossPartitioningsAndReadAsFileGrids() throws Exception {
+        Path dir = SparkTestSupport.tempDir("sched");
+        ScoreOptimalSchedule a = ScheduleJob.run(SparkTestSupport.spark(), CONFIG, 60, 48, 48, 1, new int[] {4, 8},
+                dir.resolve("a.csv"));
+        ScoreOptimalSchedule b = ScheduleJob.run(SparkTestSupport.spark(), CONFIG, 60, 48, 12, 3, new int[] {4, 8},
+                dir.resolve("b.csv"));
+        assertArrayEquals(a.sigmas(8), b.sigmas(8), 0);
+        FileGrid grid = FileGrid.read(dir.resolve("a.csv"));
+        assertArrayEquals(a.sigmas(4), grid.sigmas(4), 0);
+        assertArrayEquals(a.sigmas(8), grid.sigmas(8), 0);
+        assertTrue(Files.size(dir.resolve("a.png")) > 1000 && Files.exists(dir.resolve("a-cost.csv")));
+    }
+}
