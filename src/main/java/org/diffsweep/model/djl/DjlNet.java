@@ -101,6 +101,37 @@ public final class DjlNet implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs a per-sample network {@code (x[B,C,H,W], scalar[B]) -> y[B,C,H,W]} on float64 samples: float32 at the
+     * boundary, batches above {@code maxBatch} split into several passes, the output's size checked.
+     *
+     * @param scalarName the second input's name (ONNX graphs bind inputs by name): {@code sigma} or {@code t}
+     */
+    double[] samplewise(double[] x, int batch, int[] chw, int maxBatch, double scalar, String scalarName) {
+        int dim = chw[0] * chw[1] * chw[2];
+        double[] out = new double[x.length];
+        for (int start = 0; start < batch; start += maxBatch) {
+            int b = Math.min(maxBatch, batch - start);
+            float[] xs = new float[b * dim];
+            for (int i = 0; i < xs.length; i++) {
+                xs[i] = (float) x[start * dim + i];
+            }
+            float[] scalars = new float[b];
+            java.util.Arrays.fill(scalars, (float) scalar);
+            float[] y = call(m -> {
+                var xa = m.create(xs, new ai.djl.ndarray.types.Shape(b, chw[0], chw[1], chw[2]));
+                xa.setName("x");
+                var sa = m.create(scalars, new ai.djl.ndarray.types.Shape(b));
+                sa.setName(scalarName);
+                return new NDList(xa, sa);
+            }, o -> single(label, o, (long) b * dim));
+            for (int i = 0; i < y.length; i++) {
+                out[start * dim + i] = y[i];
+            }
+        }
+        return out;
+    }
+
     /** The single output of a call, checked for its element count. */
     static float[] single(String label, NDList out, long expected) {
         if (out.size() < 1) {
