@@ -44,7 +44,7 @@ class SelfAttention(nn.Module):
         super().__init__()
         self.heads = heads
         self.head_dim = ch // heads
-        self.scale = 1.0 / math.sqrt(ch // heads)
+        self.sqrt_d = math.sqrt(ch // heads)
         self.norm = nn.GroupNorm(groups_for(ch), ch)
         self.qkv = nn.Conv2d(ch, 3 * ch, 1)
         self.proj = nn.Conv2d(ch, ch, 1)
@@ -55,7 +55,7 @@ class SelfAttention(nn.Module):
         b, c, h, w = x.shape
         qkv = self.qkv(self.norm(x)).reshape(b * self.heads, 3, self.head_dim, h * w)
         q, k, v = qkv[:, 0], qkv[:, 1], qkv[:, 2]  # [bh, d, n]
-        attn = torch.softmax(torch.bmm(q.transpose(1, 2), k) * self.scale, dim=-1)  # [bh, n, n]
+        attn = torch.softmax(torch.bmm(q.transpose(1, 2), k) / self.sqrt_d, dim=-1)  # [bh, n, n]
         out = torch.bmm(v, attn.transpose(1, 2))  # [bh, d, n]
         return x + self.proj(out.reshape(b, c, h, w))
 

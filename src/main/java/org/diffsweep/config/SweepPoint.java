@@ -36,7 +36,7 @@ public record SweepPoint(String id, Sampler sampler, TimeGrid grid, int nfeReque
             throw samplerNode.error(e.getMessage());
         }
         String description = sampler.describe() + "|" + grid.describe() + "|" + nfeRequested;
-        String id = sampler.describe().replaceAll("[^A-Za-z0-9]+", "-") + "_"
+        String id = sampler.describe().replaceAll("[^A-Za-z0-9]+", "-").replaceAll("^-|-$", "") + "_"
                 + grid.describe().replaceAll("\\(.*", "") + "_nfe" + nfeRequested + "_" + shortHash(description);
         return new SweepPoint(id, sampler, grid, nfeRequested, steps, sampler.nfe(steps));
     }

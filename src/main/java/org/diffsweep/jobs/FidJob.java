@@ -115,6 +115,17 @@ public final class FidJob {
         } catch (IOException e) {
             throw new ConfigException("reference " + e.getMessage());
         }
+        Path meta = new Path(config.reference().replaceFirst("\\.npz$", ".json"));
+        if (config.detector() != null && fs.exists(meta)) {
+            try (java.io.InputStream in = fs.open(meta)) {
+                com.fasterxml.jackson.databind.JsonNode m = new com.fasterxml.jackson.databind.ObjectMapper().readTree(in);
+                String made = m.path("detector").asText("");
+                if (!made.isEmpty() && !made.equals(config.detector().id())) {
+                    throw new ConfigException("reference " + config.reference() + " was made with detector " + made
+                            + " (" + meta + "), expected " + config.detector().id() + ": rerun ref-stats");
+                }
+            }
+        }
         if (g.mean().length != config.featureDim()) {
             throw new ConfigException("reference " + config.reference() + " has " + g.mean().length
                     + " features, expected " + config.featureDim() + " (" + (config.detector() == null

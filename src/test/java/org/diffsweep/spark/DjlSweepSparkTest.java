@@ -130,6 +130,12 @@ class DjlSweepSparkTest {
         try (OutputStream o = Files.newOutputStream(ref3)) {
             Npz.write(o, Npz.of(new Gaussian(new double[3], new double[] {1, 0, 0, 0, 1, 0, 0, 0, 1}, 0)));
         }
+        // statistics made with another detector (ref-stats writes its id beside the .npz) are refused
+        Files.writeString(dir.resolve("ref.json"), "{\"detector\": \"other.pt@0123456789ab\"}");
+        SweepConfig otherDetector = SweepConfig.parse(config(dir.resolve("other"), "tiny.pt", ref.toString()), "t");
+        SweepJob.run(spark, otherDetector, 0);
+        Exception other = assertThrows(Exception.class, () -> FidJob.run(spark, otherDetector));
+        assertTrue(other.getMessage().contains("was made with detector other.pt@0123456789ab"), other.getMessage());
         SweepConfig wrongDim = SweepConfig.parse(config(dir.resolve("dim"), "tiny.pt", ref3.toString()), "test");
         SweepJob.run(spark, wrongDim, 0);
         Exception e = assertThrows(Exception.class, () -> FidJob.run(spark, wrongDim));
