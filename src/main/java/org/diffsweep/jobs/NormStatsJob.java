@@ -2,7 +2,6 @@ package org.diffsweep.jobs;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +16,7 @@ import org.diffsweep.spark.HadoopConf;
 import org.diffsweep.spark.ModelCache;
 import org.diffsweep.spark.ModelFiles;
 import org.diffsweep.spark.Progress;
+import org.diffsweep.spark.SeedShards;
 import org.diffsweep.stats.NormStats;
 import org.diffsweep.stats.NormTable;
 
@@ -41,10 +41,7 @@ public final class NormStatsJob {
                                 long seeds, int shard, int partitions, int truncation, Path out) throws IOException {
         long t0 = System.nanoTime();
         SweepConfig c = ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
-        List<long[]> shards = new ArrayList<>();
-        for (long s = c.seedStart(); s < c.seedStart() + seeds; s += shard) {
-            shards.add(new long[] {s, Math.min(c.seedStart() + seeds, s + shard)});
-        }
+        List<long[]> shards = SeedShards.of(c.seedStart(), seeds, shard);
         HadoopConf hadoop = new HadoopConf(spark.sparkContext().hadoopConfiguration());
         Process process = c.process();
         int slices = partitions > 0 ? partitions : shards.size();
@@ -57,11 +54,7 @@ public final class NormStatsJob {
             stats = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(shards, slices)
                     .map(range -> {
                         Denoiser model = ModelCache.denoiser(c.model(), process, hadoop);
-                        long[] ids = new long[(int) (range[1] - range[0])];
-                        for (int i = 0; i < ids.length; i++) {
-                            ids[i] = range[0] + i;
-                        }
-                        return NormStats.collect(model, new Euler(), sigmas, ids);
+                        return NormStats.collect(model, new Euler(), sigmas, SeedShards.seeds(range));
                     })
                     .treeAggregate(null, NormStatsJob::merge, NormStatsJob::merge, 2);
         } finally {

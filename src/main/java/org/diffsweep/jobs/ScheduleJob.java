@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +17,7 @@ import org.diffsweep.spark.HadoopConf;
 import org.diffsweep.spark.ModelCache;
 import org.diffsweep.spark.ModelFiles;
 import org.diffsweep.spark.Progress;
+import org.diffsweep.spark.SeedShards;
 import org.diffsweep.stats.CorrectorCost;
 import org.diffsweep.stats.ScoreOptimalSchedule;
 
@@ -39,10 +39,7 @@ public final class ScheduleJob {
         double sigmaMin = c.process().sigmaMin();
         double sigmaMax = c.process().sigmaMax();
         double[] levels = CorrectorCost.edmLevels(sigmaMin, sigmaMax, 7, points);
-        List<long[]> shards = new ArrayList<>();
-        for (long s = c.seedStart(); s < c.seedStart() + seeds; s += shard) {
-            shards.add(new long[] {s, Math.min(c.seedStart() + seeds, s + shard)});
-        }
+        List<long[]> shards = SeedShards.of(c.seedStart(), seeds, shard);
         HadoopConf hadoop = new HadoopConf(spark.sparkContext().hadoopConfiguration());
         int slices = partitions > 0 ? partitions : shards.size();
         System.out.printf("schedule %s: model %s, corrector cost on %d edm(rho=7) levels, %d seeds in %d shards%n",
@@ -54,11 +51,7 @@ public final class ScheduleJob {
             cost = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(shards, slices)
                     .map(range -> {
                         Denoiser model = ModelCache.denoiser(c.model(), c.process(), hadoop);
-                        long[] ids = new long[(int) (range[1] - range[0])];
-                        for (int i = 0; i < ids.length; i++) {
-                            ids[i] = range[0] + i;
-                        }
-                        return CorrectorCost.collect(model, levels, ids);
+                        return CorrectorCost.collect(model, levels, SeedShards.seeds(range));
                     })
                     .treeAggregate(null, ScheduleJob::merge, ScheduleJob::merge, 2);
         } finally {
