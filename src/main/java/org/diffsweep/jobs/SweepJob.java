@@ -36,6 +36,7 @@ public final class SweepJob {
     public static Summary run(SparkSession spark, SweepConfig config, int partitions) throws IOException {
         long t0 = System.nanoTime();
         config = ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
+        requireMatchingNormTables(config);
         SweepLayout layout = new SweepLayout(config.output());
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         FileSystem fs = layout.root().getFileSystem(conf);
@@ -81,6 +82,23 @@ public final class SweepJob {
         System.out.printf("sweep %s: done, %d blocks computed, %d skipped, %.1f s%n", config.name(), computed,
                 all.size() - computed, secs);
         return new Summary(all.size(), computed, all.size() - computed, secs);
+    }
+
+    /**
+     * Refuses a DEIS-SN score table measured on another model (its {@code # model:} line, written by norm-stats,
+     * names the model id, hash included).
+     */
+    static void requireMatchingNormTables(SweepConfig config) {
+        for (org.diffsweep.config.SweepPoint p : config.points()) {
+            if (p.sampler() instanceof org.diffsweep.sampler.Deis deis) {
+                String madeFor = deis.scoreScale().madeFor();
+                if (madeFor != null && !madeFor.equals(config.model().id())) {
+                    throw new org.diffsweep.config.ConfigException(p.sampler().describe() + ": its norm table was "
+                            + "measured on model " + madeFor + ", expected " + config.model().id()
+                            + " (this config's model): rerun norm-stats for it");
+                }
+            }
+        }
     }
 
     /** Whether the sweep's output is complete for this config. */

@@ -53,6 +53,8 @@ public final class ScoreScale implements Serializable {
     /** The process whose time is u; null means u = σ. */
     private final Process process;
     private final String label;
+    /** The model the table was measured on (its {@code # model:} line), or null when the table does not say. */
+    private String madeFor;
 
     private ScoreScale(double[] sigma, double[] r, Process process, String label) {
         this.sigma = sigma;
@@ -117,8 +119,12 @@ public final class ScoreScale implements Serializable {
         int rCol = -1;
         List<double[]> rows = new ArrayList<>();
         int lastLine = 0;
+        String model = null;
         for (int n = 1; n <= lines.size(); n++) {
             String line = lines.get(n - 1).trim();
+            if (line.startsWith("# model:")) {
+                model = line.substring("# model:".length()).trim();
+            }
             if (line.isEmpty() || line.startsWith("#")) {
                 continue;
             }
@@ -171,7 +177,9 @@ public final class ScoreScale implements Serializable {
             s[k] = rows.get(k)[0];
             v[k] = rows.get(k)[1];
         }
-        return sorted(s, v, process, file.getFileName().toString());
+        ScoreScale table = sorted(s, v, process, file.getFileName().toString());
+        table.madeFor = model;
+        return table;
     }
 
     /**
@@ -284,6 +292,11 @@ public final class ScoreScale implements Serializable {
             out[n++] = s;
         }
         return Arrays.copyOf(out, n);
+    }
+
+    /** The model the table was measured on, as its {@code # model:} line names it; null when it names none. */
+    public String madeFor() {
+        return madeFor;
     }
 
     @Override

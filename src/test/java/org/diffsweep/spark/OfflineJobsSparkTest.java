@@ -2,12 +2,16 @@ package org.diffsweep.spark;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.diffsweep.config.ConfigException;
 import org.diffsweep.config.SweepConfig;
+import org.diffsweep.jobs.SweepJob;
 import org.diffsweep.jobs.NormStatsJob;
 import org.diffsweep.jobs.ScheduleJob;
 import org.diffsweep.schedule.FileGrid;
@@ -38,8 +42,19 @@ class OfflineJobsSparkTest {
             assertArrayEquals(tables[0].standardErrors(), tables[k].standardErrors(), 0);
         }
         assertEquals(64, tables[0].samples());
-        // the written table is what deis-sn reads
+        // the written table is what deis-sn reads, and only for the model it was measured on
         assertTrue(Files.readString(dir.resolve("t0.csv")).contains("step,sigma,t,r,se,count"));
+        String sweep = SparkTestSupport.tinyConfig(dir.resolve("sweep").toString(), 6, 6)
+                .replace("samplers: [ { name: euler }, { name: heun } ]",
+                        "samplers: [ { name: deis-sn, order: 2, norm: " + dir.resolve("t0.csv") + " } ]");
+        SweepJob.run(SparkTestSupport.spark(), SweepConfig.parse(sweep, "deis-sn sweep"), 0);
+        String other = SparkTestSupport.tinyConfig(dir.resolve("other").toString(), 6, 6, 99)
+                .replace("samplers: [ { name: euler }, { name: heun } ]",
+                        "samplers: [ { name: deis-sn, order: 2, norm: " + dir.resolve("t0.csv") + " } ]");
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> SweepJob.run(SparkTestSupport.spark(), SweepConfig.parse(other, "other model"), 0));
+        assertTrue(e.getMessage().contains("its norm table was measured on model " + CONFIG.model().id()), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("other")));
     }
 
     @Test
