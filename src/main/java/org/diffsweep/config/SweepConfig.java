@@ -66,6 +66,28 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
                 batchSize, points, reference, detector == null ? null : detector.resolve(hasher), gridImages);
     }
 
+    /** DEIS-SN norm tables the config names that do not exist yet (for {@code run} to make first). */
+    public List<String> pendingNormTables() {
+        return points.stream().map(SweepPoint::sampler)
+                .filter(s -> s instanceof org.diffsweep.sampler.Deis d && d.scoreScale().pendingPath() != null)
+                .map(s -> ((org.diffsweep.sampler.Deis) s).scoreScale().pendingPath()).distinct().toList();
+    }
+
+    /** The same sweep with every pending norm table read from its (now written) file. */
+    public SweepConfig withNormTablesLoaded() {
+        List<SweepPoint> loaded = new ArrayList<>();
+        for (SweepPoint p : points) {
+            org.diffsweep.sampler.Sampler s = p.sampler();
+            if (s instanceof org.diffsweep.sampler.Deis d && d.scoreScale().pendingPath() != null) {
+                s = d.withScoreScale(org.diffsweep.sampler.ScoreScale.fromCsv(
+                        Path.of(d.scoreScale().pendingPath()), process));
+            }
+            loaded.add(new SweepPoint(p.id(), s, p.grid(), p.nfeRequested(), p.steps(), p.nfe()));
+        }
+        return new SweepConfig(name, output, model, process, seedStart, seedCount, blockSize, batchSize,
+                List.copyOf(loaded), reference, detector, gridImages);
+    }
+
     /** The feature dimension: the detector's, else the model's sample size. */
     public int featureDim() {
         if (detector != null) {

@@ -8,6 +8,10 @@ import org.diffsweep.config.SweepConfig;
 /** The {@code run} job: sweep → fid from one YAML, skipping a stage whose complete output already exists. */
 public final class RunJob {
 
+    /** The norm-stats settings {@code run} uses for a missing DEIS-SN table (SPEC §5's 1000-step grid). */
+    static final int NORM_STEPS = 1000;
+    static final long NORM_SEEDS = 1024;
+
     private RunJob() {
     }
 
@@ -17,6 +21,20 @@ public final class RunJob {
 
     public static Outcome run(SparkSession spark, SweepConfig config, int partitions) throws IOException {
         config = org.diffsweep.spark.ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
+        for (String table : config.pendingNormTables()) {
+            System.out.printf("run %s: norm table %s does not exist; making it (norm-stats: Euler, %d steps, %d seeds)%n",
+                    config.name(), table, NORM_STEPS, NORM_SEEDS);
+            String gridName = config.process().name().equals("edm") ? "edm" : "time-uniform";
+            org.diffsweep.schedule.TimeGrid grid = org.diffsweep.schedule.TimeGrids.of(gridName, java.util.Map.of(),
+                    config.process());
+            java.nio.file.Path path = java.nio.file.Path.of(table);
+            if (path.toAbsolutePath().getParent() != null) {
+                java.nio.file.Files.createDirectories(path.toAbsolutePath().getParent());
+            }
+            NormStatsJob.run(spark, config, grid.sigmas(NORM_STEPS), grid.describe() + " " + NORM_STEPS + " steps",
+                    NORM_SEEDS, 256, 0, 5, path);
+        }
+        config = config.withNormTablesLoaded();
         boolean sweepRan = false;
         if (SweepJob.complete(spark, config)) {
             System.out.println("run " + config.name() + ": sweep output complete, skipping the sweep");

@@ -145,6 +145,11 @@ public final class Deis implements Sampler {
         return variant;
     }
 
+    /** The same sampler with another score table (a pending table replaced by the one made for it). */
+    public Deis withScoreScale(ScoreScale table) {
+        return new Deis(order, variant, process, table, name);
+    }
+
     public ScoreScale scoreScale() {
         return r;
     }

@@ -62,7 +62,8 @@ public final class Samplers {
             throw new IllegalArgumentException("deis-sn: norm missing, expected a score table (CSV path) or 'exact'");
         }
         if (!norm.equals("exact")) {
-            return ScoreScale.fromCsv(Path.of(norm), process);
+            Path path = Path.of(norm);
+            return java.nio.file.Files.exists(path) ? ScoreScale.fromCsv(path, process) : ScoreScale.pending(path);
         }
         if (exactModel == null) {
             throw new IllegalArgumentException("deis-sn: norm = exact needs an analytic model (gmm), expected a "

@@ -55,6 +55,8 @@ public final class ScoreScale implements Serializable {
     private final String label;
     /** The model the table was measured on (its {@code # model:} line), or null when the table does not say. */
     private String madeFor;
+    /** For a table still to be made ({@link #pending}): where it will be written; null otherwise. */
+    private String pendingPath;
 
     private ScoreScale(double[] sigma, double[] r, Process process, String label) {
         this.sigma = sigma;
@@ -70,6 +72,21 @@ public final class ScoreScale implements Serializable {
     /** r ≡ 1: plain DEIS (z = ε). */
     public static ScoreScale constant() {
         return new ScoreScale(new double[0], new double[0], null, "1");
+    }
+
+    /**
+     * A table that does not exist yet: {@code diffsweep run} makes it with the norm-stats job before sampling
+     * (and {@code sweep} refuses to start). It must not be sampled with; it acts as the constant meanwhile.
+     */
+    public static ScoreScale pending(Path file) {
+        ScoreScale table = new ScoreScale(new double[0], new double[0], null, file.getFileName().toString());
+        table.pendingPath = file.toString();
+        return table;
+    }
+
+    /** Where a pending table will be written, or null for a table that exists. */
+    public String pendingPath() {
+        return pendingPath;
     }
 
     /**

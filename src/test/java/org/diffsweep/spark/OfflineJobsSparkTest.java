@@ -58,6 +58,33 @@ class OfflineJobsSparkTest {
     }
 
     @Test
+    void runMakesAMissingNormTableFirstAndReusesIt() throws Exception {
+        Path dir = SparkTestSupport.tempDir("norm-run");
+        Path table = dir.resolve("tables/tiny-norm.csv");
+        String yaml = SparkTestSupport.tinyConfig(dir.resolve("out").toString(), 6, 6)
+                .replace("samplers: [ { name: euler }, { name: heun } ]",
+                        "samplers: [ { name: deis-sn, order: 2, norm: " + table + " } ]");
+        SweepConfig config = SweepConfig.parse(yaml, "deis-sn with a table to make");
+        assertEquals(java.util.List.of(table.toString()), config.pendingNormTables());
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> SweepJob.run(SparkTestSupport.spark(), config, 0));
+        assertTrue(e.getMessage().contains("does not exist, expected it made first"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("out")));
+
+        org.diffsweep.jobs.RunJob.run(SparkTestSupport.spark(), config, 0);
+        NormTable made = NormTable.read(table);
+        assertEquals(1024, made.samples());
+        assertEquals(config.model().id(), made.metadata().get("model"));
+        assertTrue(Files.exists(dir.resolve("out/fid/_COMPLETE")));
+        // parsed again, the table now exists and is read, not made again
+        SweepConfig again = SweepConfig.parse(yaml, "again");
+        assertTrue(again.pendingNormTables().isEmpty());
+        long modified = Files.getLastModifiedTime(table).toMillis();
+        org.diffsweep.jobs.RunJob.run(SparkTestSupport.spark(), again, 0);
+        assertEquals(modified, Files.getLastModifiedTime(table).toMillis());
+    }
+
+    @Test
     void schedulesAreIdenticalAcrossPartitioningsAndReadAsFileGrids() throws Exception {
         Path dir = SparkTestSupport.tempDir("sched");
         ScoreOptimalSchedule a = ScheduleJob.run(SparkTestSupport.spark(), CONFIG, 60, 48, 48, 1, new int[] {4, 8},
