@@ -202,3 +202,28 @@ def save_grid(u8: np.ndarray, path: str, nrow: int = 8, scale: int = 3, pad: int
     img = Image.fromarray(grid, mode="L")
     img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
     img.save(path)
+
+
+def sha256(path):
+    """SHA-256 of a file, hex (written into model cards and fixtures)."""
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def flat(t):
+    """A tensor as a flat list of float32 values, for the JSON fixtures the Java tests read."""
+    return [float(v) for v in t.detach().cpu().numpy().astype(np.float32).reshape(-1)]
+
+
+def ema_update(ema, model, step, max_decay):
+    """One EMA step of the exported weights: decay min(max_decay, (1+step)/(10+step)); buffers copied."""
+    decay = min(max_decay, (1 + step) / (10 + step))
+    with torch.no_grad():
+        for pe, pm in zip(ema.parameters(), model.parameters()):
+            pe.mul_(decay).add_(pm.detach(), alpha=1 - decay)
+        for be, bm in zip(ema.buffers(), model.buffers()):
+            be.copy_(bm)

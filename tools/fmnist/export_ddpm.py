@@ -13,7 +13,6 @@ Writes
   <work>/export_info.json              sha256s, timings, checks (used for the model card)
 """
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -23,20 +22,10 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from edm_unet import FMNIST_DIR, load_idx_images, n_params, save_grid, to_uint8  # noqa: E402
+from edm_unet import FMNIST_DIR, flat, load_idx_images, n_params, save_grid, sha256, to_uint8  # noqa: E402
 from train_ddpm import K, MODEL_KW, build_ddpm, ddpm_alphas_cumprod  # noqa: E402
 
 
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def flat(t):
-    return [float(v) for v in t.detach().cpu().numpy().astype(np.float32).reshape(-1)]
 
 
 def abar_at_index(t: torch.Tensor) -> torch.Tensor:

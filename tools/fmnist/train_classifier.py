@@ -15,7 +15,6 @@ Detector convention: x = u8/255 (float32); grey = mean over the 3 channels; if H
 x = (grey - 0.2860) / 0.3530; features = ReLU(BN(fc1(flatten(conv stack)))) = the classifier's penultimate layer.
 """
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -27,7 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from edm_unet import FMNIST_DIR, load_idx_images, load_idx_labels, n_params  # noqa: E402
+from edm_unet import FMNIST_DIR, load_idx_images, load_idx_labels, n_params, sha256  # noqa: E402
 
 MEAN, STD = 0.2860, 0.3530  # Fashion-MNIST train pixel mean/std on [0,1]
 FEAT_DIM = 128
@@ -67,12 +66,6 @@ class Detector(nn.Module):
         x = (x - MEAN) / STD
         return self.clf.features(x)
 
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        h.update(f.read())
-    return h.hexdigest()
 
 
 def normalize_u8(u8):

@@ -27,7 +27,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from edm_unet import FMNIST_DIR, UNet, load_idx_images, n_params  # noqa: E402
+from edm_unet import FMNIST_DIR, UNet, ema_update, load_idx_images, n_params  # noqa: E402
 
 MODEL_KW = dict(chs=(16, 32, 64), emb_dim=128, attn_at_bottom=True)  # same as train_denoiser.MODEL_KW
 K = 1000
@@ -145,12 +145,7 @@ def main():
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
-        decay = min(args.ema, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters()):
-                pe.mul_(decay).add_(pm.detach(), alpha=1 - decay)
-            for be, bm in zip(ema.buffers(), model.buffers()):
-                be.copy_(bm)
+        ema_update(ema, model, step, args.ema)
         acc += loss.item(); acc_n += 1
         if step % args.log_every == 0:
             now = time.time()
