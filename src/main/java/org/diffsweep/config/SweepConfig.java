@@ -41,10 +41,12 @@ import org.diffsweep.schedule.TimeGrids;
  *                  a {@code .npz} file (pytorch-fid / EDM / ref-stats)
  * @param detector  the feature network, or null: then the features are the samples themselves
  * @param gridImages how many samples of each config to tile into a PNG grid (image models; 0 for none)
+ * @param comparisons the paired differences the FID table reports ({@code vs:} keys), possibly none
  */
 public record SweepConfig(String name, String output, ModelSpec model, Process process, long seedStart,
                           long seedCount, int blockSize, int batchSize, List<SweepPoint> points,
-                          String reference, NetSpec detector, int gridImages) implements Serializable {
+                          String reference, NetSpec detector, int gridImages, List<Comparison> comparisons)
+        implements Serializable {
 
     /** Seeds are unsigned 32-bit integers, as in EDM's generate.py. */
     public static final long MAX_SEED = (1L << 32) - 1;
@@ -57,13 +59,14 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
     /** The same sweep written elsewhere. */
     public SweepConfig withOutput(String dir) {
         return new SweepConfig(name, dir, model, process, seedStart, seedCount, blockSize, batchSize, points,
-                reference, detector, gridImages);
+                reference, detector, gridImages, comparisons);
     }
 
     /** The same sweep with the hashes of its network files resolved (by the driver, before a job starts). */
     public SweepConfig resolveFiles(java.util.function.UnaryOperator<String> hasher) {
         return new SweepConfig(name, output, model.resolve(hasher), process, seedStart, seedCount, blockSize,
-                batchSize, points, reference, detector == null ? null : detector.resolve(hasher), gridImages);
+                batchSize, points, reference, detector == null ? null : detector.resolve(hasher), gridImages,
+                comparisons);
     }
 
     /** DEIS-SN norm tables the config names that do not exist yet (for {@code run} to make first). */
@@ -85,7 +88,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
             loaded.add(new SweepPoint(p.id(), s, p.grid(), p.nfeRequested(), p.steps(), p.nfe()));
         }
         return new SweepConfig(name, output, model, process, seedStart, seedCount, blockSize, batchSize,
-                List.copyOf(loaded), reference, detector, gridImages);
+                List.copyOf(loaded), reference, detector, gridImages, comparisons);
     }
 
     /** The feature dimension: the detector's, else the model's sample size. */
@@ -148,11 +151,13 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
         int blockSize = (int) positive(top, "block_size", 500, 1_000_000);
         int batchSize = (int) positive(top, "batch_size", Math.min(blockSize, 256), 1_000_000);
 
+        List<Node> samplerNodes = top.get("samplers").nonEmptyList();
         List<Sampler> samplers = new ArrayList<>();
-        for (Node s : top.get("samplers").nonEmptyList()) {
+        for (Node s : samplerNodes) {
             String sName = s.get("name").text();
             try {
-                samplers.add(Samplers.of(sName, s.options(Set.of("name")), process, model.mixture()));
+                samplers.add(Samplers.of(sName, s.options(Set.of("name", "label", "grids", "vs")), process,
+                        model.mixture()));
             } catch (IllegalArgumentException e) {
                 throw s.error(e.getMessage());
             }
@@ -162,6 +167,9 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
         for (Node g : gridNodes) {
             grids.add(parseGrid(g, process));
         }
+        List<String> samplerLabels = labels(samplerNodes, samplers.stream().map(Sampler::describe).toList(),
+                "sampler");
+        List<String> gridLabels = labels(gridNodes, grids.stream().map(TimeGrid::describe).toList(), "grid");
         Node nfeNode = top.get("nfe");
         LinkedHashSet<Integer> nfes = new LinkedHashSet<>();
         for (Node n : nfeNode.nonEmptyList()) {
@@ -174,15 +182,90 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
             }
         }
 
+        // Which grids each sampler runs on: its own 'grids: [label, ...]', else all of them.
+        List<List<Integer>> samplerGrids = new ArrayList<>();
+        for (Node s : samplerNodes) {
+            List<Integer> mine = new ArrayList<>();
+            if (s.has("grids")) {
+                for (Node g : s.get("grids").nonEmptyList()) {
+                    int gi = indexOfLabel(gridLabels, g, "grid");
+                    if (mine.contains(gi)) {
+                        throw g.error("'" + g.text() + "' is listed twice");
+                    }
+                    mine.add(gi);
+                }
+            } else {
+                for (int gi = 0; gi < grids.size(); gi++) {
+                    mine.add(gi);
+                }
+            }
+            samplerGrids.add(mine);
+        }
+
         List<SweepPoint> points = new ArrayList<>();
+        Map<String, SweepPoint> byCell = new HashMap<>();
         for (int si = 0; si < samplers.size(); si++) {
             Sampler sampler = samplers.get(si);
-            for (int gi = 0; gi < grids.size(); gi++) {
+            for (int gi : samplerGrids.get(si)) {
                 TimeGrid grid = grids.get(gi);
                 for (int nfe : nfes) {
-                    points.add(SweepPoint.of(sampler, grid, nfe, top.get("samplers").list().get(si),
-                            gridNodes.get(gi)));
+                    SweepPoint p = SweepPoint.of(sampler, grid, nfe, samplerNodes.get(si), gridNodes.get(gi));
+                    points.add(p);
+                    byCell.put(si + "/" + gi + "/" + nfe, p);
                 }
+            }
+        }
+        List<Comparison> comparisons = new ArrayList<>();
+        for (int si = 0; si < samplers.size(); si++) {
+            if (!samplerNodes.get(si).has("vs")) {
+                continue;
+            }
+            Node vs = samplerNodes.get(si).get("vs");
+            int bi = indexOfLabel(samplerLabels, vs, "sampler");
+            if (bi == si) {
+                throw vs.error("'" + vs.text() + "' is this sampler itself, expected another sampler's label");
+            }
+            boolean any = false;
+            for (int gi : samplerGrids.get(si)) {
+                if (!samplerGrids.get(bi).contains(gi)) {
+                    continue;
+                }
+                any = true;
+                for (int nfe : nfes) {
+                    comparisons.add(new Comparison(samplerLabels.get(si) + " vs " + samplerLabels.get(bi) + " on "
+                            + gridLabels.get(gi), nfe, byCell.get(si + "/" + gi + "/" + nfe).id(),
+                            byCell.get(bi + "/" + gi + "/" + nfe).id()));
+                }
+            }
+            if (!any) {
+                throw vs.error("'" + vs.text() + "' runs on none of this sampler's grids, expected a sampler that "
+                        + "shares a grid with it");
+            }
+        }
+        for (int gi = 0; gi < grids.size(); gi++) {
+            if (!gridNodes.get(gi).has("vs")) {
+                continue;
+            }
+            Node vs = gridNodes.get(gi).get("vs");
+            int bi = indexOfLabel(gridLabels, vs, "grid");
+            if (bi == gi) {
+                throw vs.error("'" + vs.text() + "' is this grid itself, expected another grid's label");
+            }
+            boolean any = false;
+            for (int si = 0; si < samplers.size(); si++) {
+                if (!samplerGrids.get(si).contains(gi) || !samplerGrids.get(si).contains(bi)) {
+                    continue;
+                }
+                any = true;
+                for (int nfe : nfes) {
+                    comparisons.add(new Comparison(samplerLabels.get(si) + " on " + gridLabels.get(gi) + " vs "
+                            + gridLabels.get(bi), nfe, byCell.get(si + "/" + gi + "/" + nfe).id(),
+                            byCell.get(si + "/" + bi + "/" + nfe).id()));
+                }
+            }
+            if (!any) {
+                throw vs.error("'" + vs.text() + "': no sampler runs on both grids, expected a grid that shares a "
+                        + "sampler with this one");
             }
         }
         Set<String> ids = new java.util.HashSet<>();
@@ -213,7 +296,36 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
             throw top.get("grid_images").error(gridImages + ", expected 0 to 1024");
         }
         return new SweepConfig(name, output, model, process, seedStart, seedCount, blockSize, batchSize,
-                List.copyOf(points), reference, detector, (int) gridImages);
+                List.copyOf(points), reference, detector, (int) gridImages, List.copyOf(comparisons));
+    }
+
+    /** Each entry's {@code label}, else its description; labels must be unique and plain. */
+    private static List<String> labels(List<Node> nodes, List<String> descriptions, String what) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            Node n = nodes.get(i);
+            String label = descriptions.get(i);
+            if (n.has("label")) {
+                label = n.get("label").text();
+                if (!label.matches("[A-Za-z0-9._+-]+")) {
+                    throw n.get("label").error("'" + label + "', expected letters, digits, '.', '_', '+' or '-'");
+                }
+                if (out.contains(label)) {
+                    throw n.get("label").error("'" + label + "' labels two " + what + "s, expected unique labels");
+                }
+            }
+            out.add(label);
+        }
+        return out;
+    }
+
+    private static int indexOfLabel(List<String> labels, Node ref, String what) {
+        String label = ref.text();
+        int i = labels.indexOf(label);
+        if (i < 0) {
+            throw ref.error("unknown " + what + " label '" + label + "', expected one of: " + String.join(", ", labels));
+        }
+        return i;
     }
 
     private static long positive(Node top, String key, long fallback, long max) {
@@ -256,7 +368,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
     private static TimeGrid parseGrid(Node node, Process process) {
         String name = node.get("name").text();
         if (name.startsWith("file:") || name.equals("file")) {
-            node.allowOnly(name.equals("file") ? Set.of("name", "path") : Set.of("name"));
+            node.allowOnly(name.equals("file") ? Set.of("name", "path", "label", "vs") : Set.of("name", "label", "vs"));
             String path = name.equals("file") ? node.get("path").text() : name.substring("file:".length());
             try {
                 return FileGrid.read(Path.of(path));
@@ -271,7 +383,9 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
             case "time-quadratic" -> Set.of("name", "kappa");
             default -> throw node.get("name").error("unknown grid '" + name + "', expected one of: " + TimeGrids.NAMES);
         };
-        node.allowOnly(allowed);
+        Set<String> withLabels = new java.util.HashSet<>(allowed);
+        withLabels.addAll(Set.of("label", "vs"));
+        node.allowOnly(withLabels);
         Map<String, Double> options = new HashMap<>();
         for (String key : allowed) {
             if (!key.equals("name") && node.has(key)) {

@@ -19,11 +19,13 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.diffsweep.config.ConfigException;
+import org.diffsweep.config.Comparison;
 import org.diffsweep.config.SweepConfig;
 import org.diffsweep.config.SweepPoint;
 import org.diffsweep.metrics.FeatureStats;
 import org.diffsweep.metrics.FrechetDistance;
 import org.diffsweep.metrics.Gaussian;
+import org.diffsweep.metrics.JackknifeFid;
 import org.diffsweep.metrics.Npz;
 import org.diffsweep.spark.ModelFiles;
 import org.diffsweep.model.Models;
@@ -44,12 +46,22 @@ public final class FidJob {
     private FidJob() {
     }
 
-    /** One row of the table. */
-    public record Entry(SweepPoint point, long n, double fid) {
+    /**
+     * One row of the table.
+     *
+     * @param se          the jackknife standard error of the FID over draws of the seeds (NaN with one seed)
+     * @param leaveOneOut the leave-one-group-out FIDs behind it, for paired differences
+     */
+    public record Entry(SweepPoint point, long n, double fid, double se, double[] leaveOneOut) {
+    }
+
+    /** A paired difference FID(candidate) − FID(baseline) on the same seeds, with its jackknife SE. */
+    public record Difference(Comparison comparison, Entry candidate, Entry baseline, double difference, double se) {
     }
 
     /** The table and its context. */
-    public record Table(List<Entry> entries, double floorMean, double floorSd, String codeVersion) {
+    public record Table(List<Entry> entries, List<Difference> differences, int groups, double floorMean,
+                        double floorSd, String codeVersion) {
     }
 
     public static List<Entry> run(SparkSession spark, SweepConfig config) throws IOException {
@@ -62,27 +74,40 @@ public final class FidJob {
             throw new ConfigException("sweep output " + layout.sweepDir() + " is not complete, expected a finished "
                     + "sweep (run 'diffsweep sweep' or 'diffsweep run' first)");
         }
-        Map<String, FeatureStats> stats = reduce(spark, layout.features().toString());
+        int groups = JackknifeFid.groups(config.seedCount());
+        Map<String, FeatureStats[]> stats = reduce(spark, layout.features().toString(), config.seedStart(),
+                config.seedCount(), groups);
         Gaussian reference = reference(config, conf);
 
         List<Entry> entries = new ArrayList<>();
+        Map<String, Entry> byId = new HashMap<>();
         for (SweepPoint p : config.points()) {
-            FeatureStats s = stats.get(p.id());
-            if (s == null || s.count() != config.seedCount()) {
-                throw new IOException("config " + p.id() + ": " + (s == null ? 0 : s.count()) + " feature rows, expected "
-                        + config.seedCount());
-            }
-            entries.add(new Entry(p, s.count(), FrechetDistance.between(Gaussian.of(s), reference)));
+            Entry e = entry(p, stats.get(p.id()), config.seedCount(), reference);
+            entries.add(e);
+            byId.put(p.id(), e);
+        }
+        List<Difference> differences = new ArrayList<>();
+        for (Comparison c : config.comparisons()) {
+            Entry a = byId.get(c.candidateId());
+            Entry b = byId.get(c.baselineId());
+            double se = groups < 2 ? Double.NaN : JackknifeFid.differenceStandardError(a.leaveOneOut(), b.leaveOneOut());
+            differences.add(new Difference(c, a, b, a.fid() - b.fid(), se));
         }
         double[] floor = config.reference().equals("exact")
                 ? Models.exactSampleFloor(config.model(), config.seedStart(), config.seedCount(), FLOOR_REPLICATES)
                 : new double[] {Double.NaN, Double.NaN};
-        Table table = new Table(entries, floor[0], floor[1], CodeVersion.get());
+        Table table = new Table(entries, differences, groups, floor[0], floor[1], CodeVersion.get());
 
         fs.delete(layout.fidTmp(), true);
         fs.mkdirs(layout.fidTmp());
         writeParquet(spark, config, table, new Path(layout.fidTmp(), "table.parquet").toString());
         write(fs, new Path(layout.fidTmp(), "fid.csv"), csv(config, table));
+        if (!differences.isEmpty()) {
+            write(fs, new Path(layout.fidTmp(), "differences.csv"), differencesCsv(config, table));
+        }
+        try (OutputStream png = fs.create(new Path(layout.fidTmp(), "fid-vs-nfe.png"), true)) {
+            plot(config, table, png);
+        }
         String md = markdown(config, table);
         write(fs, new Path(layout.fidTmp(), "fid.md"), md);
         fs.delete(layout.fidDir(), true);
@@ -151,21 +176,57 @@ public final class FidJob {
         }
     }
 
-    /** Feature sums per config, in one pass over every features file. */
-    static Map<String, FeatureStats> reduce(SparkSession spark, String featuresDir) {
+    /** One config's row: FID of all its seeds, and the jackknife over its seed groups. */
+    static Entry entry(SweepPoint p, FeatureStats[] groups, long expected, Gaussian reference) throws IOException {
+        long count = 0;
+        if (groups != null) {
+            for (FeatureStats g : groups) {
+                count += g == null ? 0 : g.count();
+            }
+        }
+        if (count != expected) {
+            throw new IOException("config " + p.id() + ": " + count + " feature rows, expected " + expected);
+        }
+        FeatureStats all = new FeatureStats(groups[0].dim());
+        for (FeatureStats g : groups) {
+            all.merge(g);
+        }
+        double fid = FrechetDistance.between(Gaussian.of(all), reference);
+        if (groups.length < 2) {
+            return new Entry(p, count, fid, Double.NaN, new double[0]);
+        }
+        double[] loo = JackknifeFid.leaveOneOut(groups, reference);
+        return new Entry(p, count, fid, JackknifeFid.standardError(loo), loo);
+    }
+
+    /**
+     * Feature sums per config and seed group ({@link JackknifeFid#group}), in one pass over every features file.
+     */
+    static Map<String, FeatureStats[]> reduce(SparkSession spark, String featuresDir, long seedStart, long seedCount,
+                                             int groups) {
         Dataset<Row> rows = spark.read().option("recursiveFileLookup", "true").parquet(featuresDir)
-                .select("config_id", "features");
-        HashMap<String, FeatureStats> zero = new HashMap<>();
+                .select("config_id", "seed", "features");
+        HashMap<String, FeatureStats[]> zero = new HashMap<>();
         return rows.javaRDD().treeAggregate(zero, (acc, row) -> {
-            List<Float> list = row.getList(1);
+            List<Float> list = row.getList(2);
             float[] f = new float[list.size()];
             for (int i = 0; i < f.length; i++) {
                 f[i] = list.get(i);
             }
-            acc.computeIfAbsent(row.getString(0), k -> new FeatureStats(f.length)).add(f);
+            int g = JackknifeFid.group(row.getLong(1) - seedStart, seedCount, groups);
+            FeatureStats[] byGroup = acc.computeIfAbsent(row.getString(0), k -> new FeatureStats[groups]);
+            if (byGroup[g] == null) {
+                byGroup[g] = new FeatureStats(f.length);
+            }
+            byGroup[g].add(f);
             return acc;
         }, (a, b) -> {
-            b.forEach((k, v) -> a.merge(k, v, FeatureStats::merge));
+            b.forEach((k, v) -> a.merge(k, v, (x, y) -> {
+                for (int g = 0; g < x.length; g++) {
+                    x[g] = x[g] == null ? y[g] : y[g] == null ? x[g] : x[g].merge(y[g]);
+                }
+                return x;
+            }));
             return a;
         }, 2);
     }
@@ -180,6 +241,8 @@ public final class FidJob {
                 .add("nfe", DataTypes.IntegerType, false)
                 .add("n", DataTypes.LongType, false)
                 .add("fid", DataTypes.DoubleType, false)
+                .add("fid_se", DataTypes.DoubleType, false)
+                .add("jackknife_groups", DataTypes.IntegerType, false)
                 .add("floor_mean", DataTypes.DoubleType, false)
                 .add("floor_sd", DataTypes.DoubleType, false)
                 .add("model", DataTypes.StringType, false)
@@ -190,26 +253,77 @@ public final class FidJob {
         for (Entry e : table.entries()) {
             SweepPoint p = e.point();
             rows.add(RowFactory.create(p.id(), p.sampler().describe(), p.grid().describe(), p.nfeRequested(),
-                    p.steps(), p.nfe(), e.n(), e.fid(), table.floorMean(), table.floorSd(), config.model().id(),
+                    p.steps(), p.nfe(), e.n(), e.fid(), e.se(), table.groups(), table.floorMean(), table.floorSd(), config.model().id(),
                     config.name(), config.seedStart(), table.codeVersion()));
         }
         spark.createDataFrame(rows, schema).coalesce(1).write().parquet(path);
     }
 
     static String csv(SweepConfig config, Table table) {
-        StringBuilder sb = new StringBuilder(
-                "config_id,sampler,grid,nfe_requested,steps,nfe,n,fid,floor_mean,floor_sd,model,sweep,seed_start,code_version\n");
+        StringBuilder sb = new StringBuilder("config_id,sampler,grid,nfe_requested,steps,nfe,n,fid,fid_se,"
+                + "jackknife_groups,floor_mean,floor_sd,model,sweep,seed_start,code_version\n");
         for (Entry e : table.entries()) {
             SweepPoint p = e.point();
-            sb.append(String.format(Locale.ROOT, "%s,%s,\"%s\",%d,%d,%d,%d,%.17g,%.17g,%.17g,%s,%s,%d,\"%s\"%n", p.id(),
-                    p.sampler().describe(), p.grid().describe(), p.nfeRequested(), p.steps(), p.nfe(), e.n(), e.fid(),
-                    table.floorMean(), table.floorSd(), config.model().id(), config.name(), config.seedStart(),
-                    table.codeVersion()));
+            sb.append(String.format(Locale.ROOT, "%s,%s,\"%s\",%d,%d,%d,%d,%.17g,%.17g,%d,%.17g,%.17g,%s,%s,%d,\"%s\"%n",
+                    p.id(), p.sampler().describe(), p.grid().describe(), p.nfeRequested(), p.steps(), p.nfe(), e.n(),
+                    e.fid(), e.se(), table.groups(), table.floorMean(), table.floorSd(), config.model().id(),
+                    config.name(), config.seedStart(), table.codeVersion()));
         }
         return sb.toString();
     }
 
-    /** The table as Markdown: FID by sampler and grid (rows) against requested NFE (columns). */
+    static String differencesCsv(SweepConfig config, Table table) {
+        StringBuilder sb = new StringBuilder("comparison,nfe_requested,candidate_id,baseline_id,candidate_nfe,"
+                + "baseline_nfe,candidate_fid,baseline_fid,difference,difference_se,jackknife_groups,model,"
+                + "code_version\n");
+        for (Difference d : table.differences()) {
+            sb.append(String.format(Locale.ROOT, "\"%s\",%d,%s,%s,%d,%d,%.17g,%.17g,%.17g,%.17g,%d,%s,\"%s\"%n",
+                    d.comparison().name(), d.comparison().nfeRequested(), d.candidate().point().id(),
+                    d.baseline().point().id(), d.candidate().point().nfe(), d.baseline().point().nfe(),
+                    d.candidate().fid(), d.baseline().fid(), d.difference(), d.se(), table.groups(),
+                    config.model().id(), table.codeVersion()));
+        }
+        return sb.toString();
+    }
+
+    /** FID against the NFE actually used, one line per sampler and grid (log–log), with ±2 SE bars. */
+    static void plot(SweepConfig config, Table table, OutputStream png) throws IOException {
+        Map<String, List<Entry>> rows = new LinkedHashMap<>();
+        for (Entry e : table.entries()) {
+            rows.computeIfAbsent(rowLabel(e.point()), k -> new ArrayList<>()).add(e);
+        }
+        Map<String, double[][]> series = new LinkedHashMap<>();
+        for (Map.Entry<String, List<Entry>> r : rows.entrySet()) {
+            List<Entry> es = r.getValue();
+            double[][] xyse = new double[3][es.size()];
+            for (int i = 0; i < es.size(); i++) {
+                xyse[0][i] = es.get(i).point().nfe();
+                xyse[1][i] = es.get(i).fid();
+                xyse[2][i] = es.get(i).se();
+            }
+            series.put(r.getKey(), xyse);
+        }
+        org.diffsweep.report.Plots.linesWithErrors("FID vs NFE: " + config.name() + " (" + config.model().id() + ")",
+                "NFE", "FID", series, png);
+    }
+
+    private static String rowLabel(SweepPoint p) {
+        return p.sampler().describe() + " | " + p.grid().describe();
+    }
+
+    /** A cell: the FID with its jackknife SE, and the NFE really used when it differs from the budget. */
+    private static String cell(double value, double se, int nfe, int requested) {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%.4g", value));
+        if (!Double.isNaN(se)) {
+            sb.append(String.format(Locale.ROOT, " ± %.2g", se));
+        }
+        if (nfe != requested) {
+            sb.append(" (").append(nfe).append(")");
+        }
+        return sb.toString();
+    }
+
+    /** The table as Markdown: FID ± SE by sampler and grid (rows) against requested NFE (columns). */
     static String markdown(SweepConfig config, Table table) {
         List<Entry> entries = table.entries();
         List<Integer> nfes = new ArrayList<>();
@@ -218,8 +332,7 @@ public final class FidJob {
             if (!nfes.contains(e.point().nfeRequested())) {
                 nfes.add(e.point().nfeRequested());
             }
-            byRow.computeIfAbsent(e.point().sampler().describe() + " | " + e.point().grid().describe(),
-                    k -> new LinkedHashMap<>()).put(e.point().nfeRequested(), e);
+            byRow.computeIfAbsent(rowLabel(e.point()), k -> new LinkedHashMap<>()).put(e.point().nfeRequested(), e);
         }
         StringBuilder sb = new StringBuilder();
         sb.append("# FID: ").append(config.name()).append("\n\n");
@@ -227,29 +340,47 @@ public final class FidJob {
                 + "%s%n%n", config.model().id(), config.detector() == null ? "none (features = samples)"
                 : config.detector().id(), config.reference(), config.seedCount(), config.seedStart(),
                 config.seedStart() + config.seedCount() - 1, table.codeVersion()));
-        sb.append("| sampler | grid |");
-        for (int n : nfes) {
-            sb.append(" NFE ").append(n).append(" |");
-        }
-        sb.append("\n|---|---|");
-        sb.append("---:|".repeat(nfes.size())).append('\n');
+        header(sb, "| sampler | grid |", nfes);
         for (Map.Entry<String, Map<Integer, Entry>> row : byRow.entrySet()) {
             sb.append("| ").append(row.getKey()).append(" |");
             for (int n : nfes) {
                 Entry e = row.getValue().get(n);
-                if (e == null) {
-                    sb.append(" |");
-                    continue;
-                }
-                sb.append(String.format(Locale.ROOT, " %.4g", e.fid()));
-                if (e.point().nfe() != n) {
-                    sb.append(" (").append(e.point().nfe()).append(")");
-                }
-                sb.append(" |");
+                sb.append(e == null ? " |" : " " + cell(e.fid(), e.se(), e.point().nfe(), n) + " |");
             }
             sb.append('\n');
         }
         sb.append('\n');
+        if (!table.differences().isEmpty()) {
+            sb.append("## Paired differences (candidate − baseline, same seeds)\n\n");
+            Map<String, Map<Integer, Difference>> byName = new LinkedHashMap<>();
+            for (Difference d : table.differences()) {
+                byName.computeIfAbsent(d.comparison().name(), k -> new LinkedHashMap<>())
+                        .put(d.comparison().nfeRequested(), d);
+            }
+            header(sb, "| comparison |", nfes);
+            for (Map.Entry<String, Map<Integer, Difference>> row : byName.entrySet()) {
+                sb.append("| ").append(row.getKey()).append(" |");
+                for (int n : nfes) {
+                    Difference d = row.getValue().get(n);
+                    if (d == null) {
+                        sb.append(" |");
+                        continue;
+                    }
+                    sb.append(String.format(Locale.ROOT, " %+.3g ± %.2g", d.difference(), d.se()));
+                    if (Math.abs(d.difference()) > 2 * d.se()) {
+                        sb.append(" *");
+                    }
+                    sb.append(" |");
+                }
+                sb.append('\n');
+            }
+            sb.append("\nNegative: the candidate has the lower FID. * marks a difference larger than twice its SE.\n\n");
+        }
+        if (table.groups() >= 2) {
+            sb.append(String.format(Locale.ROOT, "± is the standard error over draws of the seeds: a delete-a-group "
+                    + "jackknife over %d contiguous seed groups (paired for differences, as every config uses the "
+                    + "same seeds).%n", table.groups()));
+        }
         if (!Double.isNaN(table.floorMean())) {
             sb.append(String.format(Locale.ROOT, "Floor: %d exact samples of the model score FID %.4g ± %.2g (mean ± sd "
                     + "over %d independent draws): the finite-sample bias and spread; a perfect sampler scores within "
@@ -257,6 +388,15 @@ public final class FidJob {
         }
         sb.append("A number in parentheses is the NFE actually used, when the sampler cannot spend the budget exactly.\n");
         return sb.toString();
+    }
+
+    private static void header(StringBuilder sb, String start, List<Integer> nfes) {
+        sb.append(start);
+        for (int n : nfes) {
+            sb.append(" NFE ").append(n).append(" |");
+        }
+        sb.append("\n|").append("---|".repeat(start.split("\\|").length - 1));
+        sb.append("---:|".repeat(nfes.size())).append('\n');
     }
 
     private static void write(FileSystem fs, Path path, String text) throws IOException {

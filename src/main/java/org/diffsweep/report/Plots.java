@@ -55,6 +55,43 @@ public final class Plots {
         ChartUtils.writeChartAsPNG(png, chart, 900, 600);
     }
 
+    /**
+     * A log–log line plot with error bars: {@code series} maps a label to {x[], y[], se[]}; each point gets a bar
+     * of ±2 SE (cut at y/100 below, where a log axis cannot go to 0). NaN SEs draw no bar.
+     */
+    public static void linesWithErrors(String title, String xLabel, String yLabel, Map<String, double[][]> series,
+                                       OutputStream png) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        org.jfree.data.xy.YIntervalSeriesCollection data = new org.jfree.data.xy.YIntervalSeriesCollection();
+        for (Map.Entry<String, double[][]> e : series.entrySet()) {
+            org.jfree.data.xy.YIntervalSeries s = new org.jfree.data.xy.YIntervalSeries(e.getKey(), false, true);
+            double[] x = e.getValue()[0];
+            double[] y = e.getValue()[1];
+            double[] se = e.getValue()[2];
+            for (int i = 0; i < x.length; i++) {
+                if (y[i] > 0 && Double.isFinite(y[i])) {
+                    double d = Double.isFinite(se[i]) ? 2 * se[i] : 0;
+                    s.add(x[i], y[i], Math.max(y[i] - d, y[i] / 100), y[i] + d);
+                }
+            }
+            data.addSeries(s);
+        }
+        org.jfree.chart.renderer.xy.XYErrorRenderer renderer = new org.jfree.chart.renderer.xy.XYErrorRenderer();
+        renderer.setDefaultLinesVisible(true);
+        renderer.setDrawXError(false);
+        renderer.setCapLength(6);
+        for (int i = 0; i < data.getSeriesCount(); i++) {
+            renderer.setSeriesStroke(i, new BasicStroke(2f));
+        }
+        XYPlot plot = new XYPlot(data, logAxis(xLabel, "0.###"), logAxis(yLabel, "0.###"), renderer);
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        JFreeChart chart = new JFreeChart(title, new java.awt.Font("SansSerif", java.awt.Font.BOLD, 14), plot, true);
+        chart.setBackgroundPaint(Color.WHITE);
+        ChartUtils.writeChartAsPNG(png, chart, 1000, 700);
+    }
+
     private static NumberAxis linearAxis(String label) {
         NumberAxis axis = new NumberAxis(label);
         axis.setAutoRangeIncludesZero(false);

@@ -316,6 +316,23 @@ public final class ScoreScale implements Serializable {
         return madeFor;
     }
 
+    /**
+     * A SHA-256 of the table's values (σ and r, as float64 bits), the first 12 hex digits: two tables with the same
+     * name but other numbers get other hashes, so a sweep's manifest changes when its table does.
+     */
+    public String contentHash() {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16 * sigma.length);
+            for (int k = 0; k < sigma.length; k++) {
+                b.putDouble(sigma[k]).putDouble(r[k]);
+            }
+            return java.util.HexFormat.of().formatHex(md.digest(b.array()), 0, 6);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Override
     public String toString() {
         return "ScoreScale(" + label + ", " + sigma.length + " points)";

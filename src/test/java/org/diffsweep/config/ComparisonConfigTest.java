@@ -1,0 +1,121 @@
+package org.diffsweep.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.diffsweep.spark.Manifest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Labels, per-sampler grids and {@code vs:} comparisons in a sweep config. */
+class ComparisonConfigTest {
+
+    @TempDir
+    Path dir;
+
+    private static final String HEAD = """
+            name: cmp
+            model: { type: gmm, random: { components: 2, dim: 3, seed: 1 } }
+            seeds: { count: 10 }
+            nfe: [4, 6]
+            """;
+
+    private Path table(String name, double scale) throws Exception {
+        Path p = dir.resolve(name);
+        Files.writeString(p, "sigma,r\n80," + (0.8 * scale) + "\n1," + (0.7 * scale) + "\n0.002," + (0.5 * scale)
+                + "\n");
+        return p;
+    }
+
+    private SweepConfig parse(String body) {
+        return SweepConfig.parse(HEAD + body, "test.yaml");
+    }
+
+    @Test
+    void samplersRunOnTheirOwnGridsAndComparisonsPairCellsOnTheSameSeeds() throws Exception {
+        SweepConfig c = parse("""
+                samplers:
+                  - { name: deis, order: 2, label: deis-2 }
+                  - { name: deis-sn, order: 2, norm: %s, label: deis-sn-2, vs: deis-2, grids: [rho7] }
+                  - { name: euler, grids: [rho7, rho3] }
+                grids:
+                  - { name: edm, rho: 7, label: rho7 }
+                  - { name: edm, rho: 3, label: rho3, vs: rho7 }
+                """.formatted(table("t.csv", 1)));
+        // deis-2 on both grids, deis-sn-2 on rho7 only, euler on both: (2 + 1 + 2) grids × 2 NFE.
+        assertEquals(10, c.points().size());
+        List<Comparison> cmp = c.comparisons();
+        // deis-sn-2 vs deis-2 on rho7 (2 NFE); rho3 vs rho7 for deis-2 and euler (2 samplers × 2 NFE).
+        assertEquals(6, cmp.size(), cmp.toString());
+        Comparison first = cmp.get(0);
+        assertEquals("deis-sn-2 vs deis-2 on rho7", first.name());
+        assertEquals(4, first.nfeRequested());
+        SweepPoint cand = point(c, first.candidateId());
+        SweepPoint base = point(c, first.baselineId());
+        assertTrue(cand.sampler().describe().startsWith("deis-sn("));
+        assertTrue(base.sampler().describe().startsWith("deis("));
+        assertEquals(base.grid().describe(), cand.grid().describe());
+        assertEquals(4, base.nfeRequested());
+        Comparison grid = cmp.stream().filter(x -> x.name().equals("euler on rho3 vs rho7")).findFirst().orElseThrow();
+        assertEquals(point(c, grid.candidateId()).sampler().describe(), point(c, grid.baselineId()).sampler().describe());
+        assertTrue(point(c, grid.candidateId()).grid().describe().contains("rho=3"));
+        assertTrue(point(c, grid.baselineId()).grid().describe().contains("rho=7"));
+    }
+
+    private static SweepPoint point(SweepConfig c, String id) {
+        return c.points().stream().filter(p -> p.id().equals(id)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void badLabelsAndReferencesAreRefusedNamingTheValue() {
+        String grids = "grids: [ { name: edm, label: rho7 } ]\n";
+        assertMessage(parse0("samplers: [ { name: euler, vs: nope } ]\n" + grids), "unknown sampler label 'nope'");
+        assertMessage(parse0("samplers: [ { name: euler, grids: [rho9] } ]\n" + grids), "unknown grid label 'rho9'",
+                "rho7");
+        assertMessage(parse0("samplers: [ { name: euler, label: a, vs: a } ]\n" + grids), "'a' is this sampler itself");
+        assertMessage(parse0("samplers: [ { name: euler, label: a }, { name: heun, label: a } ]\n" + grids),
+                "'a' labels two samplers");
+        assertMessage(parse0("samplers: [ { name: euler, label: 'a b' } ]\n" + grids), "'a b', expected letters");
+        assertMessage(parse0("""
+                samplers: [ { name: euler, label: e, grids: [g1] }, { name: heun, vs: e, grids: [g2] } ]
+                grids: [ { name: edm, label: g1 }, { name: edm, rho: 3, label: g2 } ]
+                """), "runs on none of this sampler's grids");
+        assertMessage(parse0("""
+                samplers: [ { name: euler, grids: [g1] } ]
+                grids: [ { name: edm, label: g1 }, { name: edm, rho: 3, label: g2, vs: g1 } ]
+                """), "no sampler runs on both grids");
+    }
+
+    private java.util.function.Supplier<SweepConfig> parse0(String body) {
+        return () -> parse(body);
+    }
+
+    private static void assertMessage(java.util.function.Supplier<SweepConfig> s, String... fragments) {
+        ConfigException e = assertThrows(ConfigException.class, s::get);
+        for (String f : fragments) {
+            assertTrue(e.getMessage().contains(f), "'" + f + "' not in: " + e.getMessage());
+        }
+        assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+    }
+
+    @Test
+    void theManifestChangesWithTheNumbersOfTheScoreTableNotJustItsName() throws Exception {
+        String body = """
+                samplers: [ { name: deis-sn, order: 2, norm: %s } ]
+                grids: [ { name: edm } ]
+                """;
+        Path a = table("same.csv", 1);
+        String planA = Manifest.plan(parse(body.formatted(a))).toString();
+        String planA2 = Manifest.plan(parse(body.formatted(a))).toString();
+        assertEquals(planA, planA2);
+        table("same.csv", 1.01);
+        String planB = Manifest.plan(parse(body.formatted(a))).toString();
+        assertNotEquals(planA, planB);
+        assertTrue(planA.contains("score_table"), planA);
+    }
+}
