@@ -209,7 +209,8 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
             for (int gi : samplerGrids.get(si)) {
                 TimeGrid grid = grids.get(gi);
                 for (int nfe : nfes) {
-                    SweepPoint p = SweepPoint.of(sampler, grid, nfe, samplerNodes.get(si), gridNodes.get(gi));
+                    SweepPoint p = SweepPoint.of(sampler, grid, nfe, process, samplerNodes.get(si),
+                            gridNodes.get(gi));
                     points.add(p);
                     byCell.put(si + "/" + gi + "/" + nfe, p);
                 }

@@ -5,7 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import org.diffsweep.diffusion.Process;
 import org.diffsweep.sampler.Sampler;
+import org.diffsweep.schedule.ClampedGrid;
 import org.diffsweep.schedule.TimeGrid;
 
 /**
@@ -21,10 +23,18 @@ import org.diffsweep.schedule.TimeGrid;
 public record SweepPoint(String id, Sampler sampler, TimeGrid grid, int nfeRequested, int steps, int nfe)
         implements Serializable {
 
-    static SweepPoint of(Sampler sampler, TimeGrid grid, int nfeRequested, Node samplerNode, Node gridNode) {
+    /**
+     * The point for a budget, with the grid clamped into the process's noise range [σ_min, σ_max] (the model's)
+     * where its levels for that step count leave it ({@link ClampedGrid}; the grid's description then says so).
+     */
+    static SweepPoint of(Sampler sampler, TimeGrid grid, int nfeRequested, Process process, Node samplerNode,
+                         Node gridNode) {
         int steps;
         try {
             steps = sampler.stepsForNfe(nfeRequested);
+            if (steps >= grid.minSteps()) {
+                grid = ClampedGrid.ifNeeded(grid, steps, process.sigmaMin(), process.sigmaMax());
+            }
             int gridMin = grid.minSteps();
             if (steps < gridMin) {
                 throw new IllegalArgumentException(sampler.describe() + " on " + grid.describe() + ": nfe = "

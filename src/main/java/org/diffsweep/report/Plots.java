@@ -56,7 +56,7 @@ public final class Plots {
     }
 
     /**
-     * A log–log line plot with error bars: {@code series} maps a label to {x[], y[], se[]}; each point gets a bar
+     * A line plot with error bars, log y against linear integer x: {@code series} maps a label to {x[], y[], se[]}; each point gets a bar
      * of ±2 SE (cut at y/100 below, where a log axis cannot go to 0). NaN SEs draw no bar.
      */
     public static void linesWithErrors(String title, String xLabel, String yLabel, Map<String, double[][]> series,
@@ -83,7 +83,9 @@ public final class Plots {
         for (int i = 0; i < data.getSeriesCount(); i++) {
             renderer.setSeriesStroke(i, new BasicStroke(2f));
         }
-        XYPlot plot = new XYPlot(data, logAxis(xLabel, "0.###"), logAxis(yLabel, "0.###"), renderer);
+        NumberAxis x = linearAxis(xLabel);
+        x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        XYPlot plot = new XYPlot(data, x, logAxis(yLabel, "0.###"), renderer);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);

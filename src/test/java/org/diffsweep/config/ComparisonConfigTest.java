@@ -118,4 +118,32 @@ class ComparisonConfigTest {
         assertNotEquals(planA, planB);
         assertTrue(planA.contains("score_table"), planA);
     }
+
+    @Test
+    void gridsAreClampedToTheModelsNoiseRangeAndSaySo() {
+        SweepConfig c = parse("""
+                process: { name: edm, sigma_min: 0.002, sigma_max: 80 }
+                samplers: [ { name: euler } ]
+                grids: [ { name: edm, sigma_max: 100 }, { name: edm }, { name: loglinear, sigma_min: 0.001 } ]
+                """);
+        SweepPoint high = c.points().get(0);
+        assertTrue(high.grid().describe().endsWith("clamped to [0.002, 80]"), high.grid().describe());
+        double[] s = high.sigmas();
+        assertEquals(80, s[0], 0);
+        double[] unclamped = org.diffsweep.schedule.TimeGrids.of("edm", java.util.Map.of("sigma_max", 100.0),
+                c.process()).sigmas(4);
+        assertEquals(unclamped[1], s[1], 0); // only the level outside moved
+        assertEquals(0, s[4], 0);
+        SweepPoint inside = c.points().get(2);
+        assertTrue(!inside.grid().describe().contains("clamped"), inside.grid().describe());
+        SweepPoint low = c.points().get(4);
+        assertTrue(low.grid().describe().contains("clamped"), low.grid().describe());
+        assertEquals(0.002, low.sigmas()[3], 0);
+        // Two levels below sigma_min would collapse onto one: refused, naming the grid.
+        assertMessage(parse0("""
+                process: { name: edm, sigma_min: 0.002, sigma_max: 80 }
+                samplers: [ { name: euler } ]
+                grids: [ { name: loglinear, sigma_min: 0.00001, sigma_max: 0.001 } ]
+                """), "clamped to [0.002, 80]", "expected a strictly decreasing grid");
+    }
 }
