@@ -314,7 +314,8 @@ public final class Main {
 
     @Command(name = "norm-stats", mixinStandardHelpOptions = true,
             description = "DEIS-SN statistics: mean |eps| per step of Euler on a fine grid of the config's model, over "
-                    + "seeds sharded across executors -> the table r(sigma) (CSV) that deis-sn's 'norm:' reads.")
+                    + "seeds sharded across executors -> per-shard sums (X.shards.parquet), the table r(sigma) (X.csv) "
+                    + "that deis-sn's 'norm:' reads, and its plot (X.png).")
     static final class NormStatsCommand implements Callable<Integer> {
         @CommandLine.Mixin
         StatsOptions options = new StatsOptions();
@@ -333,6 +334,7 @@ public final class Main {
                 throw new ConfigException("--steps " + steps + " / --truncation " + truncation
                         + ", expected steps >= 2 and 0 <= truncation < steps");
             }
+            org.diffsweep.jobs.NormStatsJob.checkOutput(options.out);
             String gridName = c.process().name().equals("edm") ? "edm" : "time-uniform";
             org.diffsweep.schedule.TimeGrid grid = org.diffsweep.schedule.TimeGrids.of(gridName, java.util.Map.of(),
                     c.process());

@@ -29,6 +29,11 @@ final class ExactSum implements Serializable {
         sum = sum.add(other.sum);
     }
 
+    /** Adds an exact value (e.g. another sum as stored), exactly. */
+    void add(BigDecimal value) {
+        sum = sum.add(value);
+    }
+
     BigDecimal exact() {
         return sum;
     }

@@ -1,7 +1,12 @@
 package org.diffsweep.stats;
 
 import java.io.Serializable;
+import java.math.BigDecimal;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.diffsweep.diffusion.Denoiser;
 import org.diffsweep.rng.BatchNoise;
 import org.diffsweep.sampler.Sampler;
@@ -25,7 +30,8 @@ import org.diffsweep.schedule.TimeGrid;
  * uncertain), not used for the error.
  *
  * <p>Step N (σ_N, normally 0) is never evaluated: there are N rows. The sums are exact ({@link ExactSum}), so
- * shards of seeds merged in any order give the same table bit for bit.
+ * shards of seeds merged in any order give the same table bit for bit. A shard's sums can be stored as
+ * {@link ShardRow}s ({@link #rows}) and merged back from them ({@link #fromRows}), exactly.
  */
 public final class NormStats implements Serializable {
 
@@ -155,6 +161,112 @@ public final class NormStats implements Serializable {
             samples[i] += other.samples[i];
         }
         return this;
+    }
+
+    /**
+     * One shard's sums at one step: a row of the {@code norm-stats} job's per-shard Parquet. The shard is the seed
+     * range [firstSeed, firstSeed + seeds); the four sums are exact (as recorded, see {@link ExactSum}).
+     *
+     * @param samples n, the samples recorded at the step (one per seed of the shard)
+     * @param dim     D, the values per sample
+     */
+    public record ShardRow(long firstSeed, long seeds, int step, double sigma, BigDecimal sumAbs,
+                           BigDecimal sumSquares, BigDecimal sumMeans, BigDecimal sumMeanSquares, long samples,
+                           int dim) {
+    }
+
+    /**
+     * These sums as one row per step, for a shard of seeds [firstSeed, firstSeed + seeds).
+     *
+     * @throws IllegalArgumentException if a step did not record exactly one sample per seed
+     */
+    public List<ShardRow> rows(long firstSeed, long seeds) {
+        List<ShardRow> rows = new ArrayList<>(samples.length);
+        for (int i = 0; i < samples.length; i++) {
+            if (samples[i] != seeds) {
+                throw new IllegalArgumentException("norm-stats shard " + firstSeed + "+" + seeds + ": step " + i
+                        + " has " + samples[i] + " samples, expected one per seed (" + seeds + ")");
+            }
+            rows.add(new ShardRow(firstSeed, seeds, i, sigmas[i], sumAbs[i].exact(), sumSquares[i].exact(),
+                    sumMeans[i].exact(), sumMeanSquares[i].exact(), samples[i], dim));
+        }
+        return rows;
+    }
+
+    /**
+     * The sums of all shards in {@code rows}, merged exactly (so in any order, bit for bit the same as
+     * {@link #merge} of the shards' own sums). Every shard must have one row for every step of {@code sigmas},
+     * at that step's σ, with one sample per seed; shards may not overlap.
+     *
+     * @param sigmas the grid the shards were collected on, N + 1 levels
+     * @throws IllegalArgumentException naming the shard and step, if the rows do not fit together
+     */
+    public static NormStats fromRows(double[] sigmas, Iterable<ShardRow> rows) {
+        NormStats stats = null;
+        Map<Long, boolean[]> seen = new TreeMap<>();
+        Map<Long, Long> sizes = new TreeMap<>();
+        for (ShardRow row : rows) {
+            String at = "norm-stats shard " + row.firstSeed() + "+" + row.seeds() + ", step " + row.step() + ": ";
+            if (stats == null) {
+                stats = new NormStats(sigmas, row.dim());
+            }
+            if (row.dim() != stats.dim) {
+                throw new IllegalArgumentException(at + "dim " + row.dim() + ", expected " + stats.dim
+                        + " as in the other rows");
+            }
+            if (row.step() < 0 || row.step() >= stats.steps()) {
+                throw new IllegalArgumentException(at + "expected 0 <= step < " + stats.steps());
+            }
+            if (Double.compare(row.sigma(), sigmas[row.step()]) != 0) {
+                throw new IllegalArgumentException(at + "sigma = " + row.sigma() + ", expected " + sigmas[row.step()]
+                        + " (the same grid)");
+            }
+            if (row.seeds() < 1 || row.samples() != row.seeds()) {
+                throw new IllegalArgumentException(at + row.samples() + " samples, expected one per seed");
+            }
+            for (BigDecimal sum : new BigDecimal[] {row.sumAbs(), row.sumSquares(), row.sumMeans(),
+                    row.sumMeanSquares()}) {
+                if (sum == null || sum.signum() < 0) {
+                    throw new IllegalArgumentException(at + "sum " + sum + ", expected sums >= 0");
+                }
+            }
+            Long size = sizes.putIfAbsent(row.firstSeed(), row.seeds());
+            if (size != null && size != row.seeds()) {
+                throw new IllegalArgumentException(at + "expected " + size + " seeds as in its other rows");
+            }
+            boolean[] steps = seen.computeIfAbsent(row.firstSeed(), k -> new boolean[sigmas.length - 1]);
+            if (steps[row.step()]) {
+                throw new IllegalArgumentException(at + "a second row, expected one per shard and step");
+            }
+            steps[row.step()] = true;
+            int i = row.step();
+            stats.sumAbs[i].add(row.sumAbs());
+            stats.sumSquares[i].add(row.sumSquares());
+            stats.sumMeans[i].add(row.sumMeans());
+            stats.sumMeanSquares[i].add(row.sumMeanSquares());
+            stats.samples[i] += row.samples();
+        }
+        if (stats == null) {
+            throw new IllegalArgumentException("norm-stats: no shard rows, expected at least one shard");
+        }
+        long end = Long.MIN_VALUE;
+        for (Map.Entry<Long, boolean[]> shard : seen.entrySet()) {
+            long first = shard.getKey();
+            long seeds = sizes.get(first);
+            for (int i = 0; i < shard.getValue().length; i++) {
+                if (!shard.getValue()[i]) {
+                    throw new IllegalArgumentException("norm-stats shard " + first + "+" + seeds + ": no row for step "
+                            + i + ", expected all " + shard.getValue().length + " steps");
+                }
+            }
+            if (first < end) {
+                throw new IllegalArgumentException("norm-stats shard " + first + "+" + seeds
+                        + " overlaps the shard before it (which ends at seed " + (end - 1)
+                        + "), expected disjoint shards");
+            }
+            end = first + seeds;
+        }
+        return stats;
     }
 
     /** The grid (a copy), N + 1 levels. */

@@ -103,6 +103,28 @@ class BadInputTest {
         assertTrue(r.err().contains("is a file, expected a writable directory"), r.err());
     }
 
+    /** norm-stats refuses, before Spark starts, a shards directory it would have to replace but did not write. */
+    @Test
+    void normStatsShardsThatCannotBeReplaced() throws Exception {
+        Path dir = SparkTestSupport.tempDir("norm-out");
+        Path conf = dir.resolve("conf.yaml");
+        Files.writeString(conf, config("[ { name: euler } ]", "[5]", "{ count: 10 }")
+                .replace("OUT", dir.resolve("out").toString()));
+        Path shards = Files.createDirectories(dir.resolve("n.shards.parquet/nested"));
+        Result r = run("norm-stats", conf.toString(), "--out", dir.resolve("n.csv").toString(), "--seeds", "4");
+        assertEquals(Main.EXIT_BAD_INPUT, r.code(), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().startsWith("diffsweep: error: norm-stats --out "), r.err());
+        assertTrue(r.err().contains("n.shards.parquet from an earlier run holds nested"), r.err());
+        assertTrue(Files.isDirectory(shards));
+        assertFalse(Files.exists(dir.resolve("n.csv")));
+        Path file = Files.writeString(dir.resolve("a-file"), "not a directory");
+        r = run("norm-stats", conf.toString(), "--out", file.resolve("n.csv").toString());
+        assertEquals(Main.EXIT_BAD_INPUT, r.code(), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().contains("is a file, expected a writable directory"), r.err());
+    }
+
     @Test
     void missingModelFileIsNamed() throws Exception {
         Path dir = SparkTestSupport.tempDir("nomodel");

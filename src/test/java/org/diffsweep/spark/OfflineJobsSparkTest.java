@@ -42,6 +42,13 @@ class OfflineJobsSparkTest {
             assertArrayEquals(tables[0].standardErrors(), tables[k].standardErrors(), 0);
         }
         assertEquals(64, tables[0].samples());
+        // each table was reduced from its shards' Parquet (64, 2 x 32, 4 x 16 seeds: one row per shard and step)
+        for (int k = 0; k < 3; k++) {
+            Path shards = dir.resolve("t" + k + ".shards.parquet");
+            assertEquals(shards.toString(), tables[k].metadata().get("shards"));
+            assertEquals((1L << k) * 50, SparkTestSupport.spark().read().parquet(shards.toString()).count());
+            assertTrue(Files.size(dir.resolve("t" + k + ".png")) > 1000);
+        }
         // the written table is what deis-sn reads, and only for the model it was measured on
         assertTrue(Files.readString(dir.resolve("t0.csv")).contains("step,sigma,t,r,se,count"));
         String sweep = SparkTestSupport.tinyConfig(dir.resolve("sweep").toString(), 6, 6)

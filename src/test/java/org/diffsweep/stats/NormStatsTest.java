@@ -10,11 +10,16 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.stream.LongStream;
 import org.diffsweep.diffusion.DdpmProcess;
@@ -75,6 +80,86 @@ class NormStatsTest {
         NormStats deis = NormStats.collect(MIXTURE, new Deis(3, Deis.Variant.TAB, EDM), grid, all);
         assertNotEquals(expected, deis.table());
         assertEquals(expected.values()[0], deis.table().values()[0], 0, "the first step is the same state");
+    }
+
+    /**
+     * Shards of uneven sizes stored as rows (the exact sums through their decimal strings, as in the job's
+     * Parquet), read back in shuffled order: the same sums as one run over all seeds, bit for bit.
+     */
+    @Test
+    void shardRowsMergeBackExactly() {
+        double[] grid = new EdmGrid(0.002, 80, 7).sigmas(40);
+        long[] all = seeds(500, 23);
+        NormStats whole = NormStats.collect(MIXTURE, new Euler(), grid, all);
+        List<NormStats.ShardRow> rows = new ArrayList<>();
+        int[] bounds = {0, 10, 17, 23};
+        for (int w = 0; w + 1 < bounds.length; w++) {
+            long[] shard = Arrays.copyOfRange(all, bounds[w], bounds[w + 1]);
+            for (NormStats.ShardRow r : NormStats.collect(MIXTURE, new Euler(), grid, shard).rows(shard[0],
+                    shard.length)) {
+                rows.add(new NormStats.ShardRow(r.firstSeed(), r.seeds(), r.step(), r.sigma(),
+                        new BigDecimal(r.sumAbs().toString()), new BigDecimal(r.sumSquares().toString()),
+                        new BigDecimal(r.sumMeans().toString()), new BigDecimal(r.sumMeanSquares().toString()),
+                        r.samples(), r.dim()));
+            }
+        }
+        assertEquals(3 * 40, rows.size());
+        Collections.shuffle(rows, new Random(7));
+        NormStats back = NormStats.fromRows(grid, rows);
+        assertEquals(whole.table(), back.table());
+        assertEquals(whole.table(0), back.table(0));
+        for (int i = 0; i < whole.steps(); i++) {
+            assertEquals(whole.rms(i), back.rms(i), 0);
+            assertEquals(all.length, back.samples(i));
+        }
+        NormStats.ShardRow first = whole.rows(500, 23).get(3);
+        assertEquals(3, first.step());
+        assertEquals(grid[3], first.sigma(), 0);
+        assertEquals(23, first.samples());
+        assertEquals(MIXTURE.dim(), first.dim());
+    }
+
+    /** Rows that do not fit together are refused, naming the shard and step. */
+    @Test
+    void refusesShardRowsThatDoNotFit() {
+        double[] grid = new EdmGrid(0.002, 80, 7).sigmas(6);
+        List<NormStats.ShardRow> a = NormStats.collect(MIXTURE, new Euler(), grid, seeds(0, 4)).rows(0, 4);
+        List<NormStats.ShardRow> b = NormStats.collect(MIXTURE, new Euler(), grid, seeds(4, 4)).rows(4, 4);
+        List<NormStats.ShardRow> overlapping = NormStats.collect(MIXTURE, new Euler(), grid, seeds(2, 4))
+                .rows(2, 4);
+        assertEquals(NormStats.collect(MIXTURE, new Euler(), grid, seeds(0, 8)).table(0),
+                NormStats.fromRows(grid, concat(a, b)).table(0));
+        Map<String, List<NormStats.ShardRow>> bad = new LinkedHashMap<>();
+        bad.put("a second row, expected one per shard and step", concat(a, a.subList(2, 3)));
+        bad.put("no row for step 5, expected all 6 steps", concat(a.subList(0, 5), b));
+        bad.put("overlaps the shard before it", concat(a, overlapping));
+        bad.put("sigma = ", List.of(withSigma(a.get(1), 1.5)));
+        bad.put("dim 5, expected " + MIXTURE.dim(), concat(a, List.of(withDim(b.get(0), 5))));
+        bad.put("no shard rows", List.of());
+        for (Map.Entry<String, List<NormStats.ShardRow>> e : bad.entrySet()) {
+            IllegalArgumentException x = assertThrows(IllegalArgumentException.class,
+                    () -> NormStats.fromRows(grid, e.getValue()));
+            assertTrue(x.getMessage().contains(e.getKey()), x.getMessage());
+        }
+        IllegalArgumentException x = assertThrows(IllegalArgumentException.class,
+                () -> NormStats.collect(MIXTURE, new Euler(), grid, seeds(0, 4)).rows(0, 5));
+        assertTrue(x.getMessage().contains("has 4 samples, expected one per seed (5)"), x.getMessage());
+    }
+
+    static List<NormStats.ShardRow> concat(List<NormStats.ShardRow> a, List<NormStats.ShardRow> b) {
+        List<NormStats.ShardRow> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    static NormStats.ShardRow withSigma(NormStats.ShardRow r, double sigma) {
+        return new NormStats.ShardRow(r.firstSeed(), r.seeds(), r.step(), sigma, r.sumAbs(), r.sumSquares(),
+                r.sumMeans(), r.sumMeanSquares(), r.samples(), r.dim());
+    }
+
+    static NormStats.ShardRow withDim(NormStats.ShardRow r, int dim) {
+        return new NormStats.ShardRow(r.firstSeed(), r.seeds(), r.step(), r.sigma(), r.sumAbs(), r.sumSquares(),
+                r.sumMeans(), r.sumMeanSquares(), r.samples(), dim);
     }
 
     static NormStats roundTrip(NormStats s) throws Exception {
