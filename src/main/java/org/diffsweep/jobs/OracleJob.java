@@ -204,6 +204,27 @@ public final class OracleJob {
             }
             sb.append('\n');
         }
+        if (!config.comparisons().isEmpty()) {
+            Map<String, Entry> byId = new LinkedHashMap<>();
+            entries.forEach(e -> byId.put(e.point().id(), e));
+            Map<String, Map<Integer, Double>> ratios = new LinkedHashMap<>();
+            for (org.diffsweep.config.Comparison c : config.comparisons()) {
+                ratios.computeIfAbsent(c.name(), k -> new LinkedHashMap<>()).put(c.nfeRequested(),
+                        byId.get(c.candidateId()).rmsError() / byId.get(c.baselineId()).rmsError());
+            }
+            sb.append("\n## Error ratios (candidate / baseline, same latents)\n\n| comparison |");
+            nfes.forEach(n -> sb.append(" NFE ").append(n).append(" |"));
+            sb.append("\n|---|").append("---:|".repeat(nfes.size())).append('\n');
+            for (Map.Entry<String, Map<Integer, Double>> row : ratios.entrySet()) {
+                sb.append("| ").append(row.getKey()).append(" |");
+                for (int n : nfes) {
+                    Double r = row.getValue().get(n);
+                    sb.append(r == null || r.isNaN() ? " |" : String.format(Locale.ROOT, " %.3g |", r));
+                }
+                sb.append('\n');
+            }
+            sb.append("\nBelow 1: the candidate is closer to the exact ODE solution.\n");
+        }
         sb.append("\nA number in parentheses is the NFE actually used. Stochastic samplers solve an SDE: they have no "
                 + "pathwise ODE error.\n");
         return sb.toString();

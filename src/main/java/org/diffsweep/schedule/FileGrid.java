@@ -37,7 +37,7 @@ public record FileGrid(String source, Map<Integer, double[]> schedules) implemen
         double[] s = schedules.get(steps);
         if (s == null) {
             throw new IllegalArgumentException("grid " + describe() + ": no schedule with " + steps
-                    + " steps, expected one of " + schedules.keySet() + " steps");
+                    + " steps, expected one of " + new java.util.TreeSet<>(schedules.keySet()) + " steps");
         }
         return s.clone();
     }
