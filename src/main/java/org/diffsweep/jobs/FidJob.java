@@ -264,7 +264,7 @@ public final class FidJob {
                 + "jackknife_groups,floor_mean,floor_sd,model,sweep,seed_start,code_version\n");
         for (Entry e : table.entries()) {
             SweepPoint p = e.point();
-            sb.append(String.format(Locale.ROOT, "%s,%s,\"%s\",%d,%d,%d,%d,%.17g,%.17g,%d,%.17g,%.17g,%s,%s,%d,\"%s\"%n",
+            sb.append(String.format(Locale.ROOT, "%s,\"%s\",\"%s\",%d,%d,%d,%d,%.17g,%.17g,%d,%.17g,%.17g,%s,%s,%d,\"%s\"%n",
                     p.id(), p.sampler().describe(), p.grid().describe(), p.nfeRequested(), p.steps(), p.nfe(), e.n(),
                     e.fid(), e.se(), table.groups(), table.floorMean(), table.floorSd(), config.model().id(),
                     config.name(), config.seedStart(), table.codeVersion()));

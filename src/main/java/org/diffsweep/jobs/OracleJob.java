@@ -162,7 +162,7 @@ public final class OracleJob {
         StringBuilder sb = new StringBuilder("config_id,sampler,grid,nfe_requested,steps,nfe,rms_error\n");
         for (Entry e : entries) {
             SweepPoint p = e.point();
-            sb.append(String.format(Locale.ROOT, "%s,%s,\"%s\",%d,%d,%d,%s%n", p.id(), p.sampler().describe(),
+            sb.append(String.format(Locale.ROOT, "%s,\"%s\",\"%s\",%d,%d,%d,%s%n", p.id(), p.sampler().describe(),
                     p.grid().describe(), p.nfeRequested(), p.steps(), p.nfe(),
                     Double.isNaN(e.rmsError()) ? "" : String.format(Locale.ROOT, "%.6e", e.rmsError())));
         }

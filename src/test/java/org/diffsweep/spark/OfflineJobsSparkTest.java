@@ -70,7 +70,8 @@ class OfflineJobsSparkTest {
         Path table = dir.resolve("tables/tiny-norm.csv");
         String yaml = SparkTestSupport.tinyConfig(dir.resolve("out").toString(), 6, 6)
                 .replace("samplers: [ { name: euler }, { name: heun } ]",
-                        "samplers: [ { name: deis-sn, order: 2, norm: " + table + " } ]");
+                        "samplers: [ { name: deis, order: 2, label: d2 }, { name: deis-sn, order: 2, norm: " + table
+                                + ", label: sn2, vs: d2 } ]");
         SweepConfig config = SweepConfig.parse(yaml, "deis-sn with a table to make");
         assertEquals(java.util.List.of(table.toString()), config.pendingNormTables());
         ConfigException e = assertThrows(ConfigException.class,
@@ -83,6 +84,24 @@ class OfflineJobsSparkTest {
         assertEquals(1024, made.samples());
         assertEquals(config.model().id(), made.metadata().get("model"));
         assertTrue(Files.exists(dir.resolve("out/fid/_COMPLETE")));
+        assertTrue(Files.size(dir.resolve("out/fid/fid-vs-nfe.png")) > 0);
+        // the paired differences: one row per NFE, deis-sn's FID minus deis's, with a finite jackknife SE
+        java.util.Map<String, Double> fid = new java.util.HashMap<>();
+        for (String line : Files.readAllLines(dir.resolve("out/fid/fid.csv")).subList(1, 5)) {
+            String[] c = csvFields(line);
+            fid.put(c[0], Double.parseDouble(c[7]));
+        }
+        java.util.List<String> diffs = Files.readAllLines(dir.resolve("out/fid/differences.csv"));
+        assertEquals(3, diffs.size(), String.join("\n", diffs));
+        for (String line : diffs.subList(1, 3)) {
+            String[] c = csvFields(line);
+            assertTrue(c[2].startsWith("deis-sn-") && c[3].startsWith("deis-order-2"), line);
+            assertEquals(fid.get(c[2]) - fid.get(c[3]), Double.parseDouble(c[8]), 1e-12, line);
+            double se = Double.parseDouble(c[9]);
+            assertTrue(se > 0 && Double.isFinite(se), line);
+        }
+        assertTrue(Files.readString(dir.resolve("out/fid/fid.md")).contains("| sn2 vs d2 on "),
+                Files.readString(dir.resolve("out/fid/fid.md")));
         // parsed again, the table now exists and is read, not made again
         SweepConfig again = SweepConfig.parse(yaml, "again");
         assertTrue(again.pendingNormTables().isEmpty());
@@ -103,5 +122,14 @@ class OfflineJobsSparkTest {
         assertArrayEquals(a.sigmas(4), grid.sigmas(4), 0);
         assertArrayEquals(a.sigmas(8), grid.sigmas(8), 0);
         assertTrue(Files.size(dir.resolve("a.png")) > 1000 && Files.exists(dir.resolve("a-cost.csv")));
+    }
+
+    /** The fields of one CSV line, commas inside double quotes kept (quotes removed). */
+    static String[] csvFields(String line) {
+        String[] c = line.split(",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", -1);
+        for (int i = 0; i < c.length; i++) {
+            c[i] = c[i].replaceAll("^\"|\"$", "");
+        }
+        return c;
     }
 }
