@@ -271,7 +271,7 @@ public final class NormStatsJob {
     }
 
     /** r(σ) with the band r ± 2 SE, the large-σ value √(2/π) and the truncated end rows shaded. */
-    private static void plot(NormTable table, String modelId, String gridLabel, Path png) throws IOException {
+    public static void plot(NormTable table, String modelId, String gridLabel, Path png) throws IOException {
         double[] sigma = table.sigmas();
         double[] r = table.values();
         double[] se = table.standardErrors();
