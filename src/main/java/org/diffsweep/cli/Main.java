@@ -131,6 +131,7 @@ public final class Main {
         @Override
         public Integer call() throws Exception {
             SweepConfig c = options.load();
+            c.requireStatisticsMade();
             SweepJob.run(options.spark("sweep", c), c, options.partitions);
             return 0;
         }
@@ -146,6 +147,7 @@ public final class Main {
         @Override
         public Integer call() throws Exception {
             SweepConfig c = options.load();
+            c.requireStatisticsMade();
             FidJob.run(options.spark("fid", c), c);
             return 0;
         }
@@ -355,13 +357,22 @@ public final class Main {
         @Option(names = "--points", defaultValue = "400", description = "Fine-grid levels (default ${DEFAULT-VALUE}).")
         int points;
 
-        @Option(names = "--steps", required = true, split = ",", paramLabel = "N,N,...",
-                description = "Step counts to write schedules for, e.g. 5,10,20.")
+        @Option(names = "--steps", split = ",", paramLabel = "N,N,...",
+                description = "Step counts to write schedules for, e.g. 5,10,20 (default: the step counts the "
+                        + "config's samplers take on the grid file --out, or on any grid if none names it).")
         int[] steps;
 
         @Override
         public Integer call() throws Exception {
             SweepConfig c = options.load();
+            if (steps == null) {
+                steps = c.pendingSchedules().entrySet().stream()
+                        .filter(e -> java.nio.file.Path.of(e.getKey()).toAbsolutePath().normalize()
+                                .equals(options.out.toAbsolutePath().normalize()))
+                        .map(java.util.Map.Entry::getValue).findFirst()
+                        .orElseGet(() -> c.points().stream().mapToInt(org.diffsweep.config.SweepPoint::steps)
+                                .filter(n -> n >= 2).distinct().sorted().toArray());
+            }
             if (points < 3 || java.util.Arrays.stream(steps).anyMatch(n -> n < 2)) {
                 throw new ConfigException("--points " + points + " / --steps " + java.util.Arrays.toString(steps)
                         + ", expected points >= 3 and every step count >= 2");

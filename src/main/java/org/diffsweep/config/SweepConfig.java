@@ -91,6 +91,67 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
                 List.copyOf(loaded), reference, detector, gridImages, comparisons);
     }
 
+    /**
+     * Schedules ({@code file} grids) the config names that do not exist yet, each with the step counts its
+     * samplers take on it, ascending (for {@code run} to make first with the schedule job).
+     */
+    public Map<String, int[]> pendingSchedules() {
+        Map<String, java.util.TreeSet<Integer>> steps = new java.util.LinkedHashMap<>();
+        for (SweepPoint p : points) {
+            if (p.grid() instanceof org.diffsweep.schedule.PendingFileGrid g) {
+                steps.computeIfAbsent(g.source(), k -> new java.util.TreeSet<>()).add(p.steps());
+            }
+        }
+        Map<String, int[]> out = new java.util.LinkedHashMap<>();
+        steps.forEach((k, v) -> out.put(k, v.stream().mapToInt(Integer::intValue).toArray()));
+        return out;
+    }
+
+    /**
+     * The same sweep with every pending schedule read from its (now written) file, clamped and checked like any
+     * grid; comparisons follow their configs' ids.
+     *
+     * @throws ConfigException if a schedule is still missing or lacks a step count the samplers need
+     */
+    public SweepConfig withSchedulesLoaded() {
+        Map<String, TimeGrid> read = new HashMap<>();
+        Map<String, String> ids = new HashMap<>();
+        List<SweepPoint> loaded = new ArrayList<>();
+        for (SweepPoint p : points) {
+            SweepPoint q = p;
+            if (p.grid() instanceof org.diffsweep.schedule.PendingFileGrid g) {
+                try {
+                    TimeGrid grid = read.computeIfAbsent(g.source(), s -> FileGrid.read(Path.of(s)));
+                    q = SweepPoint.of(p.sampler(), grid, p.nfeRequested(), process);
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(name + ": " + e.getMessage());
+                }
+            }
+            ids.put(p.id(), q.id());
+            loaded.add(q);
+        }
+        List<Comparison> cmp = comparisons.stream().map(c -> new Comparison(c.name(), c.nfeRequested(),
+                ids.get(c.candidateId()), ids.get(c.baselineId()))).toList();
+        return new SweepConfig(name, output, model, process, seedStart, seedCount, blockSize, batchSize,
+                List.copyOf(loaded), reference, detector, gridImages, cmp);
+    }
+
+    /**
+     * Refuses a config that still names statistics to be made.
+     *
+     * @throws ConfigException naming the first missing DEIS-SN table or schedule
+     */
+    public void requireStatisticsMade() {
+        if (!pendingNormTables().isEmpty()) {
+            throw new ConfigException("deis-sn norm table " + pendingNormTables().get(0) + " does not exist, expected "
+                    + "it made first: 'diffsweep norm-stats', or 'diffsweep run' makes it");
+        }
+        if (!pendingSchedules().isEmpty()) {
+            throw new ConfigException("grid file " + pendingSchedules().keySet().iterator().next() + " does not "
+                    + "exist, expected it made first: 'diffsweep schedule', or 'diffsweep run' makes it");
+        }
+    }
+
     /** The feature dimension: the detector's, else the model's sample size. */
     public int featureDim() {
         if (detector != null) {
@@ -371,6 +432,9 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
         if (name.startsWith("file:") || name.equals("file")) {
             node.allowOnly(name.equals("file") ? Set.of("name", "path", "label", "vs") : Set.of("name", "label", "vs"));
             String path = name.equals("file") ? node.get("path").text() : name.substring("file:".length());
+            if (!Files.exists(Path.of(path))) {
+                return new org.diffsweep.schedule.PendingFileGrid(path);
+            }
             try {
                 return FileGrid.read(Path.of(path));
             } catch (IllegalArgumentException e) {

@@ -8,6 +8,7 @@ import java.util.HexFormat;
 import org.diffsweep.diffusion.Process;
 import org.diffsweep.sampler.Sampler;
 import org.diffsweep.schedule.ClampedGrid;
+import org.diffsweep.schedule.PendingFileGrid;
 import org.diffsweep.schedule.TimeGrid;
 
 /**
@@ -26,12 +27,21 @@ public record SweepPoint(String id, Sampler sampler, TimeGrid grid, int nfeReque
     /**
      * The point for a budget, with the grid clamped into the process's noise range [σ_min, σ_max] (the model's)
      * where its levels for that step count leave it ({@link ClampedGrid}; the grid's description then says so).
+     * A {@link PendingFileGrid} is taken as it is: its levels are checked once the schedule is made.
      */
     static SweepPoint of(Sampler sampler, TimeGrid grid, int nfeRequested, Process process, Node samplerNode,
                          Node gridNode) {
-        int steps;
         try {
-            steps = sampler.stepsForNfe(nfeRequested);
+            return of(sampler, grid, nfeRequested, process);
+        } catch (IllegalArgumentException e) {
+            throw samplerNode.error(e.getMessage());
+        }
+    }
+
+    /** As above, without a config node: a bad combination throws {@link IllegalArgumentException}. */
+    static SweepPoint of(Sampler sampler, TimeGrid grid, int nfeRequested, Process process) {
+        int steps = sampler.stepsForNfe(nfeRequested);
+        if (!(grid instanceof PendingFileGrid)) {
             if (steps >= grid.minSteps()) {
                 grid = ClampedGrid.ifNeeded(grid, steps, process.sigmaMin(), process.sigmaMax());
             }
@@ -42,8 +52,6 @@ public record SweepPoint(String id, Sampler sampler, TimeGrid grid, int nfeReque
                         + " steps (nfe >= " + sampler.nfe(gridMin) + ")");
             }
             grid.sigmas(steps);
-        } catch (IllegalArgumentException e) {
-            throw samplerNode.error(e.getMessage());
         }
         String description = sampler.describe() + "|" + grid.describe() + "|" + nfeRequested;
         String id = sampler.describe().replaceAll("[^A-Za-z0-9]+", "-").replaceAll("^-|-$", "") + "_"

@@ -66,6 +66,7 @@ public final class FidJob {
 
     public static List<Entry> run(SparkSession spark, SweepConfig config) throws IOException {
         long t0 = System.nanoTime();
+        config.requireStatisticsMade();
         config = ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
         SweepLayout layout = new SweepLayout(config.output());
         Configuration conf = spark.sparkContext().hadoopConfiguration();

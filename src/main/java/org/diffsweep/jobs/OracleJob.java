@@ -58,6 +58,7 @@ public final class OracleJob {
             throw new ConfigException("oracle: model type " + config.model().type()
                     + " has no exact denoiser, expected an analytic model (gmm)");
         }
+        config.requireStatisticsMade();
         long t0 = System.nanoTime();
         Denoiser model = Models.build(config.model());
         int batch = (int) Math.min(seeds, config.seedCount());

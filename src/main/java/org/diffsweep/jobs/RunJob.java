@@ -2,6 +2,7 @@ package org.diffsweep.jobs;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import org.diffsweep.config.SweepConfig;
 
@@ -11,6 +12,10 @@ public final class RunJob {
     /** The norm-stats settings {@code run} uses for a missing DEIS-SN table (SPEC §5's 1000-step grid). */
     static final int NORM_STEPS = 1000;
     static final long NORM_SEEDS = 1024;
+
+    /** The schedule-job settings {@code run} uses for a missing score-optimal schedule (the command's defaults). */
+    static final int SCHEDULE_POINTS = 400;
+    static final long SCHEDULE_SEEDS = 1024;
 
     private RunJob() {
     }
@@ -35,6 +40,17 @@ public final class RunJob {
                     NORM_SEEDS, 256, 0, 5, path);
         }
         config = config.withNormTablesLoaded();
+        for (Map.Entry<String, int[]> schedule : config.pendingSchedules().entrySet()) {
+            System.out.printf("run %s: schedule %s does not exist; making it (schedule: %d fine levels, %d seeds, "
+                    + "steps %s)%n", config.name(), schedule.getKey(), SCHEDULE_POINTS, SCHEDULE_SEEDS,
+                    java.util.Arrays.toString(schedule.getValue()));
+            java.nio.file.Path path = java.nio.file.Path.of(schedule.getKey());
+            if (path.toAbsolutePath().getParent() != null) {
+                java.nio.file.Files.createDirectories(path.toAbsolutePath().getParent());
+            }
+            ScheduleJob.run(spark, config, SCHEDULE_POINTS, SCHEDULE_SEEDS, 256, 0, schedule.getValue(), path);
+        }
+        config = config.withSchedulesLoaded();
         boolean sweepRan = false;
         if (SweepJob.complete(spark, config)) {
             System.out.println("run " + config.name() + ": sweep output complete, skipping the sweep");

@@ -36,10 +36,7 @@ public final class SweepJob {
     public static Summary run(SparkSession spark, SweepConfig config, int partitions) throws IOException {
         long t0 = System.nanoTime();
         config = ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
-        if (!config.pendingNormTables().isEmpty()) {
-            throw new org.diffsweep.config.ConfigException("deis-sn norm table " + config.pendingNormTables().get(0)
-                    + " does not exist, expected it made first: 'diffsweep norm-stats', or 'diffsweep run' makes it");
-        }
+        config.requireStatisticsMade();
         requireMatchingNormTables(config);
         SweepLayout layout = new SweepLayout(config.output());
         Configuration conf = spark.sparkContext().hadoopConfiguration();

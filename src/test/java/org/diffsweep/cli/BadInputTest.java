@@ -104,6 +104,30 @@ class BadInputTest {
     }
 
     /** norm-stats refuses, before Spark starts, a shards directory it would have to replace but did not write. */
+    /** A schedule or norm table still to be made: sweep, fid and oracle refuse it (run would make it). */
+    @Test
+    void missingStatisticsAreRefusedBySweepFidAndOracle() throws Exception {
+        Path dir = SparkTestSupport.tempDir("nostats");
+        Path out = dir.resolve("out");
+        Path conf = dir.resolve("conf.yaml");
+        Files.writeString(conf, config("[ { name: euler } ]", "[5]", "{ count: 10 }")
+                .replace("grids: [ { name: edm } ]", "grids: [ { name: file, path: " + dir.resolve("s.csv") + " } ]")
+                .replace("OUT", out.toString()));
+        for (String command : new String[] {"sweep", "fid", "oracle"}) {
+            Result r = run(command, conf.toString());
+            assertEquals(Main.EXIT_BAD_INPUT, r.code(), command + ": " + r.err());
+            assertEquals(1, r.err().lines().count(), r.err());
+            assertTrue(r.err().contains("grid file " + dir.resolve("s.csv") + " does not exist, expected it made "
+                    + "first"), r.err());
+        }
+        Files.writeString(conf, config("[ { name: deis-sn, order: 2, norm: " + dir.resolve("t.csv") + " } ]", "[5]",
+                "{ count: 10 }").replace("OUT", out.toString()));
+        Result r = run("sweep", conf.toString());
+        assertEquals(Main.EXIT_BAD_INPUT, r.code(), r.err());
+        assertTrue(r.err().contains("deis-sn norm table " + dir.resolve("t.csv") + " does not exist"), r.err());
+        assertFalse(Files.exists(out), "nothing may be written");
+    }
+
     @Test
     void normStatsShardsThatCannotBeReplaced() throws Exception {
         Path dir = SparkTestSupport.tempDir("norm-out");

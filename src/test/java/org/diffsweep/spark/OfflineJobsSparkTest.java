@@ -65,15 +65,19 @@ class OfflineJobsSparkTest {
     }
 
     @Test
-    void runMakesAMissingNormTableFirstAndReusesIt() throws Exception {
+    void runMakesMissingStatisticsFirstAndReusesThem() throws Exception {
         Path dir = SparkTestSupport.tempDir("norm-run");
         Path table = dir.resolve("tables/tiny-norm.csv");
+        Path schedule = dir.resolve("tables/tiny-schedule.csv");
         String yaml = SparkTestSupport.tinyConfig(dir.resolve("out").toString(), 6, 6)
                 .replace("samplers: [ { name: euler }, { name: heun } ]",
                         "samplers: [ { name: deis, order: 2, label: d2 }, { name: deis-sn, order: 2, norm: " + table
-                                + ", label: sn2, vs: d2 } ]");
+                                + ", label: sn2, vs: d2, grids: [r7] } ]")
+                .replace("grids: [ { name: edm, rho: 7 } ]", "grids: [ { name: edm, rho: 7, label: r7 }, "
+                        + "{ name: file, path: " + schedule + ", vs: r7 } ]");
         SweepConfig config = SweepConfig.parse(yaml, "deis-sn with a table to make");
         assertEquals(java.util.List.of(table.toString()), config.pendingNormTables());
+        assertArrayEquals(new int[] {5, 9}, config.pendingSchedules().get(schedule.toString()));
         ConfigException e = assertThrows(ConfigException.class,
                 () -> SweepJob.run(SparkTestSupport.spark(), config, 0));
         assertTrue(e.getMessage().contains("does not exist, expected it made first"), e.getMessage());
@@ -82,17 +86,22 @@ class OfflineJobsSparkTest {
         org.diffsweep.jobs.RunJob.run(SparkTestSupport.spark(), config, 0);
         NormTable made = NormTable.read(table);
         assertEquals(1024, made.samples());
+        // the schedule was made for the step counts deis takes on it, and the sweep ran on it
+        FileGrid madeGrid = FileGrid.read(schedule);
+        assertEquals(5, madeGrid.sigmas(5).length - 1);
+        assertEquals(9, madeGrid.sigmas(9).length - 1);
+        assertTrue(Files.readString(dir.resolve("out/fid/fid.md")).contains("| d2 on file(" + schedule + ") vs r7 |"));
         assertEquals(config.model().id(), made.metadata().get("model"));
         assertTrue(Files.exists(dir.resolve("out/fid/_COMPLETE")));
         assertTrue(Files.size(dir.resolve("out/fid/fid-vs-nfe.png")) > 0);
         // the paired differences: one row per NFE, deis-sn's FID minus deis's, with a finite jackknife SE
         java.util.Map<String, Double> fid = new java.util.HashMap<>();
-        for (String line : Files.readAllLines(dir.resolve("out/fid/fid.csv")).subList(1, 5)) {
+        for (String line : Files.readAllLines(dir.resolve("out/fid/fid.csv")).subList(1, 7)) {
             String[] c = csvFields(line);
             fid.put(c[0], Double.parseDouble(c[7]));
         }
         java.util.List<String> diffs = Files.readAllLines(dir.resolve("out/fid/differences.csv"));
-        assertEquals(3, diffs.size(), String.join("\n", diffs));
+        assertEquals(5, diffs.size(), String.join("\n", diffs));
         for (String line : diffs.subList(1, 3)) {
             String[] c = csvFields(line);
             assertTrue(c[2].startsWith("deis-sn-") && c[3].startsWith("deis-order-2"), line);
@@ -104,10 +113,12 @@ class OfflineJobsSparkTest {
                 Files.readString(dir.resolve("out/fid/fid.md")));
         // parsed again, the table now exists and is read, not made again
         SweepConfig again = SweepConfig.parse(yaml, "again");
-        assertTrue(again.pendingNormTables().isEmpty());
+        assertTrue(again.pendingNormTables().isEmpty() && again.pendingSchedules().isEmpty());
         long modified = Files.getLastModifiedTime(table).toMillis();
+        long scheduleModified = Files.getLastModifiedTime(schedule).toMillis();
         org.diffsweep.jobs.RunJob.run(SparkTestSupport.spark(), again, 0);
         assertEquals(modified, Files.getLastModifiedTime(table).toMillis());
+        assertEquals(scheduleModified, Files.getLastModifiedTime(schedule).toMillis());
     }
 
     @Test
