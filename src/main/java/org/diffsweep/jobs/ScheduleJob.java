@@ -67,7 +67,7 @@ public final class ScheduleJob {
         schedule.write(out, steps, meta);
         String base = out.toString().replaceFirst("\\.csv$", "");
         cost.writeCsv(Path.of(base + "-cost.csv"), meta);
-        plot(cost, schedule, steps, sigmaMin, sigmaMax, Path.of(base + ".png"));
+        plot(cost, schedule, steps, sigmaMin, sigmaMax, c.model().id(), Path.of(base + ".png"));
         System.out.printf("schedule %s: path length %.4g; schedules for %s steps written to %s (+ -cost.csv, .png), "
                 + "%.1f s%n", c.name(), schedule.totalLength(), java.util.Arrays.toString(steps), out,
                 (System.nanoTime() - t0) / 1e9);
@@ -75,11 +75,18 @@ public final class ScheduleJob {
     }
 
     private static void plot(CorrectorCost cost, ScoreOptimalSchedule schedule, int[] steps, double sigmaMin,
-                             double sigmaMax, Path png) throws IOException {
-        Map<String, double[][]> series = new LinkedHashMap<>();
+                             double sigmaMax, String modelId, Path png) throws IOException {
         double[] s = cost.sigmas();
         double[] x = java.util.Arrays.copyOf(s, s.length - 1);
-        series.put("corrector cost L(sigma_j, sigma_j+1)", new double[][] {x, cost.costs()});
+        double[] c = cost.costs();
+        double[] se = cost.standardErrors();
+        double[] lower = new double[c.length];
+        double[] upper = new double[c.length];
+        for (int j = 0; j < c.length; j++) {
+            double half = Double.isFinite(se[j]) ? 2 * se[j] : 0;
+            lower[j] = c[j] - half;
+            upper[j] = c[j] + half;
+        }
         int n = steps[steps.length - 1];
         double[] opt = schedule.sigmas(n);
         double[] edm = new org.diffsweep.schedule.EdmGrid(sigmaMin, sigmaMax, 7).sigmas(n);
@@ -91,7 +98,10 @@ public final class ScheduleJob {
         grids.put("score-optimal, " + n + " steps", new double[][] {index, java.util.Arrays.copyOf(opt, n)});
         grids.put("edm rho=7, " + n + " steps", new double[][] {index, java.util.Arrays.copyOf(edm, n)});
         try (OutputStream o = Files.newOutputStream(png)) {
-            Plots.lines("Corrector cost on the fine grid", "sigma", "L", series, true, true, o);
+            org.diffsweep.report.BandPlot.write("Corrector cost on the fine grid: " + modelId,
+                    (x.length) + " edm(rho=7) intervals; the schedules spread it evenly", "sigma_j",
+                    "L(sigma_j, sigma_j+1)", new org.diffsweep.report.BandPlot.Band(
+                            "corrector cost +/- 2 SE", x, c, lower, upper), List.of(), List.of(), true, o);
         }
         Path gridsPng = Path.of(png.toString().replaceFirst("\\.png$", "-grid.png"));
         try (OutputStream o = Files.newOutputStream(gridsPng)) {
