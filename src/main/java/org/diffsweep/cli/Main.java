@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "diffsweep", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Evaluates diffusion-model samplers at scale on Apache Spark.",
-        subcommands = {Main.Run.class, Main.Sweep.class, Main.Fid.class, Main.Oracle.class, Main.RefStats.class, Main.NormStatsCommand.class,
+        subcommands = {Main.Run.class, Main.Sweep.class, Main.Fid.class, Main.Distance.class, Main.Oracle.class, Main.RefStats.class, Main.NormStatsCommand.class,
                 Main.Schedule.class, Main.Bench.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
@@ -149,6 +149,29 @@ public final class Main {
             SweepConfig c = options.load();
             c.requireStatisticsMade();
             FidJob.run(options.spark("fid", c), c);
+            return 0;
+        }
+    }
+
+    @Command(name = "distance", mixinStandardHelpOptions = true,
+            description = "How far each config's samples are from an anchor sweep's (one high-NFE config of the same "
+                    + "model, detector and seeds) on the same seed, in the detector's features: the integration error "
+                    + "on a real network. Writes <out>/distance/distance.{md,csv} and prints the table.")
+    static final class Distance implements Callable<Integer> {
+        @CommandLine.Mixin
+        JobOptions options = new JobOptions();
+
+        @Option(names = "--anchor", required = true, paramLabel = "ANCHOR.yaml",
+                description = "The anchor sweep's YAML: one config (e.g. DEIS order 3 at 250 NFE), already run.")
+        Path anchor;
+
+        @Override
+        public Integer call() throws Exception {
+            SweepConfig c = options.load();
+            SweepConfig a = SweepConfig.load(anchor);
+            c.requireStatisticsMade();
+            a.requireStatisticsMade();
+            org.diffsweep.jobs.DistanceJob.run(options.spark("distance", c), c, a);
             return 0;
         }
     }

@@ -135,6 +135,47 @@ class OfflineJobsSparkTest {
         assertTrue(Files.size(dir.resolve("a.png")) > 1000 && Files.exists(dir.resolve("a-cost.csv")));
     }
 
+    /**
+     * On the exact mixture the features are the samples, so the distance to a converged anchor (DPM-Solver++(2M),
+     * 400 steps) is dim × the squared RMS error that the oracle measures against a Dormand–Prince solution of the
+     * same ODE from the same latents: two independent routes to the same number.
+     */
+    @Test
+    void distanceToAConvergedAnchorIsTheOraclesIntegrationError() throws Exception {
+        Path dir = SparkTestSupport.tempDir("distance");
+        String yaml = SparkTestSupport.tinyConfig(dir.resolve("out").toString(), 12, 6)
+                .replace("samplers: [ { name: euler }, { name: heun } ]",
+                        "samplers: [ { name: euler, label: e }, { name: dpmpp-2m, vs: e } ]");
+        SweepConfig config = SweepConfig.parse(yaml, "distance");
+        SweepConfig anchor = SweepConfig.parse(SparkTestSupport.tinyConfig(dir.resolve("anchor").toString(), 12, 12)
+                .replace("samplers: [ { name: euler }, { name: heun } ]", "samplers: [ { name: dpmpp-2m } ]")
+                .replace("nfe: [ 5, 9 ]", "nfe: [ 400 ]").replace("name: tiny", "name: anchor"), "anchor");
+        ConfigException notRun = assertThrows(ConfigException.class,
+                () -> org.diffsweep.jobs.DistanceJob.run(SparkTestSupport.spark(), config, anchor));
+        assertTrue(notRun.getMessage().contains("is not complete"), notRun.getMessage());
+        org.diffsweep.jobs.RunJob.run(SparkTestSupport.spark(), config, 0);
+        org.diffsweep.jobs.RunJob.run(SparkTestSupport.spark(), anchor, 0);
+        java.util.List<org.diffsweep.jobs.DistanceJob.Entry> d =
+                org.diffsweep.jobs.DistanceJob.run(SparkTestSupport.spark(), config, anchor);
+        java.util.List<org.diffsweep.jobs.OracleJob.Entry> oracle = org.diffsweep.jobs.OracleJob.run(config, 12, 1e-10,
+                new org.apache.hadoop.conf.Configuration());
+        int dim = config.model().mixture().dim();
+        for (int i = 0; i < d.size(); i++) {
+            double expected = dim * oracle.get(i).rmsError() * oracle.get(i).rmsError();
+            assertEquals(oracle.get(i).point().id(), d.get(i).point().id());
+            assertEquals(expected, d.get(i).mean(), 0.01 * expected + 1e-9, d.get(i).point().id());
+        }
+        String md = Files.readString(dir.resolve("out/distance/distance.md"));
+        assertTrue(md.contains("| dpmpp-2m vs e on "), md);
+        // an anchor of another model is refused, naming both
+        SweepConfig other = SweepConfig.parse(SparkTestSupport.tinyConfig(dir.resolve("other").toString(), 12, 12, 6)
+                .replace("samplers: [ { name: euler }, { name: heun } ]", "samplers: [ { name: dpmpp-2m } ]")
+                .replace("nfe: [ 5, 9 ]", "nfe: [ 400 ]"), "other");
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> org.diffsweep.jobs.DistanceJob.run(SparkTestSupport.spark(), config, other));
+        assertTrue(e.getMessage().contains("expected the sweep's model " + config.model().id()), e.getMessage());
+    }
+
     /** The fields of one CSV line, commas inside double quotes kept (quotes removed). */
     static String[] csvFields(String line) {
         String[] c = line.split(",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", -1);
