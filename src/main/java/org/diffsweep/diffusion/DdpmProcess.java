@@ -129,4 +129,23 @@ public final class DdpmProcess implements Process {
 
     /** The first discrete step, τ = 1/K (σ of step index 0). */
     @Override public double tMin() { return 1.0 / steps; }
+
+    /**
+     * The parameters, like the record processes' {@code toString}: sweep manifests compare plans by this text, so
+     * it must not depend on the object's identity.
+     */
+    @Override
+    public String toString() {
+        return "DdpmProcess[betaStart=" + betaStart + ", betaEnd=" + betaEnd + ", steps=" + steps + "]";
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof DdpmProcess d && d.betaStart == betaStart && d.betaEnd == betaEnd && d.steps == steps;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(betaStart, betaEnd, steps);
+    }
 }

@@ -146,4 +146,17 @@ class ComparisonConfigTest {
                 grids: [ { name: loglinear, sigma_min: 0.00001, sigma_max: 0.001 } ]
                 """), "clamped to [0.002, 80]", "expected a strictly decreasing grid");
     }
+
+    /** A rerun must find the same plan: nothing in it may depend on object identity, for any process. */
+    @Test
+    void theManifestPlanIsTheSameTextOnEveryParseForEveryProcess() {
+        for (String process : new String[] {"{ name: edm }", "{ name: vp }", "{ name: vp-discrete }"}) {
+            String yaml = HEAD + "process: " + process + "\nsamplers: [ { name: euler }, { name: deis, order: 2 } ]\n"
+                    + "grids: [ { name: edm } ]\n";
+            String a = Manifest.plan(parse(yaml)).toString();
+            String b = Manifest.plan(parse(yaml)).toString();
+            assertEquals(a, b, process);
+            assertTrue(!a.contains("@"), a);
+        }
+    }
 }
