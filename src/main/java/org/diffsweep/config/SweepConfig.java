@@ -85,7 +85,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
                 s = d.withScoreScale(org.diffsweep.sampler.ScoreScale.fromCsv(
                         Path.of(d.scoreScale().pendingPath()), process));
             }
-            loaded.add(new SweepPoint(p.id(), s, p.grid(), p.nfeRequested(), p.steps(), p.nfe()));
+            loaded.add(new SweepPoint(p.id(), s, p.grid(), p.nfeRequested(), p.steps(), p.nfe(), p.label()));
         }
         return new SweepConfig(name, output, model, process, seedStart, seedCount, blockSize, batchSize,
                 List.copyOf(loaded), reference, detector, gridImages, comparisons);
@@ -122,7 +122,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
             if (p.grid() instanceof org.diffsweep.schedule.PendingFileGrid g) {
                 try {
                     TimeGrid grid = read.computeIfAbsent(g.source(), s -> FileGrid.read(Path.of(s)));
-                    q = SweepPoint.of(p.sampler(), grid, p.nfeRequested(), process);
+                    q = SweepPoint.of(p.sampler(), grid, p.nfeRequested(), process).withLabel(p.label());
                 } catch (IllegalArgumentException e) {
                     throw new ConfigException(name + ": " + e.getMessage());
                 }
@@ -271,7 +271,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
                 TimeGrid grid = grids.get(gi);
                 for (int nfe : nfes) {
                     SweepPoint p = SweepPoint.of(sampler, grid, nfe, process, samplerNodes.get(si),
-                            gridNodes.get(gi));
+                            gridNodes.get(gi)).withLabel(samplerLabels.get(si) + " | " + gridLabels.get(gi));
                     points.add(p);
                     byCell.put(si + "/" + gi + "/" + nfe, p);
                 }

@@ -20,9 +20,16 @@ import org.diffsweep.schedule.TimeGrid;
  * @param nfeRequested the budget the config asked for
  * @param steps        steps taken: the most whose cost fits the budget
  * @param nfe          model calls actually made
+ * @param label        a short display name, {@code sampler | grid} from the config's labels (or descriptions);
+ *                     plots use it, the id and the manifest do not
  */
-public record SweepPoint(String id, Sampler sampler, TimeGrid grid, int nfeRequested, int steps, int nfe)
-        implements Serializable {
+public record SweepPoint(String id, Sampler sampler, TimeGrid grid, int nfeRequested, int steps, int nfe,
+                         String label) implements Serializable {
+
+    /** The same point with another display label. */
+    public SweepPoint withLabel(String text) {
+        return new SweepPoint(id, sampler, grid, nfeRequested, steps, nfe, text);
+    }
 
     /**
      * The point for a budget, with the grid clamped into the process's noise range [σ_min, σ_max] (the model's)
@@ -56,7 +63,8 @@ public record SweepPoint(String id, Sampler sampler, TimeGrid grid, int nfeReque
         String description = sampler.describe() + "|" + grid.describe() + "|" + nfeRequested;
         String id = sampler.describe().replaceAll("[^A-Za-z0-9]+", "-").replaceAll("^-|-$", "") + "_"
                 + grid.describe().replaceAll("\\(.*", "") + "_nfe" + nfeRequested + "_" + shortHash(description);
-        return new SweepPoint(id, sampler, grid, nfeRequested, steps, sampler.nfe(steps));
+        return new SweepPoint(id, sampler, grid, nfeRequested, steps, sampler.nfe(steps),
+                sampler.describe() + " | " + grid.describe());
     }
 
     /** The noise levels this point samples on. */

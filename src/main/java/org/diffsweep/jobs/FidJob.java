@@ -291,7 +291,7 @@ public final class FidJob {
     static void plot(SweepConfig config, Table table, OutputStream png) throws IOException {
         Map<String, List<Entry>> rows = new LinkedHashMap<>();
         for (Entry e : table.entries()) {
-            rows.computeIfAbsent(rowLabel(e.point()), k -> new ArrayList<>()).add(e);
+            rows.computeIfAbsent(e.point().label(), k -> new ArrayList<>()).add(e);
         }
         Map<String, double[][]> series = new LinkedHashMap<>();
         for (Map.Entry<String, List<Entry>> r : rows.entrySet()) {

@@ -149,7 +149,7 @@ public final class OracleJob {
         Map<String, List<double[]>> points = new LinkedHashMap<>();
         for (Entry e : entries) {
             if (!Double.isNaN(e.rmsError())) {
-                points.computeIfAbsent(label(e.point()), k -> new ArrayList<>())
+                points.computeIfAbsent(e.point().label(), k -> new ArrayList<>())
                         .add(new double[] {e.point().nfe(), e.rmsError()});
             }
         }
