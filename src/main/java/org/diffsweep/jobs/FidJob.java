@@ -80,10 +80,11 @@ public final class FidJob {
                 config.seedCount(), groups);
         Gaussian reference = reference(config, conf);
 
+        FrechetDistance.To toReference = new FrechetDistance.To(reference);
         List<Entry> entries = new ArrayList<>();
         Map<String, Entry> byId = new HashMap<>();
         for (SweepPoint p : config.points()) {
-            Entry e = entry(p, stats.get(p.id()), config.seedCount(), reference);
+            Entry e = entry(p, stats.get(p.id()), config.seedCount(), toReference);
             entries.add(e);
             byId.put(p.id(), e);
         }
@@ -178,7 +179,8 @@ public final class FidJob {
     }
 
     /** One config's row: FID of all its seeds, and the jackknife over its seed groups. */
-    static Entry entry(SweepPoint p, FeatureStats[] groups, long expected, Gaussian reference) throws IOException {
+    static Entry entry(SweepPoint p, FeatureStats[] groups, long expected, FrechetDistance.To reference)
+            throws IOException {
         long count = 0;
         if (groups != null) {
             for (FeatureStats g : groups) {
@@ -192,7 +194,7 @@ public final class FidJob {
         for (FeatureStats g : groups) {
             all.merge(g);
         }
-        double fid = FrechetDistance.between(Gaussian.of(all), reference);
+        double fid = reference.from(Gaussian.of(all));
         if (groups.length < 2) {
             return new Entry(p, count, fid, Double.NaN, new double[0]);
         }

@@ -26,12 +26,7 @@ public final class FrechetDistance {
         double[] muB = b.mean();
         double[] covA = a.cov();
         double[] covB = b.cov();
-        double meanTerm = 0;
-        for (int i = 0; i < d; i++) {
-            double diff = muA[i] - muB[i];
-            meanTerm += diff * diff;
-        }
-        return meanTerm + trace(covA, d) + trace(covB, d) - 2 * traceSqrtProduct(covA, covB, d);
+        return meanTerm(muA, muB) + trace(covA, d) + trace(covB, d) - 2 * traceSqrtProduct(covA, covB, d);
     }
 
     /**
@@ -48,9 +43,50 @@ public final class FrechetDistance {
             throw new IllegalArgumentException("covariances must hold d*d values for d = " + d + ", got "
                     + covA.length + " and " + covB.length);
         }
+        return traceSqrtProduct(basis(covA, d), covB, d);
+    }
+
+    /**
+     * The distance to a fixed Gaussian, with its eigendecomposition done once: {@link #between}(x, it) for many x
+     * costs one eigenvalues-only decomposition and two D×D products each, instead of a full decomposition too.
+     * FID is symmetric, tr sqrt(Σ_A^½ Σ_B Σ_A^½) = tr sqrt(Σ_B^½ Σ_A Σ_B^½), so the fixed side may be either.
+     */
+    public static final class To {
+        private final Gaussian fixed;
+        private final double trace;
+        private final DMatrixRMaj basis;
+
+        public To(Gaussian fixed) {
+            this.fixed = fixed;
+            this.trace = trace(fixed.cov(), fixed.dim());
+            this.basis = basis(fixed.cov(), fixed.dim());
+        }
+
+        /** FID between {@code x} and the fixed Gaussian. */
+        public double from(Gaussian x) {
+            int d = fixed.dim();
+            if (x.dim() != d) {
+                throw new IllegalArgumentException("Gaussians differ in dimension: " + x.dim() + " vs " + d);
+            }
+            double[] cov = x.cov();
+            return meanTerm(x.mean(), fixed.mean()) + trace(cov, d) + trace
+                    - 2 * traceSqrtProduct(basis, cov, d);
+        }
+    }
+
+    private static double meanTerm(double[] muA, double[] muB) {
+        double m = 0;
+        for (int i = 0; i < muA.length; i++) {
+            double diff = muA[i] - muB[i];
+            m += diff * diff;
+        }
+        return m;
+    }
+
+    /** B = V Λ^½ for Σ_A = V Λ Vᵀ, negative eigenvalues clamped to 0. */
+    private static DMatrixRMaj basis(double[] covA, int d) {
         DMatrixRMaj sigmaA = symmetrised(DMatrixRMaj.wrap(d, d, covA.clone()));
         EigenDecomposition_F64<DMatrixRMaj> eigA = symmetricEig(sigmaA, d, true);
-
         DMatrixRMaj basis = new DMatrixRMaj(d, d);
         for (int k = 0; k < d; k++) {
             double scale = Math.sqrt(Math.max(eigA.getEigenvalue(k).real, 0));
@@ -59,6 +95,11 @@ public final class FrechetDistance {
                 basis.unsafe_set(i, k, v.data[i] * scale);
             }
         }
+        return basis;
+    }
+
+    /** Σ sqrt(max(λ_i, 0)) over the eigenvalues of Bᵀ Σ_B B. */
+    private static double traceSqrtProduct(DMatrixRMaj basis, double[] covB, int d) {
         DMatrixRMaj sigmaBBasis = new DMatrixRMaj(d, d);
         CommonOps_DDRM.mult(DMatrixRMaj.wrap(d, d, covB), basis, sigmaBBasis);
         DMatrixRMaj m = new DMatrixRMaj(d, d);

@@ -181,6 +181,24 @@ class FrechetDistanceTest {
         assertTrue(Double.isFinite(fid));
         assertRelClose(Math.abs(uv), FrechetDistance.traceSqrtProduct(uu, vv, d), 1e-6);
         assertRelClose(expected, fid, 1e-6);
+        // the same closed form with either side fixed (decomposed once)
+        assertRelClose(expected, new FrechetDistance.To(new Gaussian(muB, vv, 0)).from(new Gaussian(muA, uu, 0)), 1e-6);
+        assertRelClose(expected, new FrechetDistance.To(new Gaussian(muA, uu, 0)).from(new Gaussian(muB, vv, 0)), 1e-6);
+    }
+
+    /** A fixed reference, decomposed once, gives what {@code between} gives, for several inputs in a row. */
+    @Test
+    void fixedReferenceMatchesBetween() {
+        Random rng = new Random(27);
+        int d = 24;
+        Gaussian ref = new Gaussian(gaussianVector(rng, d, 1), randomSpd(rng, d, 0.1), 0);
+        FrechetDistance.To to = new FrechetDistance.To(ref);
+        for (int trial = 0; trial < 5; trial++) {
+            Gaussian x = new Gaussian(gaussianVector(rng, d, 1), randomSpd(rng, d, 0.01), 0);
+            assertRelClose(FrechetDistance.between(x, ref), to.from(x), 1e-9);
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> to.from(new Gaussian(new double[3], new double[9], 0)));
     }
 
     // ---- structural properties -----------------------------------------------------------------------
