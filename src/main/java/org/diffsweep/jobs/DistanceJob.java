@@ -3,7 +3,6 @@ package org.diffsweep.jobs;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -17,6 +16,7 @@ import org.diffsweep.config.Comparison;
 import org.diffsweep.config.ConfigException;
 import org.diffsweep.config.SweepConfig;
 import org.diffsweep.config.SweepPoint;
+import org.diffsweep.report.NfeTable;
 import org.diffsweep.spark.CodeVersion;
 import org.diffsweep.spark.Manifest;
 import org.diffsweep.spark.ModelFiles;
@@ -177,14 +177,11 @@ public final class DistanceJob {
 
     static String markdown(SweepConfig config, SweepConfig anchorConfig, SweepPoint anchor, List<Entry> entries,
                            List<Difference> differences) {
-        List<Integer> nfes = new ArrayList<>();
-        Map<String, Map<Integer, Entry>> rows = new LinkedHashMap<>();
+        NfeTable distances = new NfeTable("sampler", "grid");
         for (Entry e : entries) {
-            if (!nfes.contains(e.point().nfeRequested())) {
-                nfes.add(e.point().nfeRequested());
-            }
-            rows.computeIfAbsent(e.point().sampler().describe() + " | " + e.point().grid().describe(),
-                    k -> new LinkedHashMap<>()).put(e.point().nfeRequested(), e);
+            SweepPoint p = e.point();
+            distances.put(p.sampler().describe() + " | " + p.grid().describe(), p.nfeRequested(),
+                    String.format(Locale.ROOT, "%.4g ± %.2g", e.mean(), e.se()));
         }
         StringBuilder sb = new StringBuilder("# Distance to the anchor: ").append(config.name()).append("\n\n");
         sb.append(String.format(Locale.ROOT, "mean over seeds %d–%d of ‖f − f_anchor‖² in the detector's features (%s), "
@@ -192,33 +189,13 @@ public final class DistanceJob {
                 config.seedStart() + config.seedCount() - 1, config.detector() == null ? "the samples themselves"
                 : config.detector().id(), anchor.sampler().describe(), anchor.grid().describe(), anchor.nfe(),
                 anchorConfig.name(), config.model().id(), CodeVersion.get()));
-        sb.append("| sampler | grid |");
-        nfes.forEach(n -> sb.append(" NFE ").append(n).append(" |"));
-        sb.append("\n|---|---|").append("---:|".repeat(nfes.size())).append('\n');
-        for (Map.Entry<String, Map<Integer, Entry>> row : rows.entrySet()) {
-            sb.append("| ").append(row.getKey()).append(" |");
-            for (int n : nfes) {
-                Entry e = row.getValue().get(n);
-                sb.append(e == null ? " |" : String.format(Locale.ROOT, " %.4g ± %.2g |", e.mean(), e.se()));
-            }
-            sb.append('\n');
-        }
+        sb.append(distances.markdown());
         if (!differences.isEmpty()) {
-            Map<String, Map<Integer, Difference>> byName = new LinkedHashMap<>();
-            differences.forEach(d -> byName.computeIfAbsent(d.comparison().name(), k -> new LinkedHashMap<>())
-                    .put(d.comparison().nfeRequested(), d));
-            sb.append("\n## Paired differences (candidate − baseline, same seeds)\n\n| comparison |");
-            nfes.forEach(n -> sb.append(" NFE ").append(n).append(" |"));
-            sb.append("\n|---|").append("---:|".repeat(nfes.size())).append('\n');
-            for (Map.Entry<String, Map<Integer, Difference>> row : byName.entrySet()) {
-                sb.append("| ").append(row.getKey()).append(" |");
-                for (int n : nfes) {
-                    Difference d = row.getValue().get(n);
-                    sb.append(d == null ? " |" : String.format(Locale.ROOT, " %+.3g ± %.2g%s |", d.mean(), d.se(),
-                            Math.abs(d.mean()) > 2 * d.se() ? " *" : ""));
-                }
-                sb.append('\n');
-            }
+            NfeTable diffs = new NfeTable("comparison");
+            differences.forEach(d -> diffs.put(d.comparison().name(), d.comparison().nfeRequested(),
+                    FidJob.signedCell(d.mean(), d.se())));
+            sb.append("\n## Paired differences (candidate − baseline, same seeds)\n\n")
+                    .append(diffs.markdown(distances.nfes()));
             sb.append("\nNegative: the candidate is closer to the anchor. * marks a difference larger than twice its SE.\n");
         }
         sb.append("\n± is the standard error over seeds (independent draws).\n");

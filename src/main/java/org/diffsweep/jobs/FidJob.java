@@ -32,6 +32,7 @@ import org.diffsweep.model.Models;
 import org.diffsweep.spark.CodeVersion;
 import org.diffsweep.spark.Manifest;
 import org.diffsweep.spark.SweepLayout;
+import org.diffsweep.report.NfeTable;
 
 /**
  * The {@code fid} job: reduces each config's features to float64 sums (n, Σf, Σffᵀ) with one
@@ -328,14 +329,10 @@ public final class FidJob {
 
     /** The table as Markdown: FID ± SE by sampler and grid (rows) against requested NFE (columns). */
     static String markdown(SweepConfig config, Table table) {
-        List<Entry> entries = table.entries();
-        List<Integer> nfes = new ArrayList<>();
-        Map<String, Map<Integer, Entry>> byRow = new LinkedHashMap<>();
-        for (Entry e : entries) {
-            if (!nfes.contains(e.point().nfeRequested())) {
-                nfes.add(e.point().nfeRequested());
-            }
-            byRow.computeIfAbsent(rowLabel(e.point()), k -> new LinkedHashMap<>()).put(e.point().nfeRequested(), e);
+        NfeTable fids = new NfeTable("sampler", "grid");
+        for (Entry e : table.entries()) {
+            SweepPoint p = e.point();
+            fids.put(rowLabel(p), p.nfeRequested(), cell(e.fid(), e.se(), p.nfe(), p.nfeRequested()));
         }
         StringBuilder sb = new StringBuilder();
         sb.append("# FID: ").append(config.name()).append("\n\n");
@@ -343,40 +340,13 @@ public final class FidJob {
                 + "%s%n%n", config.model().id(), config.detector() == null ? "none (features = samples)"
                 : config.detector().id(), config.reference(), config.seedCount(), config.seedStart(),
                 config.seedStart() + config.seedCount() - 1, table.codeVersion()));
-        header(sb, "| sampler | grid |", nfes);
-        for (Map.Entry<String, Map<Integer, Entry>> row : byRow.entrySet()) {
-            sb.append("| ").append(row.getKey()).append(" |");
-            for (int n : nfes) {
-                Entry e = row.getValue().get(n);
-                sb.append(e == null ? " |" : " " + cell(e.fid(), e.se(), e.point().nfe(), n) + " |");
-            }
-            sb.append('\n');
-        }
-        sb.append('\n');
+        sb.append(fids.markdown()).append('\n');
         if (!table.differences().isEmpty()) {
-            sb.append("## Paired differences (candidate − baseline, same seeds)\n\n");
-            Map<String, Map<Integer, Difference>> byName = new LinkedHashMap<>();
+            NfeTable diffs = new NfeTable("comparison");
             for (Difference d : table.differences()) {
-                byName.computeIfAbsent(d.comparison().name(), k -> new LinkedHashMap<>())
-                        .put(d.comparison().nfeRequested(), d);
+                diffs.put(d.comparison().name(), d.comparison().nfeRequested(), signedCell(d.difference(), d.se()));
             }
-            header(sb, "| comparison |", nfes);
-            for (Map.Entry<String, Map<Integer, Difference>> row : byName.entrySet()) {
-                sb.append("| ").append(row.getKey()).append(" |");
-                for (int n : nfes) {
-                    Difference d = row.getValue().get(n);
-                    if (d == null) {
-                        sb.append(" |");
-                        continue;
-                    }
-                    sb.append(String.format(Locale.ROOT, " %+.3g ± %.2g", d.difference(), d.se()));
-                    if (Math.abs(d.difference()) > 2 * d.se()) {
-                        sb.append(" *");
-                    }
-                    sb.append(" |");
-                }
-                sb.append('\n');
-            }
+            sb.append("## Paired differences (candidate − baseline, same seeds)\n\n").append(diffs.markdown(fids.nfes()));
             sb.append("\nNegative: the candidate has the lower FID. * marks a difference larger than twice its SE.\n\n");
         }
         if (table.groups() >= 2) {
@@ -393,13 +363,9 @@ public final class FidJob {
         return sb.toString();
     }
 
-    private static void header(StringBuilder sb, String start, List<Integer> nfes) {
-        sb.append(start);
-        for (int n : nfes) {
-            sb.append(" NFE ").append(n).append(" |");
-        }
-        sb.append("\n|").append("---|".repeat(start.split("\\|").length - 1));
-        sb.append("---:|".repeat(nfes.size())).append('\n');
+    /** A paired difference: signed, with its SE, starred when it is larger than twice its SE. */
+    public static String signedCell(double difference, double se) {
+        return String.format(Locale.ROOT, "%+.3g ± %.2g", difference, se) + (Math.abs(difference) > 2 * se ? " *" : "");
     }
 
     private static void write(FileSystem fs, Path path, String text) throws IOException {

@@ -17,6 +17,7 @@ import org.diffsweep.config.SweepConfig;
 import org.diffsweep.config.SweepPoint;
 import org.diffsweep.diffusion.Denoiser;
 import org.diffsweep.model.Models;
+import org.diffsweep.report.NfeTable;
 import org.diffsweep.report.Plots;
 import org.diffsweep.rng.BatchNoise;
 import org.diffsweep.sampler.ReferenceSolver;
@@ -171,59 +172,28 @@ public final class OracleJob {
     }
 
     static String markdown(SweepConfig config, List<Entry> entries, int seeds, double tolerance) {
-        List<Integer> nfes = new ArrayList<>();
-        Map<String, Map<Integer, Entry>> rows = new LinkedHashMap<>();
+        NfeTable errors = new NfeTable("sampler", "grid");
         for (Entry e : entries) {
-            if (!nfes.contains(e.point().nfeRequested())) {
-                nfes.add(e.point().nfeRequested());
-            }
-            rows.computeIfAbsent(label(e.point()), k -> new LinkedHashMap<>()).put(e.point().nfeRequested(), e);
+            SweepPoint p = e.point();
+            errors.put(label(p), p.nfeRequested(), Double.isNaN(e.rmsError()) ? "stochastic"
+                    : String.format(Locale.ROOT, "%.3e", e.rmsError())
+                    + (p.nfe() != p.nfeRequested() ? " (" + p.nfe() + ")" : ""));
         }
         StringBuilder sb = new StringBuilder();
         sb.append("# Integration error: ").append(config.name()).append("\n\n");
         sb.append(String.format(Locale.ROOT, "model %s, %d seeds from %d, RMS over seeds and coordinates of the "
                 + "sample minus the reference ODE solution (Dormand-Prince 8(5,3), tolerance %.0e) at sigma = 0, %s%n%n",
                 config.model().id(), seeds, config.seedStart(), tolerance, CodeVersion.get()));
-        sb.append("| sampler | grid |");
-        nfes.forEach(n -> sb.append(" NFE ").append(n).append(" |"));
-        sb.append("\n|---|---|").append("---:|".repeat(nfes.size())).append('\n');
-        for (Map.Entry<String, Map<Integer, Entry>> row : rows.entrySet()) {
-            sb.append("| ").append(row.getKey()).append(" |");
-            for (int n : nfes) {
-                Entry e = row.getValue().get(n);
-                if (e == null) {
-                    sb.append(" |");
-                } else if (Double.isNaN(e.rmsError())) {
-                    sb.append(" stochastic |");
-                } else {
-                    sb.append(String.format(Locale.ROOT, " %.3e", e.rmsError()));
-                    if (e.point().nfe() != n) {
-                        sb.append(" (").append(e.point().nfe()).append(")");
-                    }
-                    sb.append(" |");
-                }
-            }
-            sb.append('\n');
-        }
+        sb.append(errors.markdown());
         if (!config.comparisons().isEmpty()) {
             Map<String, Entry> byId = new LinkedHashMap<>();
             entries.forEach(e -> byId.put(e.point().id(), e));
-            Map<String, Map<Integer, Double>> ratios = new LinkedHashMap<>();
+            NfeTable ratios = new NfeTable("comparison");
             for (org.diffsweep.config.Comparison c : config.comparisons()) {
-                ratios.computeIfAbsent(c.name(), k -> new LinkedHashMap<>()).put(c.nfeRequested(),
-                        byId.get(c.candidateId()).rmsError() / byId.get(c.baselineId()).rmsError());
+                double r = byId.get(c.candidateId()).rmsError() / byId.get(c.baselineId()).rmsError();
+                ratios.put(c.name(), c.nfeRequested(), Double.isNaN(r) ? "" : String.format(Locale.ROOT, "%.3g", r));
             }
-            sb.append("\n## Error ratios (candidate / baseline, same latents)\n\n| comparison |");
-            nfes.forEach(n -> sb.append(" NFE ").append(n).append(" |"));
-            sb.append("\n|---|").append("---:|".repeat(nfes.size())).append('\n');
-            for (Map.Entry<String, Map<Integer, Double>> row : ratios.entrySet()) {
-                sb.append("| ").append(row.getKey()).append(" |");
-                for (int n : nfes) {
-                    Double r = row.getValue().get(n);
-                    sb.append(r == null || r.isNaN() ? " |" : String.format(Locale.ROOT, " %.3g |", r));
-                }
-                sb.append('\n');
-            }
+            sb.append("\n## Error ratios (candidate / baseline, same latents)\n\n").append(ratios.markdown(errors.nfes()));
             sb.append("\nBelow 1: the candidate is closer to the exact ODE solution.\n");
         }
         sb.append("\nA number in parentheses is the NFE actually used. Stochastic samplers solve an SDE: they have no "
