@@ -154,6 +154,11 @@ public final class Deis implements Sampler {
         return r;
     }
 
+    /** Whether this is DEIS-SN: the model output divided by a measured table r(σ), not DEIS's r ≡ 1. */
+    public boolean normalised() {
+        return "deis-sn".equals(name);
+    }
+
     @Override
     public String describe() {
         return name + "(order=" + order + ",variant=" + variant.id() + ("deis-sn".equals(name)

@@ -51,7 +51,7 @@ public final class Manifest {
             o.put("nfe_requested", p.nfeRequested());
             o.put("steps", p.steps());
             o.put("nfe", p.nfe());
-            if (p.sampler() instanceof org.diffsweep.sampler.Deis d && p.sampler().describe().startsWith("deis-sn(")
+            if (p.sampler() instanceof org.diffsweep.sampler.Deis d && d.normalised()
                     && d.scoreScale().pendingPath() == null) {
                 org.diffsweep.sampler.ScoreScale scale = d.scoreScale();
                 o.put("score_table", scale.label() + "@" + scale.contentHash()
