@@ -32,10 +32,7 @@ public final class RunJob {
             String gridName = config.process().name().equals("edm") ? "edm" : "time-uniform";
             org.diffsweep.schedule.TimeGrid grid = org.diffsweep.schedule.TimeGrids.of(gridName, java.util.Map.of(),
                     config.process());
-            java.nio.file.Path path = java.nio.file.Path.of(table);
-            if (path.toAbsolutePath().getParent() != null) {
-                java.nio.file.Files.createDirectories(path.toAbsolutePath().getParent());
-            }
+            java.nio.file.Path path = java.nio.file.Path.of(table); // the job makes its folder
             NormStatsJob.run(spark, config, grid.sigmas(NORM_STEPS), grid.describe() + " " + NORM_STEPS + " steps",
                     NORM_SEEDS, 256, 0, 5, path);
         }
@@ -44,10 +41,7 @@ public final class RunJob {
             System.out.printf("run %s: schedule %s does not exist; making it (schedule: %d fine levels, %d seeds, "
                     + "steps %s)%n", config.name(), schedule.getKey(), SCHEDULE_POINTS, SCHEDULE_SEEDS,
                     java.util.Arrays.toString(schedule.getValue()));
-            java.nio.file.Path path = java.nio.file.Path.of(schedule.getKey());
-            if (path.toAbsolutePath().getParent() != null) {
-                java.nio.file.Files.createDirectories(path.toAbsolutePath().getParent());
-            }
+            java.nio.file.Path path = java.nio.file.Path.of(schedule.getKey()); // the job makes its folder
             ScheduleJob.run(spark, config, SCHEDULE_POINTS, SCHEDULE_SEEDS, 256, 0, schedule.getValue(), path);
         }
         config = config.withSchedulesLoaded();
