@@ -1,19 +1,25 @@
 package org.diffsweep.metrics;
 
-import org.ejml.data.DMatrixRMaj;
-import org.ejml.dense.row.CommonOps_DDRM;
-import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
-import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
+import org.diffsweep.linalg.Lapack;
 
-/** Fréchet distance between two Gaussians (FID, SPEC §6), in float64. */
+/**
+ * Fréchet distance between two Gaussians (FID, docs/statistics.md), in float64, with LAPACK kernels.
+ *
+ * <p>FID = ‖μ₁ − μ₂‖² + tr Σ₁ + tr Σ₂ − 2·tr sqrt(Σ₁^½ Σ₂ Σ₁^½). For any factor B with B Bᵀ = Σ₁, the
+ * symmetric matrix M = Bᵀ Σ₂ B has the eigenvalues of Σ₁^½ Σ₂ Σ₁^½ (both are those of Σ₂ Σ₁), so the last
+ * term is Σ sqrt(max(ω_i, 0)) over M's eigenvalues ω: one factorisation of Σ₁, two matrix products and an
+ * eigenvalues-only decomposition, no matrix square root. B is the Cholesky factor when Σ₁ is positive
+ * definite, else V Λ₊^½ from Σ₁'s eigendecomposition (negative eigenvalues clamped to 0), so rank-deficient
+ * covariances (n ≤ D) stay exact.
+ */
 public final class FrechetDistance {
 
     private FrechetDistance() {
     }
 
     /**
-     * FID = ‖μ₁ − μ₂‖² + tr Σ₁ + tr Σ₂ − 2·tr sqrt(Σ₁^½ Σ₂ Σ₁^½) (SPEC §6). Finite for rank-deficient
-     * covariances; may come out a round-off amount below 0 for identical inputs.
+     * FID between {@code a} and {@code b}. Finite for rank-deficient covariances; may come out a round-off
+     * amount below 0 for identical inputs.
      *
      * @throws IllegalArgumentException if the dimensions differ
      */
@@ -21,20 +27,11 @@ public final class FrechetDistance {
         if (a.dim() != b.dim()) {
             throw new IllegalArgumentException("Gaussians differ in dimension: " + a.dim() + " vs " + b.dim());
         }
-        int d = a.dim();
-        double[] muA = a.mean();
-        double[] muB = b.mean();
-        double[] covA = a.cov();
-        double[] covB = b.cov();
-        return meanTerm(muA, muB) + trace(covA, d) + trace(covB, d) - 2 * traceSqrtProduct(covA, covB, d);
+        return new To(a).from(b);
     }
 
     /**
-     * tr sqrt(Σ_A^½ Σ_B Σ_A^½) for D×D row-major covariances, by symmetric eigendecompositions (SPEC §6).
-     *
-     * <p>With Σ_A = V Λ Vᵀ (negative eigenvalues clamped to 0) and B = V Λ^½, the matrix Bᵀ Σ_B B equals
-     * Vᵀ (Σ_A^½ Σ_B Σ_A^½) V, so it has the same eigenvalues λ_i and saves one D³ product. It is
-     * symmetrised, and the result is Σ sqrt(max(λ_i, 0)).
+     * tr sqrt(Σ_A^½ Σ_B Σ_A^½) for D×D row-major covariances.
      *
      * @throws IllegalArgumentException if either array does not hold d*d values
      */
@@ -43,38 +40,96 @@ public final class FrechetDistance {
             throw new IllegalArgumentException("covariances must hold d*d values for d = " + d + ", got "
                     + covA.length + " and " + covB.length);
         }
-        return traceSqrtProduct(basis(covA, d), covB, d);
+        return traceSqrt(Lapack.symmetricEigenvalues(product(factor(covA, d), covB, d), d));
     }
 
     /**
-     * The distance to a fixed Gaussian, with its eigendecomposition done once: {@link #between}(x, it) for many x
-     * costs one eigenvalues-only decomposition and two D×D products each, instead of a full decomposition too.
-     * FID is symmetric, tr sqrt(Σ_A^½ Σ_B Σ_A^½) = tr sqrt(Σ_B^½ Σ_A Σ_B^½), so the fixed side may be either.
+     * FID and its first-order change with the other covariance: FID(μ, Σ + Δ) ≈ fid + tr Δ − 2⟨G, Δ⟩ for
+     * symmetric Δ, where ⟨G, Δ⟩ = Σ_ij G_ij Δ_ij (the mean term stays exact: callers evaluate it directly).
+     *
+     * @param traceSqrt tr sqrt(Σ_fixed^½ Σ Σ_fixed^½)
+     * @param gradient  G = ½·B M^{-½} Bᵀ, the derivative of that trace with respect to Σ (D×D, symmetric)
+     */
+    public record Linearised(double fid, double traceSqrt, double[] gradient) {
+    }
+
+    /**
+     * The distance to a fixed Gaussian, with the fixed side factorised once: {@link #from} then costs two D×D
+     * products and one eigenvalues-only decomposition.
      */
     public static final class To {
         private final Gaussian fixed;
         private final double trace;
-        private final DMatrixRMaj basis;
+        private final double[] mean;
+        private final double[] basis;
 
         public To(Gaussian fixed) {
             this.fixed = fixed;
-            this.trace = trace(fixed.cov(), fixed.dim());
-            this.basis = basis(fixed.cov(), fixed.dim());
+            this.mean = fixed.mean();
+            double[] cov = fixed.cov();
+            this.trace = FrechetDistance.trace(cov, fixed.dim());
+            this.basis = factor(cov, fixed.dim());
+        }
+
+        /** The dimension D. */
+        public int dim() {
+            return fixed.dim();
+        }
+
+        /** The fixed side's mean, a copy. */
+        public double[] mean() {
+            return mean.clone();
+        }
+
+        /** tr Σ of the fixed side. */
+        public double trace() {
+            return trace;
         }
 
         /** FID between {@code x} and the fixed Gaussian. */
         public double from(Gaussian x) {
+            double[] cov = check(x).cov();
             int d = fixed.dim();
-            if (x.dim() != d) {
-                throw new IllegalArgumentException("Gaussians differ in dimension: " + x.dim() + " vs " + d);
+            return meanTerm(x.mean(), mean) + FrechetDistance.trace(cov, d) + trace
+                    - 2 * traceSqrt(Lapack.symmetricEigenvalues(product(basis, cov, d), d));
+        }
+
+        /**
+         * FID between {@code x} and the fixed Gaussian, with its gradient in x's covariance
+         * ({@link Linearised}). Eigenvalues of M below {@code d·ε·max ω} count as 0 and leave G.
+         */
+        public Linearised linearised(Gaussian x) {
+            double[] cov = check(x).cov();
+            int d = fixed.dim();
+            Lapack.Eigen eig = Lapack.symmetricEigen(product(basis, cov, d), d);
+            double[] w = eig.values();
+            double ts = traceSqrt(w);
+            double cutoff = w[d - 1] * d * Math.ulp(1.0);
+            // Y = B W Ω^{-1/4} over the kept eigenvalues; G = ½ Y Yᵀ.
+            double[] y = Lapack.multiply(basis, false, eig.vectors(), false, d, d, d);
+            for (int k = 0; k < d; k++) {
+                double s = w[k] > cutoff ? Math.pow(w[k], -0.25) : 0.0;
+                for (int i = 0; i < d; i++) {
+                    y[i * d + k] *= s;
+                }
             }
-            double[] cov = x.cov();
-            return meanTerm(x.mean(), fixed.mean()) + trace(cov, d) + trace
-                    - 2 * traceSqrtProduct(basis, cov, d);
+            double[] g = Lapack.multiply(y, false, y, true, d, d, d);
+            for (int i = 0; i < g.length; i++) {
+                g[i] *= 0.5;
+            }
+            double fid = meanTerm(x.mean(), mean) + FrechetDistance.trace(cov, d) + trace - 2 * ts;
+            return new Linearised(fid, ts, g);
+        }
+
+        private Gaussian check(Gaussian x) {
+            if (x.dim() != fixed.dim()) {
+                throw new IllegalArgumentException("Gaussians differ in dimension: " + x.dim() + " vs " + fixed.dim());
+            }
+            return x;
         }
     }
 
-    private static double meanTerm(double[] muA, double[] muB) {
+    static double meanTerm(double[] muA, double[] muB) {
         double m = 0;
         for (int i = 0; i < muA.length; i++) {
             double diff = muA[i] - muB[i];
@@ -83,62 +138,42 @@ public final class FrechetDistance {
         return m;
     }
 
-    /** B = V Λ^½ for Σ_A = V Λ Vᵀ, negative eigenvalues clamped to 0. */
-    private static DMatrixRMaj basis(double[] covA, int d) {
-        DMatrixRMaj sigmaA = symmetrised(DMatrixRMaj.wrap(d, d, covA.clone()));
-        EigenDecomposition_F64<DMatrixRMaj> eigA = symmetricEig(sigmaA, d, true);
-        DMatrixRMaj basis = new DMatrixRMaj(d, d);
+    /** B with B Bᵀ = Σ: the lower Cholesky factor, or V Λ₊^½ when Σ is not positive definite. */
+    private static double[] factor(double[] cov, int d) {
+        double[] l = Lapack.cholesky(cov, d);
+        if (l != null) {
+            return l;
+        }
+        Lapack.Eigen eig = Lapack.symmetricEigen(cov, d);
+        double[] b = eig.vectors();
         for (int k = 0; k < d; k++) {
-            double scale = Math.sqrt(Math.max(eigA.getEigenvalue(k).real, 0));
-            DMatrixRMaj v = eigA.getEigenVector(k);
+            double scale = Math.sqrt(Math.max(eig.values()[k], 0));
             for (int i = 0; i < d; i++) {
-                basis.unsafe_set(i, k, v.data[i] * scale);
+                b[i * d + k] *= scale;
             }
         }
-        return basis;
+        return b;
     }
 
-    /** Σ sqrt(max(λ_i, 0)) over the eigenvalues of Bᵀ Σ_B B. */
-    private static double traceSqrtProduct(DMatrixRMaj basis, double[] covB, int d) {
-        DMatrixRMaj sigmaBBasis = new DMatrixRMaj(d, d);
-        CommonOps_DDRM.mult(DMatrixRMaj.wrap(d, d, covB), basis, sigmaBBasis);
-        DMatrixRMaj m = new DMatrixRMaj(d, d);
-        CommonOps_DDRM.multTransA(basis, sigmaBBasis, m);
+    /** M = Bᵀ Σ B. */
+    private static double[] product(double[] basis, double[] cov, int d) {
+        double[] sigmaB = Lapack.multiply(cov, false, basis, false, d, d, d);
+        return Lapack.multiply(basis, true, sigmaB, false, d, d, d);
+    }
 
-        EigenDecomposition_F64<DMatrixRMaj> eigM = symmetricEig(symmetrised(m), d, false);
-        double traceSqrt = 0;
-        for (int k = 0; k < d; k++) {
-            traceSqrt += Math.sqrt(Math.max(eigM.getEigenvalue(k).real, 0));
+    private static double traceSqrt(double[] eigenvalues) {
+        double t = 0;
+        for (double w : eigenvalues) {
+            t += Math.sqrt(Math.max(w, 0));
         }
-        return traceSqrt;
+        return t;
     }
 
-    private static double trace(double[] cov, int d) {
+    static double trace(double[] cov, int d) {
         double t = 0;
         for (int i = 0; i < d; i++) {
             t += cov[i * d + i];
         }
         return t;
-    }
-
-    /** (M + Mᵀ)/2, in place. */
-    private static DMatrixRMaj symmetrised(DMatrixRMaj m) {
-        int d = m.numRows;
-        for (int i = 0; i < d; i++) {
-            for (int j = i + 1; j < d; j++) {
-                double avg = 0.5 * (m.unsafe_get(i, j) + m.unsafe_get(j, i));
-                m.unsafe_set(i, j, avg);
-                m.unsafe_set(j, i, avg);
-            }
-        }
-        return m;
-    }
-
-    private static EigenDecomposition_F64<DMatrixRMaj> symmetricEig(DMatrixRMaj m, int d, boolean vectors) {
-        EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(d, vectors, true);
-        if (!eig.decompose(m)) {
-            throw new ArithmeticException("symmetric eigendecomposition of a " + d + "x" + d + " matrix did not converge");
-        }
-        return eig;
     }
 }

@@ -54,7 +54,7 @@ public final class JackknifeFid {
         double[] out = new double[g];
         // Each value costs an eigendecomposition (about 10 s at D = 2048): spread them over the cores.
         java.util.stream.IntStream.range(0, g).parallel().forEach(left -> {
-            FeatureStats rest = new FeatureStats(groups[0].dim());
+            FeatureStats rest = new FeatureStats(groups[0].shift());
             for (int k = 0; k < g; k++) {
                 if (k != left) {
                     rest.merge(groups[k]);
@@ -63,6 +63,80 @@ public final class JackknifeFid {
             out[left] = reference.from(Gaussian.of(rest));
         });
         return out;
+    }
+
+    /**
+     * The leave-one-group-out FIDs to first order from one decomposition: with T = tr sqrt(Σ_r^½ Σ Σ_r^½) and
+     * its gradient G at the full Σ ({@link FrechetDistance.Linearised}),
+     * <pre>
+     *   θ₍g₎ ≈ ‖μ₍g₎ − μ_r‖² + tr Σ₍g₎ + tr Σ_r − 2·(T + ⟨G, Σ₍g₎ − Σ⟩)
+     * </pre>
+     * where μ₍g₎ and Σ₍g₎ are exact (from the sums without group g, O(D²) each). Only the square-root term is
+     * linearised; leaving out 1/G of the seeds moves Σ by O(1/√n), so the error is second order in that.
+     * docs/statistics.md compares it with the exact jackknife.
+     *
+     * @param groups the sums of each group (none empty), in group order, all centred at the same shift
+     * @return the full FID first, then the G leave-one-out values
+     */
+    public static double[] leaveOneOutLinear(FeatureStats[] groups, FrechetDistance.To reference) {
+        int g = groups.length;
+        if (g < 2) {
+            throw new IllegalArgumentException("jackknife: " + g + " group(s), expected at least 2");
+        }
+        int d = groups[0].dim();
+        FeatureStats all = new FeatureStats(groups[0].shift());
+        for (FeatureStats group : groups) {
+            all.merge(group);
+        }
+        FrechetDistance.Linearised lin = reference.linearised(Gaussian.of(all));
+        double[] grad = lin.gradient();
+        double[] shift = all.shift();
+        double[] s = all.centredSum();
+        long n = all.count();
+        double gS = all.innerCentred(grad);
+        double trS = all.traceCentred();
+        double gSigma = innerCovariance(gS, grad, s, n);
+        double[] refMean = reference.mean();
+        double[] out = new double[g + 1];
+        out[0] = lin.fid();
+        for (int k = 0; k < g; k++) {
+            FeatureStats left = groups[k];
+            long m = n - left.count();
+            double[] sg = left.centredSum();
+            double[] rest = new double[d];
+            for (int i = 0; i < d; i++) {
+                rest[i] = s[i] - sg[i];
+            }
+            double gSRest = gS - left.innerCentred(grad);
+            double gSigmaRest = innerCovariance(gSRest, grad, rest, m);
+            double meanTerm = 0;
+            double deltaSq = 0;
+            for (int i = 0; i < d; i++) {
+                double delta = rest[i] / m;
+                double diff = shift[i] + delta - refMean[i];
+                meanTerm += diff * diff;
+                deltaSq += delta * delta;
+            }
+            double traceRest = (trS - left.traceCentred() - m * deltaSq) / (m - 1);
+            out[k + 1] = meanTerm + traceRest + reference.trace()
+                    - 2 * (lin.traceSqrt() + gSigmaRest - gSigma);
+        }
+        return out;
+    }
+
+    /** ⟨G, Σ⟩ for Σ = (S − m·δδᵀ)/(m − 1), δ = s/m, given ⟨G, S⟩. */
+    private static double innerCovariance(double gS, double[] grad, double[] s, long m) {
+        int d = s.length;
+        double quad = 0;
+        for (int i = 0; i < d; i++) {
+            double di = s[i] / m;
+            double row = 0;
+            for (int j = 0; j < d; j++) {
+                row += grad[i * d + j] * (s[j] / m);
+            }
+            quad += di * row;
+        }
+        return (gS - m * quad) / (m - 1);
     }
 
     /** SE = √((G − 1)/G · Σ (θ₍g₎ − θ̄)²) of leave-one-out values; NaN for fewer than 2. */

@@ -102,10 +102,96 @@ class FeatureStatsTest {
         batched.addBatch(Arrays.copyOfRange(rows, 0, 20 * D), 20);
         batched.addBatch(Arrays.copyOfRange(rows, 20 * D, 37 * D), 17);
 
-        // Same summation order per entry, so the sums agree bit for bit.
+        // Batches of 16 rows or more go through BLAS (another summation order): equal to round-off.
         assertEquals(one.count(), batched.count());
         assertArrayEquals(one.sum(), batched.sum(), 0.0);
-        assertArrayEquals(one.sumOuter(), batched.sumOuter(), 0.0);
+        assertRelClose(one.sumOuter(), batched.sumOuter(), 1e-14);
+    }
+
+    @Test
+    void theSameRowsGiveTheSameBitsForAnyThreadCount() {
+        int d = 600; // three product tiles a side
+        int n = 1000;
+        double[] rows = randomRows(new Random(15), n, d);
+        float[] f = new float[rows.length];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) rows[i];
+        }
+        double[] shift = Arrays.copyOfRange(rows, 0, d);
+        int before = org.diffsweep.linalg.Lapack.parallelism();
+        try {
+            double[][] outer = new double[3][];
+            for (int threads = 1; threads <= 3; threads++) {
+                org.diffsweep.linalg.Lapack.parallelism(threads);
+                FeatureStats s = new FeatureStats(shift);
+                try (FeatureStats.Accumulator acc = s.accumulator(300)) {
+                    for (int r = 0; r < n; r++) {
+                        acc.add(f, r * d);
+                    }
+                }
+                assertEquals(n, s.count());
+                outer[threads - 1] = s.sumOuter();
+            }
+            assertArrayEquals(outer[0], outer[1], 0.0);
+            assertArrayEquals(outer[0], outer[2], 0.0);
+            // and the accumulator equals the plain sums of the same float rows to round-off
+            FeatureStats plain = new FeatureStats(d);
+            double[] widened = new double[f.length];
+            for (int i = 0; i < f.length; i++) {
+                widened[i] = f[i];
+            }
+            plain.addBatch(widened, n);
+            assertRelClose(plain.sumOuter(), outer[0], 1e-12);
+        } finally {
+            org.diffsweep.linalg.Lapack.parallelism(before);
+        }
+    }
+
+    @Test
+    void aLargeCommonOffsetCostsNothingWhenCentredAtAPilotMean() {
+        // Features on a 2^-10 lattice, so that adding 1024 is exact in float32 and float64.
+        int d = 40;
+        int n = 3000;
+        Random rng = new Random(16);
+        double[] rows = new double[n * d];
+        double[] shifted = new double[n * d];
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = Math.rint(rng.nextGaussian() * (1 + i % d) * 1024) / 1024;
+            shifted[i] = rows[i] + 1024;
+        }
+        double[] pilot = new double[d];
+        for (int r = 0; r < 100; r++) {
+            for (int i = 0; i < d; i++) {
+                pilot[i] += shifted[r * d + i] / 100;
+            }
+        }
+        FeatureStats plain = new FeatureStats(d);
+        plain.addBatch(rows, n);
+        FeatureStats centred = new FeatureStats(pilot);
+        centred.addBatch(shifted, n);
+        FeatureStats uncentred = new FeatureStats(d);
+        uncentred.addBatch(shifted, n);
+        double centredErr = maxRelDiff(plain.covariance(), centred.covariance());
+        double uncentredErr = maxRelDiff(plain.covariance(), uncentred.covariance());
+        assertTrue(centredErr < 1e-13, "centred: " + centredErr);
+        // The shift is what makes the difference: without it the offset costs many digits.
+        assertTrue(uncentredErr > 100 * centredErr, "uncentred " + uncentredErr + " vs centred " + centredErr);
+        double[] mean = centred.mean();
+        for (int i = 0; i < d; i++) {
+            assertEquals(plain.mean()[i] + 1024, mean[i], 1e-12);
+        }
+    }
+
+    private static double maxRelDiff(double[] a, double[] b) {
+        double max = 0;
+        double scale = 0;
+        for (double v : a) {
+            scale = Math.max(scale, Math.abs(v));
+        }
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]) / scale);
+        }
+        return max;
     }
 
     @Test

@@ -1,0 +1,294 @@
+package org.diffsweep.linalg;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.openblas.global.openblas;
+import org.bytedeco.openblas.presets.openblas_nolapack;
+
+/**
+ * The few BLAS/LAPACK kernels the feature statistics and the Fréchet distance need, from OpenBLAS (its native
+ * library ships inside the {@code org.bytedeco:openblas} jar, so nothing is installed on a node). Why
+ * OpenBLAS, and the measurements behind it: docs/statistics.md.
+ *
+ * <p><b>Deterministic for any thread count.</b> OpenBLAS's own threading changes the last bits of a SYRK
+ * with the thread count, so every BLAS call here runs on one thread, and the level-3 products are cut into
+ * fixed {@value #TILE}×{@value #TILE} output tiles that a shared pool of {@link #parallelism()} threads
+ * computes. The tiling is fixed, so the bits do not depend on how many threads (or concurrent callers) there
+ * are; the pool bounds the cores all callers of a JVM use together.
+ */
+public final class Lapack {
+
+    /** Output tile edge of the level-3 products. */
+    public static final int TILE = 256;
+
+    private static volatile boolean loaded;
+    private static ExecutorService pool;
+    private static int parallelism = Math.max(1, Runtime.getRuntime().availableProcessors());
+
+    private Lapack() {
+    }
+
+    private static void load() {
+        if (loaded) {
+            return;
+        }
+        synchronized (Lapack.class) {
+            if (!loaded) {
+                try {
+                    Loader.load(openblas.class);
+                    openblas_nolapack.blas_set_num_threads(1);
+                } catch (UnsatisfiedLinkError | RuntimeException e) {
+                    throw new IllegalStateException("OpenBLAS could not be loaded on " + System.getProperty("os.name")
+                            + "/" + System.getProperty("os.arch") + " (" + e.getMessage() + "), expected the "
+                            + "org.bytedeco:openblas native jar for this platform on the class path", e);
+                }
+                loaded = true;
+            }
+        }
+    }
+
+    /** Sets how many threads compute the tiles of every product in this JVM (all callers together). */
+    public static synchronized void parallelism(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("parallelism must be >= 1, got " + threads);
+        }
+        if (threads != parallelism && pool != null) {
+            pool.shutdown();
+            pool = null;
+        }
+        parallelism = threads;
+    }
+
+    /** The number of threads that compute product tiles. */
+    public static synchronized int parallelism() {
+        return parallelism;
+    }
+
+    private static synchronized ExecutorService pool() {
+        if (pool == null) {
+            pool = Executors.newFixedThreadPool(parallelism, r -> {
+                Thread t = new Thread(r, "diffsweep-blas");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return pool;
+    }
+
+    /** A row-major matrix in native memory, freed by {@link #close()}. */
+    public static final class Matrix implements AutoCloseable {
+        private final DoublePointer data;
+        private final int rows;
+        private final int cols;
+
+        /** A zero matrix. */
+        public Matrix(int rows, int cols) {
+            load();
+            this.rows = rows;
+            this.cols = cols;
+            this.data = new DoublePointer(Math.multiplyExact((long) rows, (long) cols));
+            data.fill(0);
+        }
+
+        /** A copy of {@code values} (rows×cols, row-major). */
+        public static Matrix of(double[] values, int rows, int cols) {
+            Matrix m = new Matrix(rows, cols);
+            check(values, (long) rows * cols, "matrix");
+            m.data.put(values);
+            return m;
+        }
+
+        public int rows() {
+            return rows;
+        }
+
+        public int cols() {
+            return cols;
+        }
+
+        /** Writes {@code count} values from {@code src[from…]} at flat position {@code at}. */
+        public void put(long at, double[] src, int from, int count) {
+            data.position(at).put(src, from, count);
+            data.position(0);
+        }
+
+        /** The values, row-major, as a new array. */
+        public double[] toArray() {
+            double[] out = new double[Math.toIntExact((long) rows * cols)];
+            data.position(0).get(out);
+            return out;
+        }
+
+        /** Copies the values into {@code out} (rows×cols values). */
+        public void copyTo(double[] out) {
+            check(out, (long) rows * cols, "out");
+            data.position(0).get(out);
+        }
+
+        private DoublePointer at(long offset) {
+            return new DoublePointer(data).position(offset);
+        }
+
+        @Override
+        public void close() {
+            data.close();
+        }
+    }
+
+    /**
+     * The upper triangle of C (d×d) += Aᵀ A over the first {@code rows} rows of A (≥ rows × d): a rank-k
+     * update (SYRK), by tiles. The lower triangle of C is left as it is.
+     */
+    public static void syrkUpper(Matrix c, Matrix a, int rows) {
+        int d = c.rows;
+        if (c.cols != d || a.cols != d || rows > a.rows || rows < 0) {
+            throw new IllegalArgumentException("syrk: C " + c.rows + "x" + c.cols + ", A " + a.rows + "x" + a.cols
+                    + ", rows " + rows);
+        }
+        if (rows == 0) {
+            return;
+        }
+        List<Runnable> tiles = new ArrayList<>();
+        for (int i0 = 0; i0 < d; i0 += TILE) {
+            int bi = Math.min(TILE, d - i0);
+            int fi = i0;
+            tiles.add(() -> openblas.cblas_dsyrk(openblas.CblasRowMajor, openblas.CblasUpper, openblas.CblasTrans,
+                    bi, rows, 1.0, a.at(fi), d, 1.0, c.at((long) fi * d + fi), d));
+            for (int j0 = i0 + TILE; j0 < d; j0 += TILE) {
+                int bj = Math.min(TILE, d - j0);
+                int fj = j0;
+                tiles.add(() -> openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasTrans, openblas.CblasNoTrans,
+                        bi, bj, rows, 1.0, a.at(fi), d, a.at(fj), d, 1.0, c.at((long) fi * d + fj), d));
+            }
+        }
+        run(tiles);
+    }
+
+    /** C = op(A) op(B), op(X) = X or Xᵀ, by tiles; op(A) is m×k and op(B) k×n. */
+    public static Matrix multiply(Matrix a, boolean ta, Matrix b, boolean tb) {
+        int m = ta ? a.cols : a.rows;
+        int k = ta ? a.rows : a.cols;
+        int kb = tb ? b.cols : b.rows;
+        int n = tb ? b.rows : b.cols;
+        if (k != kb) {
+            throw new IllegalArgumentException("multiply: inner dimensions " + k + " and " + kb + " differ");
+        }
+        Matrix c = new Matrix(m, n);
+        List<Runnable> tiles = new ArrayList<>();
+        for (int i0 = 0; i0 < m; i0 += TILE) {
+            for (int j0 = 0; j0 < n; j0 += TILE) {
+                int bi = Math.min(TILE, m - i0);
+                int bj = Math.min(TILE, n - j0);
+                long aOff = ta ? i0 : (long) i0 * a.cols;
+                long bOff = tb ? (long) j0 * b.cols : j0;
+                long cOff = (long) i0 * n + j0;
+                tiles.add(() -> openblas.cblas_dgemm(openblas.CblasRowMajor,
+                        ta ? openblas.CblasTrans : openblas.CblasNoTrans, tb ? openblas.CblasTrans : openblas.CblasNoTrans,
+                        bi, bj, k, 1.0, a.at(aOff), a.cols, b.at(bOff), b.cols, 0.0, c.at(cOff), n));
+            }
+        }
+        run(tiles);
+        return c;
+    }
+
+    /** C = op(A) op(B) on row-major arrays (see {@link #multiply(Matrix, boolean, Matrix, boolean)}). */
+    public static double[] multiply(double[] a, boolean ta, double[] b, boolean tb, int m, int k, int n) {
+        try (Matrix ma = Matrix.of(a, ta ? k : m, ta ? m : k);
+             Matrix mb = Matrix.of(b, tb ? n : k, tb ? k : n);
+             Matrix c = multiply(ma, ta, mb, tb)) {
+            return c.toArray();
+        }
+    }
+
+    /** The eigenvalues, ascending, of the symmetric d×d matrix whose upper triangle {@code a} holds. */
+    public static double[] symmetricEigenvalues(double[] a, int d) {
+        check(a, (long) d * d, "A");
+        double[] work = a.clone();
+        double[] w = new double[d];
+        load();
+        int info = openblas.LAPACKE_dsyevd(openblas.LAPACK_ROW_MAJOR, (byte) 'N', (byte) 'U', d, work, d, w);
+        requireConverged(info, d);
+        return w;
+    }
+
+    /** Eigenvalues (ascending) and eigenvectors (the columns of a row-major d×d matrix) of a symmetric matrix. */
+    public record Eigen(double[] values, double[] vectors) {
+    }
+
+    /** The eigendecomposition of the symmetric d×d matrix whose upper triangle {@code a} holds. */
+    public static Eigen symmetricEigen(double[] a, int d) {
+        check(a, (long) d * d, "A");
+        double[] v = a.clone();
+        double[] w = new double[d];
+        load();
+        int info = openblas.LAPACKE_dsyevd(openblas.LAPACK_ROW_MAJOR, (byte) 'V', (byte) 'U', d, v, d, w);
+        requireConverged(info, d);
+        return new Eigen(w, v);
+    }
+
+    /**
+     * The lower Cholesky factor L (row-major, zeros above the diagonal) of the symmetric d×d matrix whose lower
+     * triangle {@code a} holds, or null when it is not (numerically) positive definite.
+     */
+    public static double[] cholesky(double[] a, int d) {
+        check(a, (long) d * d, "A");
+        double[] l = a.clone();
+        load();
+        int info = openblas.LAPACKE_dpotrf(openblas.LAPACK_ROW_MAJOR, (byte) 'L', d, l, d);
+        if (info < 0) {
+            throw new IllegalArgumentException("dpotrf: argument " + (-info) + " is invalid");
+        }
+        if (info > 0) {
+            return null;
+        }
+        for (int i = 0; i < d; i++) {
+            java.util.Arrays.fill(l, i * d + i + 1, (i + 1) * d, 0.0);
+        }
+        return l;
+    }
+
+    private static void run(List<Runnable> tiles) {
+        if (tiles.size() == 1 || parallelism() == 1) {
+            tiles.forEach(Runnable::run);
+            return;
+        }
+        List<Future<?>> futures = new ArrayList<>(tiles.size());
+        ExecutorService p = pool();
+        for (Runnable t : tiles) {
+            futures.add(p.submit(t));
+        }
+        try {
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        } catch (InterruptedException e) {
+            futures.forEach(f -> f.cancel(false));
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while computing a matrix product", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("matrix product failed: " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    private static void requireConverged(int info, int d) {
+        if (info < 0) {
+            throw new IllegalArgumentException("dsyevd: argument " + (-info) + " is invalid");
+        }
+        if (info > 0) {
+            throw new ArithmeticException("symmetric eigendecomposition of a " + d + "x" + d + " matrix did not converge");
+        }
+    }
+
+    private static void check(double[] x, long expected, String name) {
+        if (x == null || x.length != expected) {
+            throw new IllegalArgumentException(name + " must hold " + expected + " values, got "
+                    + (x == null ? "null" : x.length));
+        }
+    }
+}
