@@ -12,7 +12,8 @@ import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.Dataset;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -22,7 +23,6 @@ import org.diffsweep.config.ConfigException;
 import org.diffsweep.config.Comparison;
 import org.diffsweep.config.SweepConfig;
 import org.diffsweep.config.SweepPoint;
-import org.diffsweep.metrics.FeatureStats;
 import org.diffsweep.metrics.FrechetDistance;
 import org.diffsweep.metrics.Gaussian;
 import org.diffsweep.metrics.JackknifeFid;
@@ -30,6 +30,9 @@ import org.diffsweep.metrics.Npz;
 import org.diffsweep.spark.ModelFiles;
 import org.diffsweep.model.Models;
 import org.diffsweep.spark.CodeVersion;
+import org.diffsweep.spark.FidTask;
+import org.diffsweep.spark.HadoopConf;
+import org.diffsweep.spark.Progress;
 import org.diffsweep.spark.Manifest;
 import org.diffsweep.spark.SweepLayout;
 import org.diffsweep.report.NfeTable;
@@ -66,6 +69,15 @@ public final class FidJob {
     }
 
     public static List<Entry> run(SparkSession spark, SweepConfig config) throws IOException {
+        return run(spark, config, null);
+    }
+
+    /**
+     * @param spread how the jackknife's leave-one-out FIDs are computed; null: exact up to
+     *               {@link JackknifeFid#EXACT_MAX_DIM} features, linearised above
+     */
+    public static List<Entry> run(SparkSession spark, SweepConfig config, JackknifeFid.Method spread)
+            throws IOException {
         long t0 = System.nanoTime();
         config.requireStatisticsMade();
         config = ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
@@ -77,15 +89,22 @@ public final class FidJob {
                     + "sweep (run 'diffsweep sweep' or 'diffsweep run' first)");
         }
         int groups = JackknifeFid.groups(config.seedCount());
-        Map<String, FeatureStats[]> stats = reduce(spark, layout.features().toString(), config.seedStart(),
-                config.seedCount(), groups);
         Gaussian reference = reference(config, conf);
-
+        int dim = config.featureDim();
+        JackknifeFid.Method method = spread != null ? spread : JackknifeFid.Method.forDim(dim);
+        long tRef = System.nanoTime();
         FrechetDistance.To toReference = new FrechetDistance.To(reference);
+        System.out.printf(Locale.ROOT, "fid %s: %d configs × %d seeds, D = %d, reference factorised in %.1f s; "
+                + "spread: %s jackknife over %d seed groups%n", config.name(), config.points().size(),
+                config.seedCount(), dim, (System.nanoTime() - tRef) / 1e9,
+                groups < 2 ? "no" : method.name().toLowerCase(Locale.ROOT), groups);
+        Map<String, FidTask.Result> results = reduce(spark, config, layout, dim, groups, method, toReference);
         List<Entry> entries = new ArrayList<>();
         Map<String, Entry> byId = new HashMap<>();
         for (SweepPoint p : config.points()) {
-            Entry e = entry(p, stats.get(p.id()), config.seedCount(), toReference);
+            FidTask.Result r = results.get(p.id());
+            double[] loo = r.leaveOneOut();
+            Entry e = new Entry(p, r.n(), r.fid(), JackknifeFid.standardError(loo), loo);
             entries.add(e);
             byId.put(p.id(), e);
         }
@@ -179,60 +198,33 @@ public final class FidJob {
         }
     }
 
-    /** One config's row: FID of all its seeds, and the jackknife over its seed groups. */
-    static Entry entry(SweepPoint p, FeatureStats[] groups, long expected, FrechetDistance.To reference)
-            throws IOException {
-        long count = 0;
-        if (groups != null) {
-            for (FeatureStats g : groups) {
-                count += g == null ? 0 : g.count();
-            }
-        }
-        if (count != expected) {
-            throw new IOException("config " + p.id() + ": " + count + " feature rows, expected " + expected);
-        }
-        FeatureStats all = new FeatureStats(groups[0].dim());
-        for (FeatureStats g : groups) {
-            all.merge(g);
-        }
-        double fid = reference.from(Gaussian.of(all));
-        if (groups.length < 2) {
-            return new Entry(p, count, fid, Double.NaN, new double[0]);
-        }
-        double[] loo = JackknifeFid.leaveOneOut(groups, reference);
-        return new Entry(p, count, fid, JackknifeFid.standardError(loo), loo);
-    }
-
     /**
-     * Feature sums per config and seed group ({@link JackknifeFid#group}), in one pass over every features file.
+     * Every config's FID and leave-one-group-out FIDs, one Spark task per config ({@link FidTask}): the sums,
+     * the decompositions and the jackknife all run on the executors, and only G + 1 numbers per config come
+     * back, so the driver holds O(D²) (the reference) however many configs there are.
      */
-    static Map<String, FeatureStats[]> reduce(SparkSession spark, String featuresDir, long seedStart, long seedCount,
-                                             int groups) {
-        Dataset<Row> rows = spark.read().option("recursiveFileLookup", "true").parquet(featuresDir)
-                .select("config_id", "seed", "features");
-        HashMap<String, FeatureStats[]> zero = new HashMap<>();
-        return rows.javaRDD().treeAggregate(zero, (acc, row) -> {
-            List<Float> list = row.getList(2);
-            float[] f = new float[list.size()];
-            for (int i = 0; i < f.length; i++) {
-                f[i] = list.get(i);
+    static Map<String, FidTask.Result> reduce(SparkSession spark, SweepConfig config, SweepLayout layout, int dim,
+                                              int groups, JackknifeFid.Method method, FrechetDistance.To reference) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        List<String> ids = new ArrayList<>();
+        for (SweepPoint p : config.points()) {
+            ids.add(p.id());
+        }
+        Broadcast<FrechetDistance.To> ref = jsc.broadcast(reference);
+        FidTask task = new FidTask(layout, new HadoopConf(spark.sparkContext().hadoopConfiguration()),
+                config.seedStart(), config.seedCount(), config.blockSize(), dim, groups, method, ref);
+        Progress progress = new Progress("fid " + config.name(), ids.size());
+        spark.sparkContext().addSparkListener(progress);
+        try {
+            Map<String, FidTask.Result> out = new HashMap<>();
+            for (FidTask.Result r : jsc.parallelize(ids, ids.size()).map(task).collect()) {
+                out.put(r.configId(), r);
             }
-            int g = JackknifeFid.group(row.getLong(1) - seedStart, seedCount, groups);
-            FeatureStats[] byGroup = acc.computeIfAbsent(row.getString(0), k -> new FeatureStats[groups]);
-            if (byGroup[g] == null) {
-                byGroup[g] = new FeatureStats(f.length);
-            }
-            byGroup[g].add(f);
-            return acc;
-        }, (a, b) -> {
-            b.forEach((k, v) -> a.merge(k, v, (x, y) -> {
-                for (int g = 0; g < x.length; g++) {
-                    x[g] = x[g] == null ? y[g] : y[g] == null ? x[g] : x[g].merge(y[g]);
-                }
-                return x;
-            }));
-            return a;
-        }, 2);
+            return out;
+        } finally {
+            spark.sparkContext().removeSparkListener(progress);
+            ref.destroy();
+        }
     }
 
     private static void writeParquet(SparkSession spark, SweepConfig config, Table table, String path) {

@@ -57,23 +57,24 @@ public final class FrechetDistance {
      * The distance to a fixed Gaussian, with the fixed side factorised once: {@link #from} then costs two D×D
      * products and one eigenvalues-only decomposition.
      */
-    public static final class To {
-        private final Gaussian fixed;
+    public static final class To implements java.io.Serializable {
+        private static final long serialVersionUID = 2L;
+        private final int dim;
         private final double trace;
         private final double[] mean;
         private final double[] basis;
 
         public To(Gaussian fixed) {
-            this.fixed = fixed;
+            this.dim = fixed.dim();
             this.mean = fixed.mean();
             double[] cov = fixed.cov();
-            this.trace = FrechetDistance.trace(cov, fixed.dim());
-            this.basis = factor(cov, fixed.dim());
+            this.trace = FrechetDistance.trace(cov, dim);
+            this.basis = factor(cov, dim);
         }
 
         /** The dimension D. */
         public int dim() {
-            return fixed.dim();
+            return dim;
         }
 
         /** The fixed side's mean, a copy. */
@@ -89,7 +90,7 @@ public final class FrechetDistance {
         /** FID between {@code x} and the fixed Gaussian. */
         public double from(Gaussian x) {
             double[] cov = check(x).cov();
-            int d = fixed.dim();
+            int d = dim;
             return meanTerm(x.mean(), mean) + FrechetDistance.trace(cov, d) + trace
                     - 2 * traceSqrt(Lapack.symmetricEigenvalues(product(basis, cov, d), d));
         }
@@ -100,7 +101,7 @@ public final class FrechetDistance {
          */
         public Linearised linearised(Gaussian x) {
             double[] cov = check(x).cov();
-            int d = fixed.dim();
+            int d = dim;
             Lapack.Eigen eig = Lapack.symmetricEigen(product(basis, cov, d), d);
             double[] w = eig.values();
             double ts = traceSqrt(w);
@@ -122,8 +123,8 @@ public final class FrechetDistance {
         }
 
         private Gaussian check(Gaussian x) {
-            if (x.dim() != fixed.dim()) {
-                throw new IllegalArgumentException("Gaussians differ in dimension: " + x.dim() + " vs " + fixed.dim());
+            if (x.dim() != dim) {
+                throw new IllegalArgumentException("Gaussians differ in dimension: " + x.dim() + " vs " + dim);
             }
             return x;
         }

@@ -36,6 +36,43 @@ public final class JackknifeFid {
         return (int) (offset * g / n);
     }
 
+    /** Above this dimension {@link #fidAndLeaveOneOut} linearises by default: ten exact FIDs cost too much there. */
+    public static final int EXACT_MAX_DIM = 512;
+
+    /** How the leave-one-group-out FIDs are computed. */
+    public enum Method {
+        /** One full FID per group left out. */
+        EXACT,
+        /** From the full FID's one decomposition ({@link #leaveOneOutLinear}). */
+        LINEAR;
+
+        /** EXACT up to {@link #EXACT_MAX_DIM}, LINEAR above. */
+        public static Method forDim(int dim) {
+            return dim <= EXACT_MAX_DIM ? EXACT : LINEAR;
+        }
+    }
+
+    /**
+     * The FID of all groups together, then the G leave-one-group-out FIDs (none when G = 1).
+     *
+     * @param groups the sums of each group, in group order, all centred at the same shift
+     */
+    public static double[] fidAndLeaveOneOut(FeatureStats[] groups, FrechetDistance.To reference, Method method) {
+        if (groups.length >= 2 && method == Method.LINEAR) {
+            return leaveOneOutLinear(groups, reference);
+        }
+        FeatureStats all = new FeatureStats(groups[0].shift());
+        for (FeatureStats g : groups) {
+            all.merge(g);
+        }
+        double fid = reference.from(Gaussian.of(all));
+        double[] loo = groups.length >= 2 ? leaveOneOut(groups, reference) : new double[0];
+        double[] out = new double[loo.length + 1];
+        out[0] = fid;
+        System.arraycopy(loo, 0, out, 1, loo.length);
+        return out;
+    }
+
     /**
      * The leave-one-group-out FIDs θ₍g₎.
      *

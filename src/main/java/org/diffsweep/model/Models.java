@@ -31,17 +31,24 @@ public final class Models {
         if (mixture == null) {
             throw new IllegalArgumentException("model type '" + spec.type() + "' cannot be sampled exactly");
         }
-        FeatureStats stats = new FeatureStats(mixture.dim());
+        int dim = mixture.dim();
+        FeatureStats stats = new FeatureStats(dim);
+        int chunk = 1024;
+        double[] rows = new double[chunk * dim];
+        int staged = 0;
         for (long seed = seedStart; seed < seedStart + seedCount; seed++) {
             UniformRandomProvider rng = SeedStream.generator(seed, SeedStream.DATA);
             RandomGenerator generator = rng::nextLong;
             double[] x = mixture.sample(generator);
-            float[] f = new float[x.length];
-            for (int i = 0; i < f.length; i++) {
-                f[i] = (float) x[i]; // rounded as the sweep stores features
+            for (int i = 0; i < dim; i++) {
+                rows[staged * dim + i] = (float) x[i]; // rounded as the sweep stores features
             }
-            stats.add(f);
+            if (++staged == chunk) {
+                stats.addBatch(rows, chunk);
+                staged = 0;
+            }
         }
+        stats.addBatch(java.util.Arrays.copyOf(rows, staged * dim), staged);
         return stats;
     }
 

@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.spark.SparkEnv;
 import org.diffsweep.config.ModelSpec;
 import org.diffsweep.config.NetSpec;
 import org.diffsweep.diffusion.Denoiser;
@@ -55,21 +54,14 @@ public final class ModelCache {
     }
 
     /**
-     * libtorch's intra-op threads: the executor's cores shared by its concurrent tasks
-     * ({@code spark.diffsweep.threadsPerTask} overrides), set before the engine starts.
+     * libtorch's intra-op threads: the task's actual cores ({@link TaskCores#perTask()}), set before the
+     * engine starts.
      */
-    private static void setThreads() {
+    public static void setThreads() {
         if (System.getProperty("ai.djl.pytorch.num_threads") != null) {
             return;
         }
-        int cores = Runtime.getRuntime().availableProcessors();
-        int threads = 1;
-        SparkEnv env = SparkEnv.get();
-        if (env != null) {
-            int slots = env.conf().getInt("spark.executor.cores", cores);
-            threads = env.conf().getInt("spark.diffsweep.threadsPerTask", Math.max(1, cores / Math.max(1, slots)));
-        }
-        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(TaskCores.perTask()));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
     }
 

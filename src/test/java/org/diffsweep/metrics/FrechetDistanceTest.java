@@ -295,6 +295,49 @@ class FrechetDistanceTest {
     }
 
     @Test
+    void linearisedGradientMatchesCentralDifferences() {
+        Random rng = new Random(41);
+        int d = 12;
+        double[] mean = new double[d];
+        Gaussian x = new Gaussian(mean, randomSpd(rng, d, 0.5), 100);
+        // a positive definite fixed side (Cholesky) and a rank-5 one (eigendecomposition)
+        double[] lowRank = new double[d * d];
+        for (int k = 0; k < 5; k++) {
+            double[] v = new double[d];
+            for (int i = 0; i < d; i++) {
+                v[i] = rng.nextGaussian();
+            }
+            for (int i = 0; i < d; i++) {
+                for (int j = 0; j < d; j++) {
+                    lowRank[i * d + j] += v[i] * v[j];
+                }
+            }
+        }
+        for (double[] fixedCov : new double[][] {randomSpd(rng, d, 0.3), lowRank}) {
+            FrechetDistance.To to = new FrechetDistance.To(new Gaussian(new double[d], fixedCov, 0));
+            FrechetDistance.Linearised lin = to.linearised(x);
+            assertRelClose(to.from(x), lin.fid(), 1e-13);
+            double[] delta = randomSpd(rng, d, 0.0);
+            double predicted = 0;
+            for (int i = 0; i < d; i++) {
+                predicted += delta[i * d + i];
+                for (int j = 0; j < d; j++) {
+                    predicted -= 2 * lin.gradient()[i * d + j] * delta[i * d + j];
+                }
+            }
+            double h = 1e-5;
+            double[] plus = x.cov();
+            double[] minus = x.cov();
+            for (int i = 0; i < plus.length; i++) {
+                plus[i] += h * delta[i];
+                minus[i] -= h * delta[i];
+            }
+            double central = (to.from(new Gaussian(mean, plus, 100)) - to.from(new Gaussian(mean, minus, 100))) / (2 * h);
+            assertRelClose(central, predicted, 1e-6);
+        }
+    }
+
+    @Test
     void dimensionMismatchIsRefused() {
         Gaussian a = new Gaussian(new double[3], diagonal(new double[] {1, 1, 1}), 0);
         Gaussian b = new Gaussian(new double[4], diagonal(new double[] {1, 1, 1, 1}), 0);

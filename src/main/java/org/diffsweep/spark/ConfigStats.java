@@ -1,0 +1,163 @@
+package org.diffsweep.spark;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.diffsweep.metrics.FeatureStats;
+import org.diffsweep.metrics.JackknifeFid;
+
+/**
+ * One config's feature sums per jackknife seed group, read from its committed blocks in seed order and
+ * accumulated centred at a pilot mean (the mean of its first {@value #PILOT_ROWS} seeds) with SYRK in chunks of
+ * {@value #CHUNK_ROWS} rows counted from each group's first seed. Every choice here is a function of the seeds
+ * alone, so the sums are the same bits for any block size, partitioning, cluster or rerun.
+ */
+public final class ConfigStats {
+
+    /** Seeds whose mean centres the sums. */
+    public static final int PILOT_ROWS = 256;
+
+    /** Rows per SYRK. */
+    public static final int CHUNK_ROWS = 4096;
+
+    private ConfigStats() {
+    }
+
+    /** Heap bytes one config's reduce holds at dimension D with G groups (sums, and the FID's matrices). */
+    public static long heapBytes(int dim, int groups) {
+        return (groups + 8L) * 8L * dim * dim;
+    }
+
+    /** Native bytes one config's reduce holds (the SYRK sum and its staging rows, the FID's products). */
+    public static long nativeBytes(int dim) {
+        return 8L * dim * (4L * dim + CHUNK_ROWS);
+    }
+
+    /**
+     * The sums of each group of the seeds [seedStart, seedStart + seedCount) of config {@code configId}.
+     *
+     * @throws IOException when a block is missing or unreadable, or the rows are not exactly those seeds
+     */
+    public static FeatureStats[] read(SweepLayout layout, Configuration conf, String configId, long seedStart,
+                                      long seedCount, int blockSize, int dim, int groups) throws IOException {
+        List<Path> blocks = new ArrayList<>();
+        long end = seedStart + seedCount;
+        for (long s = seedStart; s < end; s += blockSize) {
+            blocks.add(layout.block(configId, s, Math.min(end, s + blockSize)));
+        }
+        Reader reader = new Reader(configId, seedStart, seedCount, dim, groups);
+        List<FeatureBlocks.Block> pending = new ArrayList<>();
+        int next = 0;
+        long have = 0;
+        while (have < Math.min(PILOT_ROWS, seedCount) && next < blocks.size()) {
+            FeatureBlocks.Block b = readBlock(blocks.get(next++), conf, dim);
+            pending.add(b);
+            have += b.rows();
+        }
+        reader.start(pending);
+        try {
+            for (FeatureBlocks.Block b : pending) {
+                reader.add(b);
+            }
+            pending.clear();
+            while (next < blocks.size()) {
+                reader.add(readBlock(blocks.get(next++), conf, dim));
+            }
+            return reader.finish();
+        } finally {
+            reader.abandon();
+        }
+    }
+
+    private static FeatureBlocks.Block readBlock(Path path, Configuration conf, int dim) throws IOException {
+        if (!path.getFileSystem(conf).exists(path)) {
+            throw new IOException("block " + path + " is missing: run the sweep first");
+        }
+        return FeatureBlocks.read(path, conf, dim);
+    }
+
+    /** Feeds rows in seed order into the group sums. */
+    private static final class Reader {
+        private final String configId;
+        private final long seedStart;
+        private final long seedCount;
+        private final int dim;
+        private final int groups;
+        private final int chunk;
+        private FeatureStats[] stats;
+        private FeatureStats.Accumulator open;
+        private int openGroup = -1;
+        private long expected;
+
+        Reader(String configId, long seedStart, long seedCount, int dim, int groups) {
+            this.configId = configId;
+            this.seedStart = seedStart;
+            this.seedCount = seedCount;
+            this.dim = dim;
+            this.groups = groups;
+            this.chunk = (int) Math.min(CHUNK_ROWS, seedCount / groups + 1);
+        }
+
+        void start(List<FeatureBlocks.Block> first) throws IOException {
+            double[] pilot = new double[dim];
+            int rows = 0;
+            for (FeatureBlocks.Block b : first) {
+                for (int r = 0; r < b.rows() && rows < PILOT_ROWS; r++, rows++) {
+                    for (int i = 0; i < dim; i++) {
+                        pilot[i] += b.features()[r * dim + i];
+                    }
+                }
+            }
+            if (rows == 0) {
+                throw new IOException("config " + configId + ": 0 feature rows, expected " + seedCount);
+            }
+            for (int i = 0; i < dim; i++) {
+                pilot[i] /= rows;
+            }
+            stats = new FeatureStats[groups];
+            for (int g = 0; g < groups; g++) {
+                stats[g] = new FeatureStats(pilot);
+            }
+        }
+
+        void add(FeatureBlocks.Block b) throws IOException {
+            for (int r = 0; r < b.rows(); r++) {
+                long seed = b.seeds()[r];
+                if (expected >= seedCount || seed != seedStart + expected) {
+                    throw new IOException("config " + configId + ": found seed " + seed + " where seed "
+                            + (seedStart + expected) + " was expected (seeds " + seedStart + "–"
+                            + (seedStart + seedCount - 1) + " in order, once each)");
+                }
+                int g = JackknifeFid.group(expected, seedCount, groups);
+                if (g != openGroup) {
+                    if (open != null) {
+                        open.close();
+                    }
+                    open = stats[g].accumulator(chunk);
+                    openGroup = g;
+                }
+                open.add(b.features(), r * dim);
+                expected++;
+            }
+        }
+
+        FeatureStats[] finish() throws IOException {
+            if (open != null) {
+                open.close();
+                open = null;
+            }
+            if (expected != seedCount) {
+                throw new IOException("config " + configId + ": " + expected + " feature rows, expected " + seedCount);
+            }
+            return stats;
+        }
+
+        void abandon() {
+            if (open != null) {
+                open.close();
+            }
+        }
+    }
+}

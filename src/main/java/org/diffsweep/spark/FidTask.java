@@ -1,0 +1,111 @@
+package org.diffsweep.spark;
+
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.api.java.function.Function;
+import org.apache.spark.broadcast.Broadcast;
+import org.diffsweep.linalg.Lapack;
+import org.diffsweep.metrics.FeatureStats;
+import org.diffsweep.metrics.FrechetDistance;
+import org.diffsweep.metrics.JackknifeFid;
+
+/**
+ * The fid stage's task: one config's sums from its blocks ({@link ConfigStats}), then its FID against the
+ * broadcast reference and its leave-one-group-out FIDs, all on the executor; only these numbers go back to the
+ * driver. An executor runs at most as many of these at once as {@code spark.diffsweep.fid.memory} (default 40 %
+ * of its heap) holds ({@link ConfigStats#heapBytes}), whatever its task slots, so memory stays bounded for any
+ * number of configs; the products of all of them share one pool of the executor's cores.
+ */
+public final class FidTask implements Function<String, FidTask.Result> {
+
+    private static final long serialVersionUID = 1L;
+
+    /** One config's numbers. */
+    public record Result(String configId, long n, double fid, double[] leaveOneOut, JackknifeFid.Method method,
+                         double seconds) implements Serializable {
+    }
+
+    private final SweepLayout layout;
+    private final HadoopConf hadoop;
+    private final long seedStart;
+    private final long seedCount;
+    private final int blockSize;
+    private final int dim;
+    private final int groups;
+    private final JackknifeFid.Method method;
+    private final Broadcast<FrechetDistance.To> reference;
+
+    public FidTask(SweepLayout layout, HadoopConf hadoop, long seedStart, long seedCount, int blockSize, int dim,
+                   int groups, JackknifeFid.Method method, Broadcast<FrechetDistance.To> reference) {
+        this.layout = layout;
+        this.hadoop = hadoop;
+        this.seedStart = seedStart;
+        this.seedCount = seedCount;
+        this.blockSize = blockSize;
+        this.dim = dim;
+        this.groups = groups;
+        this.method = method;
+        this.reference = reference;
+    }
+
+    @Override
+    public Result call(String configId) throws Exception {
+        Lapack.parallelism(TaskCores.perExecutor());
+        return Gate.run(permits(), () -> {
+            long t0 = System.nanoTime();
+            FeatureStats[] stats = ConfigStats.read(layout, hadoop.get(), configId, seedStart, seedCount, blockSize,
+                    dim, groups);
+            double[] all = JackknifeFid.fidAndLeaveOneOut(stats, reference.value(), method);
+            return new Result(configId, seedCount, all[0], Arrays.copyOfRange(all, 1, all.length),
+                    groups >= 2 ? method : null, (System.nanoTime() - t0) / 1e9);
+        });
+    }
+
+    /** How many configs this executor reduces at once. */
+    int permits() {
+        long heap = Runtime.getRuntime().maxMemory();
+        long budget = (long) (0.4 * heap);
+        SparkEnv env = SparkEnv.get();
+        if (env != null && env.conf().contains("spark.diffsweep.fid.memory")) {
+            budget = env.conf().getSizeAsBytes("spark.diffsweep.fid.memory");
+        }
+        long fits = budget / ConfigStats.heapBytes(dim, groups);
+        return (int) Math.max(1, Math.min(TaskCores.perExecutor(), fits));
+    }
+
+    /** Bounds the configs in flight in this JVM. */
+    public static final class Gate {
+        private static final ConcurrentHashMap<Integer, Semaphore> GATES = new ConcurrentHashMap<>();
+        private static final AtomicInteger IN_FLIGHT = new AtomicInteger();
+        private static final AtomicInteger PEAK = new AtomicInteger();
+
+        private Gate() {
+        }
+
+        /** Runs {@code work} once one of {@code permits} slots is free. */
+        static <T> T run(int permits, java.util.concurrent.Callable<T> work) throws Exception {
+            Semaphore gate = GATES.computeIfAbsent(permits, Semaphore::new);
+            gate.acquire();
+            try {
+                PEAK.accumulateAndGet(IN_FLIGHT.incrementAndGet(), Math::max);
+                return work.call();
+            } finally {
+                IN_FLIGHT.decrementAndGet();
+                gate.release();
+            }
+        }
+
+        /** The most configs this JVM has reduced at once since the last {@link #resetPeak()}. */
+        public static int peak() {
+            return PEAK.get();
+        }
+
+        public static void resetPeak() {
+            PEAK.set(0);
+        }
+    }
+}
