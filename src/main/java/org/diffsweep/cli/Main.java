@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "diffsweep", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Evaluates diffusion-model samplers at scale on Apache Spark.",
         subcommands = {Main.Run.class, Main.Sweep.class, Main.Fid.class, Main.Distance.class, Main.Oracle.class, Main.RefStats.class, Main.NormStatsCommand.class,
-                Main.Schedule.class, Main.Bench.class,
+                Main.Schedule.class, Main.Bench.class, Main.BenchFid.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
@@ -300,6 +300,59 @@ public final class Main {
             }
             org.diffsweep.jobs.BenchJob.run(Spark.session("diffsweep bench", "local[1]"), model, shape, batch, nfe,
                     rounds);
+            return 0;
+        }
+    }
+
+    @Command(name = "bench-fid", mixinStandardHelpOptions = true,
+            description = "The fid stage at Inception scale on a synthetic sweep (deterministic pseudo-features, no "
+                    + "model): one config's statistics and FID side by side with pytorch-fid's numpy/scipy code, then "
+                    + "the whole stage over every config with its wall time and peak heap.")
+    static final class BenchFid implements Callable<Integer> {
+        @Option(names = "--configs", defaultValue = "100", description = "Configs (default ${DEFAULT-VALUE}).")
+        int configs;
+
+        @Option(names = "--seeds", defaultValue = "50000", description = "Seeds per config (default ${DEFAULT-VALUE}).")
+        long seeds;
+
+        @Option(names = "--dim", defaultValue = "2048", description = "Features per seed (default ${DEFAULT-VALUE}).")
+        int dim;
+
+        @Option(names = "--block-size", defaultValue = "500", description = "Seeds per block (default ${DEFAULT-VALUE}).")
+        int blockSize;
+
+        @Option(names = "--rounds", defaultValue = "3",
+                description = "Side-by-side rounds on the first config; 0 skips them (default ${DEFAULT-VALUE}).")
+        int rounds;
+
+        @Option(names = "--no-stage", description = "Skip the whole fid stage.")
+        boolean noStage;
+
+        @Option(names = "--python", paramLabel = "PYTHON",
+                description = "A python3 with numpy and scipy for the pytorch-fid baseline (default: found on the path).")
+        String python;
+
+        @Option(names = "--out", paramLabel = "DIR", defaultValue = "target/bench-fid",
+                description = "Where the synthetic sweep goes; reused when it is there (default ${DEFAULT-VALUE}).")
+        Path out;
+
+        @Option(names = "--master", description = "Spark master (default local[*]).")
+        String master;
+
+        @Override
+        public Integer call() throws Exception {
+            if (configs < 1 || seeds < 2 || dim < 1 || blockSize < 1 || rounds < 0) {
+                throw new ConfigException("bench-fid: --configs >= 1, --seeds >= 2, --dim >= 1, --block-size >= 1, "
+                        + "--rounds >= 0 expected");
+            }
+            if (seeds * dim > Integer.MAX_VALUE && rounds > 0) {
+                throw new ConfigException("bench-fid: --seeds x --dim = " + seeds * dim + " is too large for the "
+                        + "side-by-side rounds (at most 2^31 values), expected fewer seeds or --rounds 0");
+            }
+            String py = python != null ? python : org.diffsweep.jobs.FidBench.findPython();
+            java.nio.file.Files.createDirectories(out);
+            org.diffsweep.jobs.FidBench.run(Spark.session("diffsweep bench-fid", master), out, configs, seeds, dim,
+                    blockSize, py, rounds, !noStage);
             return 0;
         }
     }

@@ -40,6 +40,10 @@ public final class BenchJob {
         double[] sampler = new double[rounds];
         double[] sweep = new double[rounds];
         Path tmp = Files.createTempDirectory("diffsweep-bench");
+        // the raw net gets the threads a sweep task gets (set before libtorch starts), so the columns compare alike
+        org.diffsweep.spark.ModelCache.setThreads();
+        System.out.printf(Locale.ROOT, "bench: libtorch intra-op threads %s (the task's cores)%n",
+                System.getProperty("ai.djl.pytorch.num_threads"));
         try (DjlNet net = DjlNet.load("bench model", model, "cpu")) {
             Denoiser d = new DjlDenoiser(net, shape, batch, model.getFileName().toString());
             double[] x = BatchNoise.latents(seeds, dim, 1.0);
