@@ -19,6 +19,9 @@ public final class ConfigStats {
     /** Seeds whose mean centres the sums. */
     public static final int PILOT_ROWS = 256;
 
+    /** Blocks decoded ahead of the one being summed. */
+    static final int READ_AHEAD = 2;
+
     /** Rows per SYRK. */
     public static final int CHUNK_ROWS = 4096;
 
@@ -48,26 +51,66 @@ public final class ConfigStats {
             blocks.add(layout.block(configId, s, Math.min(end, s + blockSize)));
         }
         Reader reader = new Reader(configId, seedStart, seedCount, dim, groups);
-        List<FeatureBlocks.Block> pending = new ArrayList<>();
-        int next = 0;
-        long have = 0;
-        while (have < Math.min(PILOT_ROWS, seedCount) && next < blocks.size()) {
-            FeatureBlocks.Block b = readBlock(blocks.get(next++), conf, dim);
-            pending.add(b);
-            have += b.rows();
-        }
-        reader.start(pending);
+        // Blocks are decoded one ahead on another thread while the sums of the current one run.
+        java.util.concurrent.ExecutorService ahead = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "diffsweep-read-ahead");
+            t.setDaemon(true);
+            return t;
+        });
         try {
+            List<java.util.concurrent.Future<FeatureBlocks.Block>> queue = new ArrayList<>();
+            for (Path p : blocks) {
+                queue.add(null);
+            }
+            java.util.function.IntConsumer submit = i -> {
+                if (i < blocks.size()) {
+                    Path p = blocks.get(i);
+                    queue.set(i, ahead.submit(() -> readBlock(p, conf, dim)));
+                }
+            };
+            for (int i = 0; i < READ_AHEAD; i++) {
+                submit.accept(i);
+            }
+            List<FeatureBlocks.Block> pending = new ArrayList<>();
+            int next = 0;
+            long have = 0;
+            while (have < Math.min(PILOT_ROWS, seedCount) && next < blocks.size()) {
+                submit.accept(next + READ_AHEAD);
+                FeatureBlocks.Block b = take(queue, next++);
+                pending.add(b);
+                have += b.rows();
+            }
+            reader.start(pending);
             for (FeatureBlocks.Block b : pending) {
                 reader.add(b);
             }
             pending.clear();
             while (next < blocks.size()) {
-                reader.add(readBlock(blocks.get(next++), conf, dim));
+                submit.accept(next + READ_AHEAD);
+                reader.add(take(queue, next++));
             }
             return reader.finish();
         } finally {
             reader.abandon();
+            ahead.shutdownNow();
+        }
+    }
+
+    /** Block i, once read; the queue drops it so that at most a few blocks are held at once. */
+    private static FeatureBlocks.Block take(List<java.util.concurrent.Future<FeatureBlocks.Block>> queue, int i)
+            throws IOException {
+        try {
+            FeatureBlocks.Block b = queue.get(i).get();
+            queue.set(i, null);
+            return b;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while reading features", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(e.getCause().getMessage(), e.getCause());
         }
     }
 
