@@ -1,6 +1,7 @@
 package org.diffsweep.model.djl;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -18,17 +19,29 @@ import org.junit.jupiter.api.Test;
  * The InceptionV3 rebuilt from nsfwjs@4.4.0 by tools/inception (not in git: 87 MB) gives, through DJL and the
  * same detector code path as any TorchScript detector, the pool3 features the original tfjs model gives
  * (tools/inception/fixtures/tfjs-features.json, made by tools/inception/tfjs_features.mjs). Skipped when the
- * rebuilt file is absent.
+ * rebuilt file is absent (tools/inception/build.sh makes it), unless DIFFSWEEP_REQUIRE_INCEPTION=1 (as in CI):
+ * then it fails instead.
  */
 class InceptionNsfwjsIT {
 
     static final Path MODEL = Path.of("target/models/inception-nsfwjs.pt");
     static final Path FIXTURES = Path.of("tools/inception/fixtures");
 
+    /** Skips naming tools/inception/build.sh when the model is absent, or fails when DIFFSWEEP_REQUIRE_INCEPTION=1. */
+    static void requireOrSkip(Path model) {
+        if (Files.exists(model)) {
+            return;
+        }
+        String message = model + " is absent; build it with tools/inception/build.sh";
+        if ("1".equals(System.getenv("DIFFSWEEP_REQUIRE_INCEPTION"))) {
+            fail(message + " (DIFFSWEEP_REQUIRE_INCEPTION=1: this test must run)");
+        }
+        Assumptions.abort("skipped: " + message);
+    }
+
     @Test
     void featuresMatchTheTfjsModel() throws Exception {
-        Assumptions.assumeTrue(Files.exists(MODEL), "skipped: " + MODEL + " is absent; build it with "
-                + "tools/inception/README.md (npm nsfwjs@4.4.0 + rebuild_inception.py)");
+        requireOrSkip(MODEL);
         JsonNode ref = new ObjectMapper().readTree(FIXTURES.resolve("tfjs-features.json").toFile());
         try (DjlNet net = DjlNet.load("detector inception-nsfwjs", MODEL, "cpu")) {
             DjlDetector det = new DjlDetector(net, 2048, 4, "inception-nsfwjs");
