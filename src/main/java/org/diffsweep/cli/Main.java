@@ -413,9 +413,7 @@ public final class Main {
                         + ", expected steps >= 2 and 0 <= truncation < steps");
             }
             org.diffsweep.jobs.NormStatsJob.checkOutput(options.out);
-            String gridName = c.process().name().equals("edm") ? "edm" : "time-uniform";
-            org.diffsweep.schedule.TimeGrid grid = org.diffsweep.schedule.TimeGrids.of(gridName, java.util.Map.of(),
-                    c.process());
+            org.diffsweep.schedule.TimeGrid grid = c.edmFamily("norm-stats").normStatsGrid();
             org.diffsweep.jobs.NormStatsJob.run(Spark.session("diffsweep norm-stats", options.master), c,
                     grid.sigmas(steps), grid.describe() + " " + steps + " steps", options.seeds, options.shard,
                     options.partitions, truncation, options.out);

@@ -12,7 +12,8 @@ import java.util.function.UnaryOperator;
  * @param role      what the config calls it: {@code model} or {@code detector}
  * @param path      the file
  * @param sha256    its content hash (null until resolved)
- * @param signature {@code denoiser} ((x, sigma) → D), {@code epsilon} ((x, t) → ε) or {@code detector}
+ * @param signature {@code denoiser} ((x, sigma) → D), {@code epsilon} ((x, t) → ε), {@code psld-epsilon}
+ *                  ((z = [x, m] on channels, t) → ε) or {@code detector}
  * @param shape     C, H, W of one sample (models); unused for detectors
  * @param dim       output features (detectors); C·H·W for models
  * @param batch     most samples per forward pass
@@ -28,8 +29,9 @@ public record NetSpec(String role, String path, String sha256, String signature,
         node.allowOnly(MODEL_KEYS);
         String path = node.get("path").text();
         String output = node.text("output", "denoiser");
-        if (!output.equals("denoiser") && !output.equals("epsilon")) {
-            throw node.get("output").error("'" + output + "', expected denoiser ((x, sigma) -> D) or epsilon ((x, t) -> eps)");
+        if (!Set.of("denoiser", "epsilon", "psld-epsilon").contains(output)) {
+            throw node.get("output").error("'" + output + "', expected denoiser ((x, sigma) -> D), epsilon ((x, t) -> eps)"
+                    + " or psld-epsilon ((z = [x, m], t) -> eps)");
         }
         List<Node> dims = node.get("shape").nonEmptyList();
         if (dims.size() != 3) {

@@ -14,15 +14,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.diffsweep.diffusion.DdpmProcess;
-import org.diffsweep.diffusion.EdmProcess;
-import org.diffsweep.diffusion.Process;
-import org.diffsweep.diffusion.VpProcess;
-import org.diffsweep.sampler.Sampler;
-import org.diffsweep.sampler.Samplers;
-import org.diffsweep.schedule.FileGrid;
-import org.diffsweep.schedule.TimeGrid;
-import org.diffsweep.schedule.TimeGrids;
+import org.diffsweep.family.Cell;
+import org.diffsweep.family.Families;
+import org.diffsweep.family.Family;
+import org.diffsweep.family.Need;
 
 /**
  * One sweep, as a YAML file describes it: a model, a process, seeds, and the grid
@@ -31,7 +26,7 @@ import org.diffsweep.schedule.TimeGrids;
  * @param name      the sweep's name
  * @param output    the output directory (any Hadoop path)
  * @param model     the model
- * @param process   the diffusion process the grids are built on
+ * @param family    the sampler family with its process, which the grids are built on
  * @param seedStart first seed
  * @param seedCount number of seeds; every config uses the same seeds
  * @param blockSize seeds per committed block
@@ -43,7 +38,7 @@ import org.diffsweep.schedule.TimeGrids;
  * @param gridImages how many samples of each config to tile into a PNG grid (image models; 0 for none)
  * @param comparisons the paired differences the FID table reports ({@code vs:} keys), possibly none
  */
-public record SweepConfig(String name, String output, ModelSpec model, Process process, long seedStart,
+public record SweepConfig(String name, String output, ModelSpec model, Family family, long seedStart,
                           long seedCount, int blockSize, int batchSize, List<SweepPoint> points,
                           String reference, NetSpec detector, int gridImages, List<Comparison> comparisons)
         implements Serializable {
@@ -58,37 +53,33 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
 
     /** The same sweep written elsewhere. */
     public SweepConfig withOutput(String dir) {
-        return new SweepConfig(name, dir, model, process, seedStart, seedCount, blockSize, batchSize, points,
+        return new SweepConfig(name, dir, model, family, seedStart, seedCount, blockSize, batchSize, points,
                 reference, detector, gridImages, comparisons);
     }
 
     /** The same sweep with the hashes of its network files resolved (by the driver, before a job starts). */
     public SweepConfig resolveFiles(java.util.function.UnaryOperator<String> hasher) {
-        return new SweepConfig(name, output, model.resolve(hasher), process, seedStart, seedCount, blockSize,
+        return new SweepConfig(name, output, model.resolve(hasher), family, seedStart, seedCount, blockSize,
                 batchSize, points, reference, detector == null ? null : detector.resolve(hasher), gridImages,
                 comparisons);
     }
 
-    /** DEIS-SN norm tables the config names that do not exist yet (for {@code run} to make first). */
-    public List<String> pendingNormTables() {
-        return points.stream().map(SweepPoint::sampler)
-                .filter(s -> s instanceof org.diffsweep.sampler.Deis d && d.scoreScale().pendingPath() != null)
-                .map(s -> ((org.diffsweep.sampler.Deis) s).scoreScale().pendingPath()).distinct().toList();
+    /** Statistics of a kind ({@link Need}) the config's cells need that do not exist yet. */
+    public List<Need> needs(String kind) {
+        List<Need> out = new ArrayList<>();
+        for (SweepPoint p : points) {
+            for (Need n : p.cell().needs()) {
+                if (n.kind().equals(kind)) {
+                    out.add(n);
+                }
+            }
+        }
+        return out;
     }
 
-    /** The same sweep with every pending norm table read from its (now written) file. */
-    public SweepConfig withNormTablesLoaded() {
-        List<SweepPoint> loaded = new ArrayList<>();
-        for (SweepPoint p : points) {
-            org.diffsweep.sampler.Sampler s = p.sampler();
-            if (s instanceof org.diffsweep.sampler.Deis d && d.scoreScale().pendingPath() != null) {
-                s = d.withScoreScale(org.diffsweep.sampler.ScoreScale.fromCsv(
-                        Path.of(d.scoreScale().pendingPath()), process));
-            }
-            loaded.add(new SweepPoint(p.id(), s, p.grid(), p.nfeRequested(), p.steps(), p.nfe(), p.label()));
-        }
-        return new SweepConfig(name, output, model, process, seedStart, seedCount, blockSize, batchSize,
-                List.copyOf(loaded), reference, detector, gridImages, comparisons);
+    /** DEIS-SN norm tables the config names that do not exist yet (for {@code run} to make first). */
+    public List<String> pendingNormTables() {
+        return needs(Need.NORM_TABLE).stream().map(Need::path).distinct().toList();
     }
 
     /**
@@ -97,10 +88,8 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
      */
     public Map<String, int[]> pendingSchedules() {
         Map<String, java.util.TreeSet<Integer>> steps = new java.util.LinkedHashMap<>();
-        for (SweepPoint p : points) {
-            if (p.grid() instanceof org.diffsweep.schedule.PendingFileGrid g) {
-                steps.computeIfAbsent(g.source(), k -> new java.util.TreeSet<>()).add(p.steps());
-            }
+        for (Need n : needs(Need.SCHEDULE)) {
+            steps.computeIfAbsent(n.path(), k -> new java.util.TreeSet<>()).add(n.steps());
         }
         Map<String, int[]> out = new java.util.LinkedHashMap<>();
         steps.forEach((k, v) -> out.put(k, v.stream().mapToInt(Integer::intValue).toArray()));
@@ -108,21 +97,19 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
     }
 
     /**
-     * The same sweep with every pending schedule read from its (now written) file, clamped and checked like any
-     * grid; comparisons follow their configs' ids.
+     * The same sweep with every statistic its cells needed read from its (now written) file, grids clamped and
+     * checked like any; comparisons follow their configs' ids.
      *
-     * @throws ConfigException if a schedule is still missing or lacks a step count the samplers need
+     * @throws ConfigException if a file is still missing or lacks what a cell needs
      */
-    public SweepConfig withSchedulesLoaded() {
-        Map<String, TimeGrid> read = new HashMap<>();
+    public SweepConfig withNeedsMet() {
         Map<String, String> ids = new HashMap<>();
         List<SweepPoint> loaded = new ArrayList<>();
         for (SweepPoint p : points) {
             SweepPoint q = p;
-            if (p.grid() instanceof org.diffsweep.schedule.PendingFileGrid g) {
+            if (!p.cell().needs().isEmpty()) {
                 try {
-                    TimeGrid grid = read.computeIfAbsent(g.source(), s -> FileGrid.read(Path.of(s)));
-                    q = SweepPoint.of(p.sampler(), grid, p.nfeRequested(), process).withLabel(p.label());
+                    q = SweepPoint.of(p.cell().withNeedsMet()).withLabel(p.label());
                 } catch (IllegalArgumentException e) {
                     throw new ConfigException(name + ": " + e.getMessage());
                 }
@@ -132,7 +119,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
         }
         List<Comparison> cmp = comparisons.stream().map(c -> new Comparison(c.name(), c.nfeRequested(),
                 ids.get(c.candidateId()), ids.get(c.baselineId()))).toList();
-        return new SweepConfig(name, output, model, process, seedStart, seedCount, blockSize, batchSize,
+        return new SweepConfig(name, output, model, family, seedStart, seedCount, blockSize, batchSize,
                 List.copyOf(loaded), reference, detector, gridImages, cmp);
     }
 
@@ -149,6 +136,19 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
         if (!pendingSchedules().isEmpty()) {
             throw new ConfigException("grid file " + pendingSchedules().keySet().iterator().next() + " does not "
                     + "exist, expected it made first: 'diffsweep schedule', or 'diffsweep run' makes it");
+        }
+    }
+
+    /**
+     * The config's EDM family, for the jobs only that family has.
+     *
+     * @throws ConfigException naming the job and the config's process otherwise
+     */
+    public org.diffsweep.family.EdmFamily edmFamily(String job) {
+        try {
+            return org.diffsweep.family.EdmFamily.require(family, job);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(name + ": " + e.getMessage());
         }
     }
 
@@ -196,7 +196,8 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
         String output = top.text("output", "runs/" + name);
 
         ModelSpec model = ModelSpec.parse(top.get("model"));
-        Process process = parseProcess(top.has("process") ? top.get("process") : null);
+        Family family = parseFamily(top.has("process") ? top.get("process") : null);
+        requireFits(family, model, top);
 
         Node seeds = top.get("seeds");
         seeds.allowOnly(Set.of("start", "count"));
@@ -213,24 +214,28 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
         int batchSize = (int) positive(top, "batch_size", Math.min(blockSize, 256), 1_000_000);
 
         List<Node> samplerNodes = top.get("samplers").nonEmptyList();
-        List<Sampler> samplers = new ArrayList<>();
+        List<Family.Part> samplers = new ArrayList<>();
         for (Node s : samplerNodes) {
             String sName = s.get("name").text();
             try {
-                samplers.add(Samplers.of(sName, s.options(Set.of("name", "label", "grids", "vs")), process,
+                samplers.add(family.sampler(sName, s.options(Set.of("name", "label", "grids", "vs")),
                         model.mixture()));
             } catch (IllegalArgumentException e) {
                 throw s.error(e.getMessage());
             }
         }
         List<Node> gridNodes = top.get("grids").nonEmptyList();
-        List<TimeGrid> grids = new ArrayList<>();
+        List<Family.Part> grids = new ArrayList<>();
         for (Node g : gridNodes) {
-            grids.add(parseGrid(g, process));
+            try {
+                grids.add(family.grid(g.get("name").text(), g.options(Set.of("name", "label", "vs"))));
+            } catch (IllegalArgumentException e) {
+                throw g.error(e.getMessage());
+            }
         }
-        List<String> samplerLabels = labels(samplerNodes, samplers.stream().map(Sampler::describe).toList(),
+        List<String> samplerLabels = labels(samplerNodes, samplers.stream().map(Family.Part::description).toList(),
                 "sampler");
-        List<String> gridLabels = labels(gridNodes, grids.stream().map(TimeGrid::describe).toList(), "grid");
+        List<String> gridLabels = labels(gridNodes, grids.stream().map(Family.Part::description).toList(), "grid");
         Node nfeNode = top.get("nfe");
         LinkedHashSet<Integer> nfes = new LinkedHashSet<>();
         for (Node n : nfeNode.nonEmptyList()) {
@@ -266,12 +271,15 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
         List<SweepPoint> points = new ArrayList<>();
         Map<String, SweepPoint> byCell = new HashMap<>();
         for (int si = 0; si < samplers.size(); si++) {
-            Sampler sampler = samplers.get(si);
             for (int gi : samplerGrids.get(si)) {
-                TimeGrid grid = grids.get(gi);
                 for (int nfe : nfes) {
-                    SweepPoint p = SweepPoint.of(sampler, grid, nfe, process, samplerNodes.get(si),
-                            gridNodes.get(gi)).withLabel(samplerLabels.get(si) + " | " + gridLabels.get(gi));
+                    SweepPoint p;
+                    try {
+                        p = SweepPoint.of(family.cell(samplers.get(si), grids.get(gi), nfe));
+                    } catch (IllegalArgumentException e) {
+                        throw samplerNodes.get(si).error(e.getMessage());
+                    }
+                    p = p.withLabel(samplerLabels.get(si) + " | " + gridLabels.get(gi));
                     points.add(p);
                     byCell.put(si + "/" + gi + "/" + nfe, p);
                 }
@@ -357,7 +365,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
         if (gridImages < 0 || gridImages > 1024) {
             throw top.get("grid_images").error(gridImages + ", expected 0 to 1024");
         }
-        return new SweepConfig(name, output, model, process, seedStart, seedCount, blockSize, batchSize,
+        return new SweepConfig(name, output, model, family, seedStart, seedCount, blockSize, batchSize,
                 List.copyOf(points), reference, detector, (int) gridImages, List.copyOf(comparisons));
     }
 
@@ -398,69 +406,24 @@ public record SweepConfig(String name, String output, ModelSpec model, Process p
         return v;
     }
 
-    private static Process parseProcess(Node node) {
+    private static Family parseFamily(Node node) {
         if (node == null) {
-            return new EdmProcess();
+            return Families.defaultFamily();
         }
         String name = node.get("name").text();
         try {
-            return switch (name) {
-                case "edm" -> {
-                    node.allowOnly(Set.of("name", "sigma_min", "sigma_max"));
-                    yield new EdmProcess(node.number("sigma_min", EdmProcess.DEFAULT_SIGMA_MIN),
-                            node.number("sigma_max", EdmProcess.DEFAULT_SIGMA_MAX));
-                }
-                case "vp" -> {
-                    node.allowOnly(Set.of("name", "beta_d", "beta_min", "eps_t"));
-                    yield new VpProcess(node.number("beta_d", 19.9), node.number("beta_min", 0.1),
-                            node.number("eps_t", 1e-3));
-                }
-                case "vp-discrete" -> {
-                    node.allowOnly(Set.of("name", "beta_start", "beta_end", "steps"));
-                    yield new DdpmProcess(node.number("beta_start", 1e-4), node.number("beta_end", 0.02),
-                            (int) node.integer("steps", 1000));
-                }
-                default -> throw node.get("name").error("'" + name + "', expected one of: edm, vp, vp-discrete");
-            };
+            return Families.of(name, node.options(Set.of("name")));
         } catch (IllegalArgumentException e) {
-            throw node.error(e.getMessage());
+            throw e.getMessage().startsWith("'") ? node.get("name").error(e.getMessage()) : node.error(e.getMessage());
         }
     }
 
-    private static TimeGrid parseGrid(Node node, Process process) {
-        String name = node.get("name").text();
-        if (name.startsWith("file:") || name.equals("file")) {
-            node.allowOnly(name.equals("file") ? Set.of("name", "path", "label", "vs") : Set.of("name", "label", "vs"));
-            String path = name.equals("file") ? node.get("path").text() : name.substring("file:".length());
-            if (!Files.exists(Path.of(path))) {
-                return new org.diffsweep.schedule.PendingFileGrid(path);
-            }
-            try {
-                return FileGrid.read(Path.of(path));
-            } catch (IllegalArgumentException e) {
-                throw node.error(e.getMessage());
-            }
-        }
-        Set<String> allowed = switch (name) {
-            case "edm" -> Set.of("name", "rho", "sigma_min", "sigma_max");
-            case "loglinear" -> Set.of("name", "sigma_min", "sigma_max");
-            case "time-uniform", "ddpm-quadratic" -> Set.of("name");
-            case "time-quadratic" -> Set.of("name", "kappa");
-            default -> throw node.get("name").error("unknown grid '" + name + "', expected one of: " + TimeGrids.NAMES);
-        };
-        Set<String> withLabels = new java.util.HashSet<>(allowed);
-        withLabels.addAll(Set.of("label", "vs"));
-        node.allowOnly(withLabels);
-        Map<String, Double> options = new HashMap<>();
-        for (String key : allowed) {
-            if (!key.equals("name") && node.has(key)) {
-                options.put(key, node.get(key).number());
-            }
-        }
-        try {
-            return TimeGrids.of(name, options, process);
-        } catch (IllegalArgumentException e) {
-            throw node.error(e.getMessage());
+    /** Refuses a network whose declared output the family cannot use (an EDM denoiser under a PSLD process). */
+    private static void requireFits(Family family, ModelSpec model, Node top) {
+        if (model.net() != null && !family.outputs().contains(model.net().signature())) {
+            throw top.get("model").error("output '" + model.net().signature() + "' (" + model.net().path()
+                    + ") does not fit process " + family.process() + ", expected a model with output: "
+                    + String.join(" or ", family.outputs()));
         }
     }
 }

@@ -7,9 +7,10 @@ package org.diffsweep.diffusion;
  * array. All samples of a call share one noise level σ. Implementations must treat rows independently,
  * so that a sample's result does not depend on which other samples share its batch.
  */
-public interface Denoiser {
+public interface Denoiser extends org.diffsweep.family.SampleModel {
 
     /** Number of values in one flattened sample. */
+    @Override
     int dim();
 
     /**
@@ -23,6 +24,7 @@ public interface Denoiser {
     double[] denoise(double[] x, int batch, double sigma);
 
     /** A short human-readable identity, written into every output this model produces. */
+    @Override
     default String id() {
         return getClass().getSimpleName();
     }

@@ -168,8 +168,8 @@ public final class DistanceJob {
         for (Entry e : entries) {
             SweepPoint p = e.point();
             sb.append(String.format(Locale.ROOT, "%s,\"%s\",\"%s\",%d,%d,%d,%.17g,%.17g,\"%s\",\"%s\",%d,%s,\"%s\"%n",
-                    p.id(), p.sampler().describe(), p.grid().describe(), p.nfeRequested(), p.nfe(), e.n(), e.mean(),
-                    e.se(), anchor.sampler().describe(), anchor.grid().describe(), anchor.nfe(), config.model().id(),
+                    p.id(), p.sampler(), p.grid(), p.nfeRequested(), p.nfe(), e.n(), e.mean(),
+                    e.se(), anchor.sampler(), anchor.grid(), anchor.nfe(), config.model().id(),
                     CodeVersion.get()));
         }
         return sb.toString();
@@ -180,14 +180,14 @@ public final class DistanceJob {
         NfeTable distances = new NfeTable("sampler", "grid");
         for (Entry e : entries) {
             SweepPoint p = e.point();
-            distances.put(p.sampler().describe() + " | " + p.grid().describe(), p.nfeRequested(),
+            distances.put(p.sampler() + " | " + p.grid(), p.nfeRequested(),
                     String.format(Locale.ROOT, "%.4g ± %.2g", e.mean(), e.se()));
         }
         StringBuilder sb = new StringBuilder("# Distance to the anchor: ").append(config.name()).append("\n\n");
         sb.append(String.format(Locale.ROOT, "mean over seeds %d–%d of ‖f − f_anchor‖² in the detector's features (%s), "
                 + "anchor %s on %s at %d NFE (sweep %s), model %s, %s%n%n", config.seedStart(),
                 config.seedStart() + config.seedCount() - 1, config.detector() == null ? "the samples themselves"
-                : config.detector().id(), anchor.sampler().describe(), anchor.grid().describe(), anchor.nfe(),
+                : config.detector().id(), anchor.sampler(), anchor.grid(), anchor.nfe(),
                 anchorConfig.name(), config.model().id(), CodeVersion.get()));
         sb.append(distances.markdown());
         if (!differences.isEmpty()) {

@@ -248,7 +248,7 @@ public final class FidJob {
         List<Row> rows = new ArrayList<>();
         for (Entry e : table.entries()) {
             SweepPoint p = e.point();
-            rows.add(RowFactory.create(p.id(), p.sampler().describe(), p.grid().describe(), p.nfeRequested(),
+            rows.add(RowFactory.create(p.id(), p.sampler(), p.grid(), p.nfeRequested(),
                     p.steps(), p.nfe(), e.n(), e.fid(), e.se(), table.groups(), table.floorMean(), table.floorSd(), config.model().id(),
                     config.name(), config.seedStart(), table.codeVersion()));
         }
@@ -261,7 +261,7 @@ public final class FidJob {
         for (Entry e : table.entries()) {
             SweepPoint p = e.point();
             sb.append(String.format(Locale.ROOT, "%s,\"%s\",\"%s\",%d,%d,%d,%d,%.17g,%.17g,%d,%.17g,%.17g,%s,%s,%d,\"%s\"%n",
-                    p.id(), p.sampler().describe(), p.grid().describe(), p.nfeRequested(), p.steps(), p.nfe(), e.n(),
+                    p.id(), p.sampler(), p.grid(), p.nfeRequested(), p.steps(), p.nfe(), e.n(),
                     e.fid(), e.se(), table.groups(), table.floorMean(), table.floorSd(), config.model().id(),
                     config.name(), config.seedStart(), table.codeVersion()));
         }
@@ -304,7 +304,7 @@ public final class FidJob {
     }
 
     private static String rowLabel(SweepPoint p) {
-        return p.sampler().describe() + " | " + p.grid().describe();
+        return p.sampler() + " | " + p.grid();
     }
 
     /** A cell: the FID with its jackknife SE, and the NFE really used when it differs from the budget. */

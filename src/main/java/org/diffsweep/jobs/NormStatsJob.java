@@ -87,7 +87,7 @@ public final class NormStatsJob {
         SweepConfig c = ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
         List<long[]> shards = SeedShards.of(c.seedStart(), seeds, shard);
         HadoopConf hadoop = new HadoopConf(spark.sparkContext().hadoopConfiguration());
-        Process process = c.process();
+        org.diffsweep.family.EdmFamily edm = c.edmFamily("norm-stats");
         int slices = partitions > 0 ? partitions : shards.size();
         System.out.printf("norm-stats %s: model %s, Euler on %s (%d steps), %d seeds in %d shards%n", c.name(),
                 c.model().id(), gridLabel, sigmas.length - 1, seeds, shards.size());
@@ -99,7 +99,7 @@ public final class NormStatsJob {
         try {
             JavaRDD<Row> rows = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(shards, slices)
                     .flatMap(range -> {
-                        Denoiser model = ModelCache.denoiser(c.model(), process, hadoop);
+                        Denoiser model = edm.denoiser(ModelCache.model(c.model(), edm, hadoop));
                         NormStats stats = NormStats.collect(model, new Euler(), sigmas, SeedShards.seeds(range));
                         return stats.rows(range[0], range[1] - range[0]).stream().map(NormStatsJob::row).iterator();
                     });
@@ -131,7 +131,7 @@ public final class NormStatsJob {
         NormTable table = stats.table(truncation).withMetadata(meta);
         Path png = sibling(out, ".png");
         plot(table, c.model().id(), gridLabel, png);
-        table.write(out, process);
+        table.write(out, edm.processObject());
         System.out.printf("norm-stats %s: r from %.4f (sigma %.3g) to %.4f (sigma %.3g), truncation k = %d, written to "
                         + "%s (+ .shards.parquet, .png) (%.1f s)%n", c.name(), table.values()[0], table.sigmas()[0],
                 table.values()[table.values().length - 1], table.sigmas()[table.sigmas().length - 1], truncation,

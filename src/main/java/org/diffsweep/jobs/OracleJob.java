@@ -60,6 +60,7 @@ public final class OracleJob {
                     + " has no exact denoiser, expected an analytic model (gmm)");
         }
         config.requireStatisticsMade();
+        org.diffsweep.family.EdmFamily edm = config.edmFamily("oracle");
         long t0 = System.nanoTime();
         Denoiser model = Models.build(config.model());
         int batch = (int) Math.min(seeds, config.seedCount());
@@ -80,28 +81,29 @@ public final class OracleJob {
             m.set("variances", json.valueToTree(config.model().mixture().variances()));
             trace.set("seeds", json.valueToTree(seedList));
             trace.put("dim", dim);
-            trace.put("process", config.process().name());
-            trace.put("process_parameters", config.process().toString());
+            trace.put("process", edm.processObject().name());
+            trace.put("process_parameters", config.family().process());
             trace.put("code_version", CodeVersion.get());
         }
         com.fasterxml.jackson.databind.node.ArrayNode traced = trace.putArray("configs");
         for (SweepPoint p : config.points()) {
-            if (p.sampler().stochastic()) {
+            if (p.cell().stochastic()) {
                 entries.add(new Entry(p, Double.NaN));
                 continue;
             }
-            double[] sigmas = p.sigmas();
+            double[] sigmas = p.levels();
             double[] x0 = scaled(unitLatents, sigmas[0]);
             double[] reference = references.computeIfAbsent(sigmas[0], s -> {
                 System.out.printf("oracle %s: reference solution from sigma %.4g (%d seeds)%n", config.name(), s, batch);
                 return ReferenceSolver.solve(model, x0, batch, s, 0, tolerance);
             });
-            double[] out = p.sampler().sample(model, sigmas, x0, BatchNoise.samplerNoise(seedList, dim));
+            double[] out = org.diffsweep.family.EdmFamily.cell(p.cell()).samplerObject().sample(model, sigmas, x0,
+                    BatchNoise.samplerNoise(seedList, dim));
             if (dump != null) {
                 com.fasterxml.jackson.databind.node.ObjectNode c = traced.addObject();
                 c.put("config_id", p.id());
-                c.put("sampler", p.sampler().describe());
-                c.put("grid", p.grid().describe());
+                c.put("sampler", p.sampler());
+                c.put("grid", p.grid());
                 c.put("nfe", p.nfe());
                 c.set("sigmas", json.valueToTree(sigmas));
                 c.set("latents", json.valueToTree(x0));
@@ -143,7 +145,7 @@ public final class OracleJob {
     }
 
     private static String label(SweepPoint p) {
-        return p.sampler().describe() + " | " + p.grid().describe();
+        return p.sampler() + " | " + p.grid();
     }
 
     private static Map<String, double[][]> series(List<Entry> entries) {
@@ -164,8 +166,8 @@ public final class OracleJob {
         StringBuilder sb = new StringBuilder("config_id,sampler,grid,nfe_requested,steps,nfe,rms_error\n");
         for (Entry e : entries) {
             SweepPoint p = e.point();
-            sb.append(String.format(Locale.ROOT, "%s,\"%s\",\"%s\",%d,%d,%d,%s%n", p.id(), p.sampler().describe(),
-                    p.grid().describe(), p.nfeRequested(), p.steps(), p.nfe(),
+            sb.append(String.format(Locale.ROOT, "%s,\"%s\",\"%s\",%d,%d,%d,%s%n", p.id(), p.sampler(),
+                    p.grid(), p.nfeRequested(), p.steps(), p.nfe(),
                     Double.isNaN(e.rmsError()) ? "" : String.format(Locale.ROOT, "%.6e", e.rmsError())));
         }
         return sb.toString();

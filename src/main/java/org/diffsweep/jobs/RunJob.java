@@ -29,14 +29,11 @@ public final class RunJob {
         for (String table : config.pendingNormTables()) {
             System.out.printf("run %s: norm table %s does not exist; making it (norm-stats: Euler, %d steps, %d seeds)%n",
                     config.name(), table, NORM_STEPS, NORM_SEEDS);
-            String gridName = config.process().name().equals("edm") ? "edm" : "time-uniform";
-            org.diffsweep.schedule.TimeGrid grid = org.diffsweep.schedule.TimeGrids.of(gridName, java.util.Map.of(),
-                    config.process());
+            org.diffsweep.schedule.TimeGrid grid = config.edmFamily("norm-stats").normStatsGrid();
             java.nio.file.Path path = java.nio.file.Path.of(table); // the job makes its folder
             NormStatsJob.run(spark, config, grid.sigmas(NORM_STEPS), grid.describe() + " " + NORM_STEPS + " steps",
                     NORM_SEEDS, 256, 0, 5, path);
         }
-        config = config.withNormTablesLoaded();
         for (Map.Entry<String, int[]> schedule : config.pendingSchedules().entrySet()) {
             System.out.printf("run %s: schedule %s does not exist; making it (schedule: %d fine levels, %d seeds, "
                     + "steps %s)%n", config.name(), schedule.getKey(), SCHEDULE_POINTS, SCHEDULE_SEEDS,
@@ -44,7 +41,7 @@ public final class RunJob {
             java.nio.file.Path path = java.nio.file.Path.of(schedule.getKey()); // the job makes its folder
             ScheduleJob.run(spark, config, SCHEDULE_POINTS, SCHEDULE_SEEDS, 256, 0, schedule.getValue(), path);
         }
-        config = config.withSchedulesLoaded();
+        config = config.withNeedsMet();
         boolean sweepRan = false;
         if (SweepJob.complete(spark, config)) {
             System.out.println("run " + config.name() + ": sweep output complete, skipping the sweep");

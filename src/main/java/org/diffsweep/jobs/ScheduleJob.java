@@ -36,8 +36,9 @@ public final class ScheduleJob {
                                            int partitions, int[] steps, Path out) throws IOException {
         long t0 = System.nanoTime();
         SweepConfig c = ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
-        double sigmaMin = c.process().sigmaMin();
-        double sigmaMax = c.process().sigmaMax();
+        org.diffsweep.family.EdmFamily edm = c.edmFamily("schedule");
+        double sigmaMin = edm.processObject().sigmaMin();
+        double sigmaMax = edm.processObject().sigmaMax();
         double[] levels = CorrectorCost.edmLevels(sigmaMin, sigmaMax, 7, points);
         List<long[]> shards = SeedShards.of(c.seedStart(), seeds, shard);
         HadoopConf hadoop = new HadoopConf(spark.sparkContext().hadoopConfiguration());
@@ -50,7 +51,7 @@ public final class ScheduleJob {
         try {
             cost = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(shards, slices)
                     .map(range -> {
-                        Denoiser model = ModelCache.denoiser(c.model(), c.process(), hadoop);
+                        Denoiser model = edm.denoiser(ModelCache.model(c.model(), edm, hadoop));
                         return CorrectorCost.collect(model, levels, SeedShards.seeds(range));
                     })
                     .treeAggregate(null, ScheduleJob::merge, ScheduleJob::merge, 2);
@@ -60,7 +61,7 @@ public final class ScheduleJob {
         ScoreOptimalSchedule schedule = ScoreOptimalSchedule.of(cost);
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("model", c.model().id());
-        meta.put("process", c.process().toString());
+        meta.put("process", c.family().process());
         meta.put("seeds", c.seedStart() + "-" + (c.seedStart() + seeds - 1));
         meta.put("code_version", CodeVersion.get());
         Files.createDirectories(out.toAbsolutePath().getParent());

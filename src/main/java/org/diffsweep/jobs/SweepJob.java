@@ -42,6 +42,7 @@ public final class SweepJob {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         FileSystem fs = layout.root().getFileSystem(conf);
         String version = CodeVersion.get();
+        probeModel(config, conf);
         Manifest.writeOrCheck(config, layout, conf, version);
 
         List<SeedBlock> all = SeedBlock.plan(config);
@@ -91,14 +92,26 @@ public final class SweepJob {
      */
     static void requireMatchingNormTables(SweepConfig config) {
         for (org.diffsweep.config.SweepPoint p : config.points()) {
-            if (p.sampler() instanceof org.diffsweep.sampler.Deis deis) {
-                String madeFor = deis.scoreScale().madeFor();
-                if (madeFor != null && !madeFor.equals(config.model().id())) {
-                    throw new org.diffsweep.config.ConfigException(p.sampler().describe() + ": its norm table was "
-                            + "measured on model " + madeFor + ", expected " + config.model().id()
-                            + " (this config's model): rerun norm-stats for it");
-                }
+            try {
+                p.cell().requireMadeFor(config.model().id());
+            } catch (IllegalArgumentException e) {
+                throw new org.diffsweep.config.ConfigException(e.getMessage());
             }
+        }
+    }
+
+    /**
+     * Builds the config's model on the driver and runs one forward pass through its family, so that a network that
+     * does not fit (a PSLD process on a one-image network, a wrong channel count) is refused in one line before
+     * anything is written.
+     */
+    static void probeModel(SweepConfig config, Configuration conf) {
+        try {
+            org.diffsweep.family.SampleModel model = org.diffsweep.spark.ModelCache.model(config.model(),
+                    config.family(), new HadoopConf(conf));
+            config.family().probe(model);
+        } catch (IllegalArgumentException e) {
+            throw new org.diffsweep.config.ConfigException(config.name() + ": " + e.getMessage());
         }
     }
 

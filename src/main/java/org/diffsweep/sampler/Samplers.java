@@ -1,12 +1,10 @@
 package org.diffsweep.sampler;
 
-import java.util.HashMap;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.diffsweep.diffusion.Process;
+import org.diffsweep.family.Options;
 import org.diffsweep.model.GaussianMixture;
 import org.diffsweep.schedule.EdmGrid;
 
@@ -38,7 +36,7 @@ public final class Samplers {
      *                   null otherwise
      */
     public static Sampler of(String name, Map<String, Object> options, Process process, GaussianMixture exactModel) {
-        Options o = new Options(name, options);
+        Options o = new Options("sampler " + name, options);
         Sampler sampler = switch (name) {
             case "euler" -> new Euler();
             case "heun" -> new Heun();
@@ -71,52 +69,5 @@ public final class Samplers {
         }
         double[] levels = new EdmGrid(process.sigmaMin(), process.sigmaMax(), 7).sigmas(EXACT_NORM_LEVELS);
         return ScoreScale.monteCarlo(exactModel, Arrays.copyOf(levels, levels.length - 1), EXACT_NORM_SAMPLES, 0);
-    }
-
-    /** A sampler's options, each read at most once; what is left over is a typo and is refused. */
-    static final class Options {
-        private final String sampler;
-        private final Map<String, Object> values;
-        private final Set<String> used = new TreeSet<>();
-
-        Options(String sampler, Map<String, Object> values) {
-            this.sampler = sampler;
-            this.values = new HashMap<>(values);
-        }
-
-        double number(String key, double fallback) {
-            used.add(key);
-            Object v = values.get(key);
-            if (v == null) {
-                return fallback;
-            }
-            if (!(v instanceof Double d)) {
-                throw new IllegalArgumentException(sampler + ": " + key + " = '" + v + "', expected a number");
-            }
-            return d;
-        }
-
-        int integer(String key, int fallback) {
-            double v = number(key, fallback);
-            if (v != Math.rint(v) || Math.abs(v) > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException(sampler + ": " + key + " = " + v + ", expected an integer");
-            }
-            return (int) v;
-        }
-
-        String text(String key, String fallback) {
-            used.add(key);
-            Object v = values.get(key);
-            return v == null ? fallback : v.toString();
-        }
-
-        void requireAllUsed() {
-            Set<String> unknown = new TreeSet<>(values.keySet());
-            unknown.removeAll(used);
-            if (!unknown.isEmpty()) {
-                throw new IllegalArgumentException("sampler " + sampler + ": unknown option(s) " + unknown
-                        + (used.isEmpty() ? ", expected none" : ", expected some of " + used));
-            }
-        }
     }
 }

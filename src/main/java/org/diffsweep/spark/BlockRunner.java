@@ -12,11 +12,10 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.diffsweep.config.SweepConfig;
 import org.diffsweep.config.SweepPoint;
-import org.diffsweep.diffusion.CountingDenoiser;
-import org.diffsweep.diffusion.Denoiser;
+import org.diffsweep.family.Cell;
+import org.diffsweep.family.SampleModel;
 import org.diffsweep.features.Detector;
 import org.diffsweep.features.Images;
-import org.diffsweep.rng.BatchNoise;
 
 /**
  * Runs seed blocks inside a Spark task: samples every seed of a block with the block's config, and commits
@@ -73,8 +72,8 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
 
         Path tmp = new Path(layout.tmp(), block.configId() + "." + block.seedStart() + "." + UUID.randomUUID()
                 + ".parquet");
-        FeatureParquet.write(tmp, hadoop.get(), point.id(), point.nfe(), point.sampler().describe(),
-                point.grid().describe(), rows, metadata(point));
+        FeatureParquet.write(tmp, hadoop.get(), point.id(), point.nfe(), point.sampler(), point.grid(), rows,
+                metadata(point));
         fs.mkdirs(target.getParent());
         if (!fs.rename(tmp, target)) {
             // Another attempt of the same block committed first: its rows are identical, keep them.
@@ -92,12 +91,11 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
      * PNG grid of samples.
      */
     List<FeatureParquet.Row> sample(SweepPoint point, SeedBlock block, FileSystem fs) throws IOException {
-        Denoiser model = ModelCache.denoiser(config.model(), config.process(), hadoop);
+        SampleModel model = ModelCache.model(config.model(), config.family(), hadoop);
         Detector detector = config.detector() == null ? null : ModelCache.detector(config.detector(), hadoop);
         int[] shape = config.model().imageShape();
         int gridCount = block.seedStart() == config.seedStart() ? Math.min(config.gridImages(), block.size()) : 0;
         double[] gridSamples = shape == null ? null : new double[gridCount * model.dim()];
-        double[] sigmas = point.sigmas();
         int dim = model.dim();
         List<FeatureParquet.Row> rows = new ArrayList<>(block.size());
         for (long s = block.seedStart(); s < block.seedEnd(); s += config.batchSize()) {
@@ -106,11 +104,10 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
             for (int r = 0; r < batch; r++) {
                 seeds[r] = s + r;
             }
-            CountingDenoiser counted = new CountingDenoiser(model);
-            double[] x = BatchNoise.latents(seeds, dim, sigmas[0]);
-            double[] out = point.sampler().sample(counted, sigmas, x, BatchNoise.samplerNoise(seeds, dim));
-            if (counted.calls() != point.nfe()) {
-                throw new IllegalStateException(point.sampler().describe() + " made " + counted.calls()
+            Cell.Sampled sampled = point.cell().sample(model, seeds);
+            double[] out = sampled.samples();
+            if (sampled.calls() != point.nfe()) {
+                throw new IllegalStateException(point.sampler() + " made " + sampled.calls()
                         + " model calls, declared " + point.nfe() + " for " + point.steps() + " steps");
             }
             for (int r = 0; r < batch; r++) {
@@ -175,12 +172,12 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
         m.put("diffsweep.model_spec", config.model().json());
         m.put("diffsweep.detector", config.detector() == null ? "none (features are the samples)"
                 : config.detector().id());
-        m.put("diffsweep.process", config.process().name());
-        m.put("diffsweep.sampler", point.sampler().describe());
-        m.put("diffsweep.grid", point.grid().describe());
+        m.put("diffsweep.process", config.family().process());
+        m.put("diffsweep.sampler", point.sampler());
+        m.put("diffsweep.grid", point.grid());
         m.put("diffsweep.nfe_requested", Integer.toString(point.nfeRequested()));
         m.put("diffsweep.steps", Integer.toString(point.steps()));
-        m.put("diffsweep.sigmas", java.util.Arrays.toString(point.sigmas()));
+        m.put("diffsweep." + point.cell().levelsName(), java.util.Arrays.toString(point.levels()));
         m.put("diffsweep.code_version", codeVersion);
         return m;
     }

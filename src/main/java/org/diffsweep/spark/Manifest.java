@@ -38,7 +38,7 @@ public final class Manifest {
         model.put("spec", c.model().json());
         plan.put("detector", c.detector() == null ? "none" : c.detector().id());
         plan.put("grid_images", c.gridImages());
-        plan.put("process", c.process().toString());
+        plan.put("process", c.family().process());
         plan.putObject("seeds").put("start", c.seedStart()).put("count", c.seedCount());
         plan.put("block_size", c.blockSize());
         plan.put("reference", c.reference());
@@ -46,19 +46,14 @@ public final class Manifest {
         for (SweepPoint p : c.points()) {
             ObjectNode o = configs.addObject();
             o.put("config_id", p.id());
-            o.put("sampler", p.sampler().describe());
-            o.put("grid", p.grid().describe());
+            o.put("sampler", p.sampler());
+            o.put("grid", p.grid());
             o.put("nfe_requested", p.nfeRequested());
             o.put("steps", p.steps());
             o.put("nfe", p.nfe());
-            if (p.sampler() instanceof org.diffsweep.sampler.Deis d && d.normalised()
-                    && d.scoreScale().pendingPath() == null) {
-                org.diffsweep.sampler.ScoreScale scale = d.scoreScale();
-                o.put("score_table", scale.label() + "@" + scale.contentHash()
-                        + (scale.madeFor() == null ? "" : " for " + scale.madeFor()));
-            }
-            ArrayNode sigmas = o.putArray("sigmas");
-            for (double s : p.sigmas()) {
+            p.cell().provenance().forEach(o::put);
+            ArrayNode sigmas = o.putArray(p.cell().levelsName());
+            for (double s : p.levels()) {
                 sigmas.add(s);
             }
         }

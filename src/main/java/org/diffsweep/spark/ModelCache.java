@@ -7,10 +7,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.diffsweep.config.ModelSpec;
 import org.diffsweep.config.NetSpec;
-import org.diffsweep.diffusion.Denoiser;
-import org.diffsweep.diffusion.Process;
+import org.diffsweep.family.Family;
+import org.diffsweep.family.ModelSource;
+import org.diffsweep.family.Network;
+import org.diffsweep.family.SampleModel;
 import org.diffsweep.features.Detector;
-import org.diffsweep.model.Models;
+import org.diffsweep.model.GaussianMixture;
 import org.diffsweep.model.djl.DjlModels;
 import org.diffsweep.model.djl.DjlNet;
 
@@ -26,14 +28,16 @@ public final class ModelCache {
     private ModelCache() {
     }
 
-    public static Denoiser denoiser(ModelSpec spec, Process process, HadoopConf hadoop) {
+    /** The family's model of a config's model: its exact model of a mixture, or its adapter around a network. */
+    public static SampleModel model(ModelSpec spec, Family family, HadoopConf hadoop) {
+        Source source = new Source(spec, hadoop);
         if (spec.net() == null) {
-            return (Denoiser) MODELS.computeIfAbsent(spec.json(), k -> {
+            return (SampleModel) MODELS.computeIfAbsent(spec.json() + "|" + family.process(), k -> {
                 BUILDS.incrementAndGet();
-                return Models.build(spec);
+                return family.model(source);
             });
         }
-        return DjlModels.denoiser(spec.net(), net(spec.net(), hadoop), process);
+        return family.model(source);
     }
 
     public static Detector detector(NetSpec spec, HadoopConf hadoop) {
@@ -63,6 +67,39 @@ public final class ModelCache {
         }
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(TaskCores.perTask()));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+    }
+
+    /** A config's model as a family sees it; its network is loaded once per executor, when first asked for. */
+    private record Source(ModelSpec spec, HadoopConf hadoop) implements ModelSource {
+        @Override
+        public GaussianMixture mixture() {
+            return spec.mixture();
+        }
+
+        @Override
+        public String output() {
+            return spec.net() == null ? null : spec.net().signature();
+        }
+
+        @Override
+        public String time() {
+            return spec.net() == null ? null : spec.net().time();
+        }
+
+        @Override
+        public int[] shape() {
+            return spec.imageShape();
+        }
+
+        @Override
+        public String id() {
+            return spec.id();
+        }
+
+        @Override
+        public Network network(int channels, String input, String scalar) {
+            return DjlModels.network(spec.net(), net(spec.net(), hadoop), channels, input, scalar);
+        }
     }
 
     /** How many models this JVM has built (for tests and logs). */

@@ -57,17 +57,17 @@ class ComparisonConfigTest {
         assertEquals(4, first.nfeRequested());
         SweepPoint cand = point(c, first.candidateId());
         SweepPoint base = point(c, first.baselineId());
-        assertTrue(cand.sampler().describe().startsWith("deis-sn("));
-        assertTrue(base.sampler().describe().startsWith("deis("));
-        assertEquals(base.grid().describe(), cand.grid().describe());
+        assertTrue(cand.sampler().startsWith("deis-sn("));
+        assertTrue(base.sampler().startsWith("deis("));
+        assertEquals(base.grid(), cand.grid());
         assertEquals("deis-sn-2 | rho7", cand.label());
         assertEquals("deis-2 on rho3 vs rho7", cmp.get(2).name());
         assertEquals("deis-2 | rho3", point(c, cmp.get(2).candidateId()).label());
         assertEquals(4, base.nfeRequested());
         Comparison grid = cmp.stream().filter(x -> x.name().equals("euler on rho3 vs rho7")).findFirst().orElseThrow();
-        assertEquals(point(c, grid.candidateId()).sampler().describe(), point(c, grid.baselineId()).sampler().describe());
-        assertTrue(point(c, grid.candidateId()).grid().describe().contains("rho=3"));
-        assertTrue(point(c, grid.baselineId()).grid().describe().contains("rho=7"));
+        assertEquals(point(c, grid.candidateId()).sampler(), point(c, grid.baselineId()).sampler());
+        assertTrue(point(c, grid.candidateId()).grid().contains("rho=3"));
+        assertTrue(point(c, grid.baselineId()).grid().contains("rho=7"));
     }
 
     private static SweepPoint point(SweepConfig c, String id) {
@@ -130,18 +130,18 @@ class ComparisonConfigTest {
                 grids: [ { name: edm, sigma_max: 100 }, { name: edm }, { name: loglinear, sigma_min: 0.001 } ]
                 """);
         SweepPoint high = c.points().get(0);
-        assertTrue(high.grid().describe().endsWith("clamped to [0.002, 80]"), high.grid().describe());
-        double[] s = high.sigmas();
+        assertTrue(high.grid().endsWith("clamped to [0.002, 80]"), high.grid());
+        double[] s = high.levels();
         assertEquals(80, s[0], 0);
         double[] unclamped = org.diffsweep.schedule.TimeGrids.of("edm", java.util.Map.of("sigma_max", 100.0),
-                c.process()).sigmas(4);
+                c.edmFamily("test").processObject()).sigmas(4);
         assertEquals(unclamped[1], s[1], 0); // only the level outside moved
         assertEquals(0, s[4], 0);
         SweepPoint inside = c.points().get(2);
-        assertTrue(!inside.grid().describe().contains("clamped"), inside.grid().describe());
+        assertTrue(!inside.grid().contains("clamped"), inside.grid());
         SweepPoint low = c.points().get(4);
-        assertTrue(low.grid().describe().contains("clamped"), low.grid().describe());
-        assertEquals(0.002, low.sigmas()[3], 0);
+        assertTrue(low.grid().contains("clamped"), low.grid());
+        assertEquals(0.002, low.levels()[3], 0);
         // Two levels below sigma_min would collapse onto one: refused, naming the grid.
         assertMessage(parse0("""
                 process: { name: edm, sigma_min: 0.002, sigma_max: 80 }

@@ -40,9 +40,9 @@ class OracleJobTest {
             seeds[i] = 3 + i;
         }
         for (OracleJob.Entry e : entries) {
-            double[] sigmas = e.point().sigmas();
+            double[] sigmas = e.point().levels();
             double[] x0 = BatchNoise.latents(seeds, 2, sigmas[0]);
-            double[] out = e.point().sampler().sample(config.model().mixture(), sigmas, x0,
+            double[] out = org.diffsweep.family.EdmFamily.cell(e.point().cell()).samplerObject().sample(config.model().mixture(), sigmas, x0,
                     BatchNoise.samplerNoise(seeds, 2));
             double sum = 0;
             for (int i = 0; i < out.length; i++) {

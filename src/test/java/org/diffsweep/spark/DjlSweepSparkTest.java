@@ -85,7 +85,7 @@ class DjlSweepSparkTest {
         }
         SweepConfig config = SweepConfig.parse(config(dir.resolve("out"), "tiny.pt", ref.toString()), "test");
         RunJob.Outcome outcome = RunJob.run(spark, config, 0);
-        double[] sigmas = config.points().get(0).sigmas();
+        double[] sigmas = config.points().get(0).levels();
         List<Row> rows = spark.read().option("recursiveFileLookup", "true").parquet(dir.resolve("out/sweep/features")
                 .toString()).orderBy("seed").collectAsList();
         assertEquals(10, rows.size());

@@ -44,7 +44,7 @@ class NormStatsSparkTest {
     @Test
     void shardParquetHoldsOneRowPerShardAndStepAndReducesToTheTable() throws Exception {
         Path dir = SparkTestSupport.tempDir("norm-shards");
-        double[] sigmas = TimeGrids.of("edm", Map.of(), CONFIG.process()).sigmas(30);
+        double[] sigmas = TimeGrids.of("edm", Map.of(), CONFIG.edmFamily("test").processObject()).sigmas(30);
         Path out = dir.resolve("n.csv");
         NormTable table = NormStatsJob.run(SparkTestSupport.spark(), CONFIG, sigmas, "edm 30", 40, 16, 2, 3, out);
 
@@ -93,7 +93,7 @@ class NormStatsSparkTest {
     @Test
     void partitionsOnlyGroupShardsAndARunReplacesTheShardsOfTheLast() throws Exception {
         Path dir = SparkTestSupport.tempDir("norm-parts");
-        double[] sigmas = TimeGrids.of("edm", Map.of(), CONFIG.process()).sigmas(20);
+        double[] sigmas = TimeGrids.of("edm", Map.of(), CONFIG.edmFamily("test").processObject()).sigmas(20);
         Path out = dir.resolve("p.csv");
         NormTable first = null;
         for (int partitions : new int[] {4, 2, 1}) {
@@ -117,7 +117,7 @@ class NormStatsSparkTest {
     @Test
     void refusesOutputsItCannotWriteOrReplace() throws Exception {
         Path dir = SparkTestSupport.tempDir("norm-bad");
-        double[] sigmas = TimeGrids.of("edm", Map.of(), CONFIG.process()).sigmas(10);
+        double[] sigmas = TimeGrids.of("edm", Map.of(), CONFIG.edmFamily("test").processObject()).sigmas(10);
         Path foreign = Files.createDirectories(dir.resolve("f.shards.parquet"));
         Files.writeString(foreign.resolve("notes.txt"), "not ours");
         ConfigException e = assertThrows(ConfigException.class, () -> NormStatsJob.run(SparkTestSupport.spark(),

@@ -30,7 +30,7 @@ class OfflineJobsSparkTest {
     @Test
     void normTableIsIdenticalAcrossPartitionings() throws Exception {
         Path dir = SparkTestSupport.tempDir("norm");
-        double[] sigmas = TimeGrids.of("edm", Map.of(), CONFIG.process()).sigmas(50);
+        double[] sigmas = TimeGrids.of("edm", Map.of(), CONFIG.edmFamily("test").processObject()).sigmas(50);
         NormTable[] tables = new NormTable[3];
         int[][] splits = {{64, 1}, {32, 2}, {16, 4}};
         for (int k = 0; k < 3; k++) {

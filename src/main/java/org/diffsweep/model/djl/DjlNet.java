@@ -108,6 +108,12 @@ public final class DjlNet implements AutoCloseable {
      * @param scalarName the second input's name (ONNX graphs bind inputs by name): {@code sigma} or {@code t}
      */
     double[] samplewise(double[] x, int batch, int[] chw, int maxBatch, double scalar, String scalarName) {
+        return samplewise(x, batch, chw, maxBatch, scalar, "x", scalarName);
+    }
+
+    /** As above, with the name of the tensor input too (ONNX binds inputs by name). */
+    double[] samplewise(double[] x, int batch, int[] chw, int maxBatch, double scalar, String inputName,
+                        String scalarName) {
         int dim = chw[0] * chw[1] * chw[2];
         double[] out = new double[x.length];
         for (int start = 0; start < batch; start += maxBatch) {
@@ -120,7 +126,7 @@ public final class DjlNet implements AutoCloseable {
             java.util.Arrays.fill(scalars, (float) scalar);
             float[] y = call(m -> {
                 var xa = m.create(xs, new ai.djl.ndarray.types.Shape(b, chw[0], chw[1], chw[2]));
-                xa.setName("x");
+                xa.setName(inputName);
                 var sa = m.create(scalars, new ai.djl.ndarray.types.Shape(b));
                 sa.setName(scalarName);
                 return new NDList(xa, sa);

@@ -1,0 +1,72 @@
+package org.diffsweep.family;
+
+import java.io.Serializable;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One cell of a sweep as its family runs it: a sampler on a grid with a step count. A Spark task asks it for the
+ * samples of a batch of seeds; everything random about a sample comes from streams keyed by its seed alone.
+ */
+public interface Cell extends Serializable {
+
+    /** The sampler's description, e.g. {@code heun} or {@code splitting(OBA,reduced,lambda_s=1)}. */
+    String sampler();
+
+    /** The grid's description. */
+    String grid();
+
+    int nfeRequested();
+
+    /** Steps taken: the most whose cost fits the budget. */
+    int steps();
+
+    /** Model calls per sample, exactly. */
+    int nfe();
+
+    /** Whether the sampler injects noise. */
+    boolean stochastic();
+
+    /** The grid's levels in the family's time (σ for the EDM family, reverse time τ for PSLD). */
+    double[] levels();
+
+    /** What {@link #levels()} holds, as metadata names it: {@code sigmas} or {@code tau}. */
+    String levelsName();
+
+    /**
+     * Samples a batch.
+     *
+     * @param model the family's model ({@link Family#model})
+     * @param seeds one per sample
+     * @return the samples, row-major ({@code seeds.length} rows of {@code model.dim()}), and the model calls made
+     *         per sample
+     */
+    Sampled sample(SampleModel model, long[] seeds);
+
+    /** Statistics the cell needs made before it can run (score tables, schedules); empty when none. */
+    default List<Need> needs() {
+        return List.of();
+    }
+
+    /** The same cell with every statistic it needed read from its now-made file. */
+    default Cell withNeedsMet() {
+        return this;
+    }
+
+    /** What a manifest should record about the statistics the cell reads (their content hashes). */
+    default Map<String, String> provenance() {
+        return Map.of();
+    }
+
+    /**
+     * Refuses statistics measured on another model.
+     *
+     * @throws IllegalArgumentException naming the statistic, the model it was made for and this one
+     */
+    default void requireMadeFor(String modelId) {
+    }
+
+    /** A batch of samples and the model calls each took. */
+    record Sampled(double[] samples, int calls) {
+    }
+}

@@ -1,0 +1,102 @@
+package org.diffsweep.family;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.diffsweep.diffusion.CountingDenoiser;
+import org.diffsweep.rng.BatchNoise;
+import org.diffsweep.sampler.Deis;
+import org.diffsweep.sampler.Sampler;
+import org.diffsweep.sampler.ScoreScale;
+import org.diffsweep.schedule.FileGrid;
+import org.diffsweep.schedule.PendingFileGrid;
+import org.diffsweep.schedule.TimeGrid;
+
+/**
+ * A cell of the EDM family: a sampler on a σ grid. A sample starts from x̂ = σ_0·n with n from its seed's latent
+ * stream; the sampler's noise comes from its seed's sampler stream.
+ */
+public record EdmCell(EdmFamily family, Sampler samplerObject, TimeGrid gridObject, int nfeRequested, int steps,
+                      int nfe) implements Cell {
+
+    @Override
+    public String sampler() {
+        return samplerObject.describe();
+    }
+
+    @Override
+    public String grid() {
+        return gridObject.describe();
+    }
+
+    @Override
+    public boolean stochastic() {
+        return samplerObject.stochastic();
+    }
+
+    @Override
+    public double[] levels() {
+        return gridObject.sigmas(steps);
+    }
+
+    @Override
+    public String levelsName() {
+        return "sigmas";
+    }
+
+    @Override
+    public Sampled sample(SampleModel model, long[] seeds) {
+        CountingDenoiser counted = new CountingDenoiser(family.denoiser(model));
+        double[] sigmas = levels();
+        int dim = model.dim();
+        double[] x = BatchNoise.latents(seeds, dim, sigmas[0]);
+        double[] out = samplerObject.sample(counted, sigmas, x, BatchNoise.samplerNoise(seeds, dim));
+        return new Sampled(out, counted.calls());
+    }
+
+    @Override
+    public List<Need> needs() {
+        List<Need> needs = new ArrayList<>();
+        if (samplerObject instanceof Deis d && d.scoreScale().pendingPath() != null) {
+            needs.add(new Need(Need.NORM_TABLE, d.scoreScale().pendingPath(), 0));
+        }
+        if (gridObject instanceof PendingFileGrid g) {
+            needs.add(new Need(Need.SCHEDULE, g.source(), steps));
+        }
+        return needs;
+    }
+
+    @Override
+    public Cell withNeedsMet() {
+        Sampler s = samplerObject;
+        if (s instanceof Deis d && d.scoreScale().pendingPath() != null) {
+            s = d.withScoreScale(ScoreScale.fromCsv(Path.of(d.scoreScale().pendingPath()), family.processObject()));
+        }
+        if (gridObject instanceof PendingFileGrid g) {
+            return family.cell(s, FileGrid.read(Path.of(g.source())), nfeRequested);
+        }
+        return new EdmCell(family, s, gridObject, nfeRequested, steps, nfe);
+    }
+
+    @Override
+    public Map<String, String> provenance() {
+        if (samplerObject instanceof Deis d && d.normalised() && d.scoreScale().pendingPath() == null) {
+            ScoreScale scale = d.scoreScale();
+            return Map.of("score_table", scale.label() + "@" + scale.contentHash()
+                    + (scale.madeFor() == null ? "" : " for " + scale.madeFor()));
+        }
+        return Map.of();
+    }
+
+    @Override
+    public void requireMadeFor(String modelId) {
+        if (samplerObject instanceof Deis deis) {
+            String madeFor = deis.scoreScale().madeFor();
+            if (madeFor != null && !madeFor.equals(modelId)) {
+                throw new IllegalArgumentException(sampler() + ": its norm table was measured on model " + madeFor
+                        + ", expected " + modelId + " (this config's model): rerun norm-stats for it");
+            }
+        }
+    }
+}

@@ -1,0 +1,244 @@
+package org.diffsweep.family;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.diffsweep.diffusion.DdpmProcess;
+import org.diffsweep.diffusion.Denoiser;
+import org.diffsweep.diffusion.EdmProcess;
+import org.diffsweep.diffusion.EpsilonDenoiser;
+import org.diffsweep.diffusion.EpsilonModel;
+import org.diffsweep.diffusion.ModelTime;
+import org.diffsweep.diffusion.Process;
+import org.diffsweep.diffusion.VpProcess;
+import org.diffsweep.model.GaussianMixture;
+import org.diffsweep.sampler.Sampler;
+import org.diffsweep.sampler.Samplers;
+import org.diffsweep.schedule.ClampedGrid;
+import org.diffsweep.schedule.FileGrid;
+import org.diffsweep.schedule.PendingFileGrid;
+import org.diffsweep.schedule.TimeGrid;
+import org.diffsweep.schedule.TimeGrids;
+
+/**
+ * The EDM family (docs/samplers.md): processes in (s, σ) form ({@code edm}, {@code vp}, {@code vp-discrete}), the
+ * state is the sample x̂, models are denoisers D(x̂; σ) or ε-networks, grids are noise levels σ.
+ */
+public final class EdmFamily implements Family {
+
+    private static final long serialVersionUID = 1L;
+
+    /** The process names this family parses. */
+    public static final Set<String> PROCESSES = Set.of("edm", "vp", "vp-discrete");
+
+    private final Process process;
+
+    public EdmFamily(Process process) {
+        this.process = process;
+    }
+
+    /** The process of a config's {@code process} mapping (name and options). */
+    static EdmFamily parse(String name, Options o) {
+        Process p = switch (name) {
+            case "edm" -> new EdmProcess(o.number("sigma_min", EdmProcess.DEFAULT_SIGMA_MIN),
+                    o.number("sigma_max", EdmProcess.DEFAULT_SIGMA_MAX));
+            case "vp" -> new VpProcess(o.number("beta_d", 19.9), o.number("beta_min", 0.1), o.number("eps_t", 1e-3));
+            case "vp-discrete" -> new DdpmProcess(o.number("beta_start", 1e-4), o.number("beta_end", 0.02),
+                    o.integer("steps", 1000));
+            default -> throw new IllegalArgumentException("process '" + name + "' is not of the EDM family");
+        };
+        o.requireAllUsed();
+        return new EdmFamily(p);
+    }
+
+    /**
+     * The EDM family of a config, for the jobs that only it has (norm-stats, schedule, oracle).
+     *
+     * @throws IllegalArgumentException naming the job and the config's process otherwise
+     */
+    public static EdmFamily require(Family family, String job) {
+        if (family instanceof EdmFamily edm) {
+            return edm;
+        }
+        throw new IllegalArgumentException(job + " works on the EDM family's processes (edm, vp, vp-discrete), "
+                + "found process " + family.process());
+    }
+
+    public Process processObject() {
+        return process;
+    }
+
+    /** The EDM model a task built ({@link #model}), as the samplers of this family call it. */
+    public Denoiser denoiser(SampleModel model) {
+        return (Denoiser) model;
+    }
+
+    /** The sampler and σ levels of one of this family's cells. */
+    public static EdmCell cell(Cell cell) {
+        return (EdmCell) cell;
+    }
+
+    /** The grid the norm-stats job measures on: edm (ρ = 7) for the edm process, uniform in time otherwise. */
+    public TimeGrid normStatsGrid() {
+        return TimeGrids.of(process.name().equals("edm") ? "edm" : "time-uniform", Map.of(), process);
+    }
+
+    @Override
+    public String name() {
+        return "edm";
+    }
+
+    @Override
+    public String process() {
+        return process.toString();
+    }
+
+    @Override
+    public List<String> outputs() {
+        return List.of("denoiser", "epsilon");
+    }
+
+    @Override
+    public SampleModel model(ModelSource source) {
+        if (source.mixture() != null) {
+            return source.mixture();
+        }
+        int channels = source.shape()[0];
+        if (source.output().equals("denoiser")) {
+            Network net = source.network(channels, "x", "sigma");
+            return new NetworkDenoiser(net);
+        }
+        if (!source.output().equals("epsilon")) {
+            throw new IllegalArgumentException("model " + source.id() + ": output '" + source.output()
+                    + "' does not fit process " + name() + ", expected one of " + outputs());
+        }
+        Network net = source.network(channels, "x", "t");
+        ModelTime time = switch (source.time()) {
+            case "ddpm-index" -> ModelTime.DDPM_INDEX;
+            case "vp-999t" -> ModelTime.VP_SCALED_999;
+            default -> ModelTime.PROCESS_TIME;
+        };
+        EpsilonModel eps = new EpsilonModel() {
+            @Override
+            public int dim() {
+                return net.dim();
+            }
+
+            @Override
+            public double[] epsilon(double[] x, int batch, double modelTime) {
+                return net.call(x, batch, modelTime);
+            }
+
+            @Override
+            public String id() {
+                return net.id();
+            }
+        };
+        return new EpsilonDenoiser(eps, process, time);
+    }
+
+    @Override
+    public void probe(SampleModel model) {
+        Denoiser d = denoiser(model);
+        double[] out = d.denoise(new double[d.dim()], 1, process.sigmaMax());
+        if (out.length != d.dim()) {
+            throw new IllegalArgumentException("model " + d.id() + ": returned " + out.length + " values for one "
+                    + "sample, expected " + d.dim());
+        }
+    }
+
+    @Override
+    public Part sampler(String name, Map<String, Object> options, GaussianMixture analytic) {
+        Sampler s = Samplers.of(name, options, process, analytic);
+        return new Part(s.describe(), s);
+    }
+
+    @Override
+    public Part grid(String name, Map<String, Object> options) {
+        Options o = new Options("grid " + name, options);
+        TimeGrid grid;
+        if (name.equals("file") || name.startsWith("file:")) {
+            String path = name.equals("file") ? o.text("path", null) : name.substring("file:".length());
+            if (path == null) {
+                throw new IllegalArgumentException("grid file: path missing, expected a schedule CSV");
+            }
+            grid = Files.exists(Path.of(path)) ? FileGrid.read(Path.of(path)) : new PendingFileGrid(path);
+        } else {
+            Set<String> keys = switch (name) {
+                case "edm" -> Set.of("rho", "sigma_min", "sigma_max");
+                case "loglinear" -> Set.of("sigma_min", "sigma_max");
+                case "time-uniform", "ddpm-quadratic" -> Set.of();
+                case "time-quadratic" -> Set.of("kappa");
+                default -> throw new IllegalArgumentException("unknown grid '" + name + "', expected one of: "
+                        + TimeGrids.NAMES);
+            };
+            Map<String, Double> numbers = new HashMap<>();
+            for (String key : keys) {
+                if (o.has(key)) {
+                    numbers.put(key, o.number(key, Double.NaN));
+                }
+            }
+            grid = TimeGrids.of(name, numbers, process);
+        }
+        o.requireAllUsed();
+        return new Part(grid.describe(), grid);
+    }
+
+    @Override
+    public Cell cell(Part sampler, Part grid, int nfeRequested) {
+        return cell((Sampler) sampler.value(), (TimeGrid) grid.value(), nfeRequested);
+    }
+
+    /**
+     * The cell for a budget, with the grid clamped into the process's noise range [σ_min, σ_max] (the model's)
+     * where its levels for that step count leave it ({@link ClampedGrid}; the grid's description then says so).
+     * A {@link PendingFileGrid} is taken as it is: its levels are checked once the schedule is made.
+     */
+    EdmCell cell(Sampler sampler, TimeGrid grid, int nfeRequested) {
+        int steps = sampler.stepsForNfe(nfeRequested);
+        if (!(grid instanceof PendingFileGrid)) {
+            if (steps >= grid.minSteps()) {
+                grid = ClampedGrid.ifNeeded(grid, steps, process.sigmaMin(), process.sigmaMax());
+            }
+            int gridMin = grid.minSteps();
+            if (steps < gridMin) {
+                throw new IllegalArgumentException(sampler.describe() + " on " + grid.describe() + ": nfe = "
+                        + nfeRequested + " gives " + steps + " step(s), expected at least " + gridMin
+                        + " steps (nfe >= " + sampler.nfe(gridMin) + ")");
+            }
+            grid.sigmas(steps);
+        }
+        return new EdmCell(this, sampler, grid, nfeRequested, steps, sampler.nfe(steps));
+    }
+
+    @Override
+    public String catalogue() {
+        return "samplers: " + Samplers.NAMES + "\ngrids: " + TimeGrids.NAMES;
+    }
+
+    @Override
+    public String toString() {
+        return process.toString();
+    }
+
+    /** A denoiser network as this family's model. */
+    private record NetworkDenoiser(Network net) implements Denoiser {
+        @Override
+        public int dim() {
+            return net.dim();
+        }
+
+        @Override
+        public double[] denoise(double[] x, int batch, double sigma) {
+            return net.call(x, batch, sigma);
+        }
+
+        @Override
+        public String id() {
+            return net.id();
+        }
+    }
+}

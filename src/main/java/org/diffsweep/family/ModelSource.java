@@ -1,0 +1,30 @@
+package org.diffsweep.family;
+
+import org.diffsweep.model.GaussianMixture;
+
+/** What a config's model is, as a family needs it to build its own model in a task. */
+public interface ModelSource {
+
+    /** The analytic mixture, or null for a network. */
+    GaussianMixture mixture();
+
+    /** The network's declared output ({@code denoiser}, {@code epsilon}, {@code psld-epsilon}); null for a mixture. */
+    String output();
+
+    /** An ε-network's declared time convention, or null. */
+    String time();
+
+    /** One sample's shape C, H, W; null for a mixture. */
+    int[] shape();
+
+    /** The model's identity in outputs. */
+    String id();
+
+    /**
+     * The network, loaded once per executor, called with {@code channels} channels of the sample's H × W.
+     *
+     * @param input  the name of its tensor input (ONNX binds by name)
+     * @param scalar the name of its scalar input
+     */
+    Network network(int channels, String input, String scalar);
+}
