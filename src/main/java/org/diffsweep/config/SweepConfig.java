@@ -197,7 +197,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
 
         ModelSpec model = ModelSpec.parse(top.get("model"));
         Family family = parseFamily(top.has("process") ? top.get("process") : null);
-        requireFits(family, model, top);
+        requireFits(family, top.has("process") ? top.get("process").get("name").text() : "edm", model, top);
 
         Node seeds = top.get("seeds");
         seeds.allowOnly(Set.of("start", "count"));
@@ -218,7 +218,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         for (Node s : samplerNodes) {
             String sName = s.get("name").text();
             try {
-                samplers.add(family.sampler(sName, s.options(Set.of("name", "label", "grids", "vs")),
+                samplers.add(family.sampler(sName, s.options(Set.of("name", "label", "grids", "vs", "nfe")),
                         model.mixture()));
             } catch (IllegalArgumentException e) {
                 throw s.error(e.getMessage());
@@ -236,16 +236,11 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         List<String> samplerLabels = labels(samplerNodes, samplers.stream().map(Family.Part::description).toList(),
                 "sampler");
         List<String> gridLabels = labels(gridNodes, grids.stream().map(Family.Part::description).toList(), "grid");
-        Node nfeNode = top.get("nfe");
-        LinkedHashSet<Integer> nfes = new LinkedHashSet<>();
-        for (Node n : nfeNode.nonEmptyList()) {
-            long v = n.integer();
-            if (v < 1 || v > 100_000) {
-                throw n.error(v + ", expected an NFE between 1 and 100000");
-            }
-            if (!nfes.add((int) v)) {
-                throw n.error(v + " is listed twice");
-            }
+        LinkedHashSet<Integer> nfes = nfeList(top.get("nfe"));
+        // Each sampler's budgets: its own 'nfe: [...]', else the sweep's.
+        List<LinkedHashSet<Integer>> samplerNfes = new ArrayList<>();
+        for (Node s : samplerNodes) {
+            samplerNfes.add(s.has("nfe") ? nfeList(s.get("nfe")) : nfes);
         }
 
         // Which grids each sampler runs on: its own 'grids: [label, ...]', else all of them.
@@ -272,7 +267,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         Map<String, SweepPoint> byCell = new HashMap<>();
         for (int si = 0; si < samplers.size(); si++) {
             for (int gi : samplerGrids.get(si)) {
-                for (int nfe : nfes) {
+                for (int nfe : samplerNfes.get(si)) {
                     SweepPoint p;
                     try {
                         p = SweepPoint.of(family.cell(samplers.get(si), grids.get(gi), nfe));
@@ -300,16 +295,19 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
                 if (!samplerGrids.get(bi).contains(gi)) {
                     continue;
                 }
-                any = true;
-                for (int nfe : nfes) {
+                for (int nfe : samplerNfes.get(si)) {
+                    if (!samplerNfes.get(bi).contains(nfe)) {
+                        continue;
+                    }
+                    any = true;
                     comparisons.add(new Comparison(samplerLabels.get(si) + " vs " + samplerLabels.get(bi) + " on "
                             + gridLabels.get(gi), nfe, byCell.get(si + "/" + gi + "/" + nfe).id(),
                             byCell.get(bi + "/" + gi + "/" + nfe).id()));
                 }
             }
             if (!any) {
-                throw vs.error("'" + vs.text() + "' runs on none of this sampler's grids, expected a sampler that "
-                        + "shares a grid with it");
+                throw vs.error("'" + vs.text() + "' runs on none of this sampler's grids and budgets, expected a "
+                        + "sampler that shares a grid and an NFE with it");
             }
         }
         for (int gi = 0; gi < grids.size(); gi++) {
@@ -327,7 +325,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
                     continue;
                 }
                 any = true;
-                for (int nfe : nfes) {
+                for (int nfe : samplerNfes.get(si)) {
                     comparisons.add(new Comparison(samplerLabels.get(si) + " on " + gridLabels.get(gi) + " vs "
                             + gridLabels.get(bi), nfe, byCell.get(si + "/" + gi + "/" + nfe).id(),
                             byCell.get(si + "/" + bi + "/" + nfe).id()));
@@ -367,6 +365,21 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         }
         return new SweepConfig(name, output, model, family, seedStart, seedCount, blockSize, batchSize,
                 List.copyOf(points), reference, detector, (int) gridImages, List.copyOf(comparisons));
+    }
+
+    /** A list of NFE budgets: each 1 to 100,000, none twice. */
+    private static LinkedHashSet<Integer> nfeList(Node node) {
+        LinkedHashSet<Integer> nfes = new LinkedHashSet<>();
+        for (Node n : node.nonEmptyList()) {
+            long v = n.integer();
+            if (v < 1 || v > 100_000) {
+                throw n.error(v + ", expected an NFE between 1 and 100000");
+            }
+            if (!nfes.add((int) v)) {
+                throw n.error(v + " is listed twice");
+            }
+        }
+        return nfes;
     }
 
     /** Each entry's {@code label}, else its description; labels must be unique and plain. */
@@ -419,10 +432,10 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
     }
 
     /** Refuses a network whose declared output the family cannot use (an EDM denoiser under a PSLD process). */
-    private static void requireFits(Family family, ModelSpec model, Node top) {
+    private static void requireFits(Family family, String process, ModelSpec model, Node top) {
         if (model.net() != null && !family.outputs().contains(model.net().signature())) {
             throw top.get("model").error("output '" + model.net().signature() + "' (" + model.net().path()
-                    + ") does not fit process " + family.process() + ", expected a model with output: "
+                    + ") does not fit process " + process + ", expected a model with output: "
                     + String.join(" or ", family.outputs()));
         }
     }
