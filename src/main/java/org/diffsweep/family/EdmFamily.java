@@ -214,10 +214,6 @@ public final class EdmFamily implements Family {
         return new EdmCell(this, sampler, grid, nfeRequested, steps, sampler.nfe(steps));
     }
 
-    @Override
-    public String catalogue() {
-        return "samplers: " + Samplers.NAMES + "\ngrids: " + TimeGrids.NAMES;
-    }
 
     @Override
     public String toString() {

@@ -51,8 +51,6 @@ public interface Family extends Serializable {
      */
     Cell cell(Part sampler, Part grid, int nfeRequested);
 
-    /** The samplers and grids the family offers, with their options, one per line (for errors and listings). */
-    String catalogue();
 
     /** A parsed sampler or grid: its description (as configs and outputs name it) and the family's own object. */
     record Part(String description, Serializable value) implements Serializable {

@@ -137,8 +137,4 @@ public final class PsldFamily implements Family {
         return new PsldCell(process, s, (ReverseGrid) grid.value(), nfeRequested, s.stepsForNfe(nfeRequested));
     }
 
-    @Override
-    public String catalogue() {
-        return "samplers: " + SAMPLERS + "\ngrids: " + ReverseGrid.NAMES;
-    }
 }
