@@ -14,7 +14,7 @@ Writes
   <work>/samples_*.png                 comparison grids (EM and SSCS at 50 steps, SSCS at 200), not committed
   <work>/export_info.json              sha256s, timings, checks (used for the model card)
 
-The samplers follow /work/shared/SPEC.md section 8 (reverse SDE in reverse time tau = T - t, score s = -L^-T eps,
+The samplers follow docs/psld.md (reverse SDE in reverse time tau = T - t, score s = -L^-T eps,
 SSCS with the exact Ornstein-Uhlenbeck half steps). Arithmetic in float64, model calls in float32.
 """
 import argparse
@@ -39,7 +39,7 @@ def beta_at(t: float) -> float:
 
 
 def score_from_eps(eps: torch.Tensor, t: float) -> torch.Tensor:
-    """s = -L^-T eps with the HSM kernel at forward time t (SPEC section 8). float64 in and out."""
+    """s = -L^-T eps with the HSM kernel at forward time t (docs/psld.md). float64 in and out."""
     sxx, sxm, smm = (float(v) for v in hsm_cov(torch.tensor([t], dtype=torch.float64)))
     det = sxx * smm - sxm * sxm
     ex, em = eps[:, 0:1], eps[:, 1:2]
@@ -63,7 +63,7 @@ def reverse_drift(z: torch.Tensor, s: torch.Tensor, t: float) -> torch.Tensor:
 
 
 def ou_step(z: torch.Tensor, tau: float, delta: float, gen) -> torch.Tensor:
-    """Exact OU part of SSCS over reverse times [tau, tau + delta] (SPEC section 8), with fresh noise."""
+    """Exact OU part of SSCS over reverse times [tau, tau + delta] (docs/psld.md), with fresh noise."""
     mean, (sxx, sxm, smm) = ou_moments(z, tau, delta)
     l11 = sxx ** 0.5
     l21 = sxm / l11
@@ -92,7 +92,7 @@ def ou_moments(z: torch.Tensor, tau: float, delta: float):
 
 
 def ou_self_check():
-    """SPEC section 8's SSCS check: beta 8, Gamma 0.02, nu 4.02, delta 0.05 from tau = 0, start (0.5, -0.2)."""
+    """docs/psld.md's SSCS check: beta 8, Gamma 0.02, nu 4.02, delta 0.05 from tau = 0, start (0.5, -0.2)."""
     z = torch.tensor([0.5, -0.2], dtype=torch.float64).view(1, 2, 1, 1)
     mean, cov = ou_moments(z, 0.0, 0.05)
     got = [float(mean[0, 0]), float(mean[0, 1])] + list(cov)
@@ -129,7 +129,7 @@ def sample_em(model, z: torch.Tensor, n_steps: int, gen) -> torch.Tensor:
 
 @torch.no_grad()
 def sample_sscs(model, z: torch.Tensor, n_steps: int, gen) -> torch.Tensor:
-    """SSCS (SPEC section 8): O_{h/2}; one call at forward time T - tau_k; score update of x and m; O_{h/2}.
+    """SSCS (docs/psld.md): O_{h/2}; one call at forward time T - tau_k; score update of x and m; O_{h/2}.
     Then the same drift-only denoising step as EM (NFE = n + 1)."""
     taus = tau_grid(n_steps)
     for k in range(n_steps):

@@ -4,7 +4,7 @@
 Run with Debian's python (torch 1.13):
     nice -n 10 /usr/bin/python3 tools/fmnist/train_psld.py --out /work/fmnist-work/psld [--steps N]
 
-PSLD (Phase Space Langevin Diffusion, Pandey & Mandt 2023; /work/shared/SPEC.md section 8) diffuses the augmented
+PSLD (Phase Space Langevin Diffusion, Pandey & Mandt 2023; docs/psld.md) diffuses the augmented
 state z = (x, m), m a "momentum" of the same shape as x. Every 2x2 matrix acts on each (x_i, m_i) pixel pair alike.
 Constants of this model (the released CIFAR-10 sampling setting):
   beta(t) = 8 (beta_min = beta_max = 8), Gamma = 0.02, nu = 4.02, M^-1 = (Gamma - nu)^2 / 4 = 4, kappa = 0.04,
@@ -61,7 +61,7 @@ def hsm_mean_coeffs(t: torch.Tensor):
 
 
 def hsm_cov(t: torch.Tensor, sxx0: float = 0.0, smm0: float = KAPPA * M):
-    """(Sxx, Sxm, Smm) of the HSM kernel at forward time t (SPEC section 8), +1e-9 on the diagonal. float64."""
+    """(Sxx, Sxm, Smm) of the HSM kernel at forward time t (docs/psld.md), +1e-9 on the diagonal. float64."""
     b = beta_int(t)
     c = NU + GAMMA
     e = torch.exp(-c * b / 2.0)
@@ -96,7 +96,7 @@ def perturb(x0: torch.Tensor, t: torch.Tensor, eps: torch.Tensor) -> torch.Tenso
 
 
 def self_check():
-    """The kernel against SPEC section 8's check values, and against the moment ODE."""
+    """The kernel against docs/psld.md's check values, and against the moment ODE."""
     t = torch.tensor([0.1, 1.0], dtype=torch.float64)
     sxx, sxm, smm = hsm_cov(t)
     want = [(0.2341620, 0.1277986, 0.2163019), (0.9999863, 6.0299e-6, 0.2499973)]
