@@ -143,7 +143,12 @@ public final class EdmFamily implements Family {
     @Override
     public void probe(SampleModel model) {
         Denoiser d = denoiser(model);
-        double[] out = d.denoise(new double[d.dim()], 1, process.sigmaMax());
+        double[] out;
+        try {
+            out = d.denoise(new double[d.dim()], 1, process.sigmaMax());
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(Family.rootLine(e));
+        }
         if (out.length != d.dim()) {
             throw new IllegalArgumentException("model " + d.id() + ": returned " + out.length + " values for one "
                     + "sample, expected " + d.dim());

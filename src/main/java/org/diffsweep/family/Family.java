@@ -52,6 +52,16 @@ public interface Family extends Serializable {
     Cell cell(Part sampler, Part grid, int nfeRequested);
 
 
+    /** The first line of an exception's innermost message (a network's own words, which name it). */
+    static String rootLine(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String msg = String.valueOf(t.getMessage());
+        return msg.lines().findFirst().orElse(msg);
+    }
+
     /** A parsed sampler or grid: its description (as configs and outputs name it) and the family's own object. */
     record Part(String description, Serializable value) implements Serializable {
     }

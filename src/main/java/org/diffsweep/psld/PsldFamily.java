@@ -79,21 +79,12 @@ public final class PsldFamily implements Family {
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("model " + m.id() + " is not a PSLD network for process psld: a "
                     + "forward pass on z with 2C channels (x and m stacked) failed, expected (z[B, 2C, H, W], t[B]) "
-                    + "-> eps[B, 2C, H, W] (" + firstLine(e) + ")");
+                    + "-> eps[B, 2C, H, W] (" + Family.rootLine(e) + ")");
         }
         if (out.length != 2 * m.dim()) {
             throw new IllegalArgumentException("model " + m.id() + ": returned " + out.length + " values for one z, "
                     + "expected " + 2 * m.dim() + " (2C channels)");
         }
-    }
-
-    private static String firstLine(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        String msg = String.valueOf(t.getMessage());
-        return msg.lines().findFirst().orElse(msg);
     }
 
     @Override

@@ -118,8 +118,13 @@ class DjlSweepSparkTest {
             SweepConfig config = SweepConfig.parse(config(out, c[0], ref.toString()), "test");
             Exception e = assertThrows(Exception.class, () -> SweepJob.run(spark, config, 0));
             String message = rootMessage(e);
-            assertTrue(message.contains(c[1]) && message.contains(c[0]) && message.contains("config euler_edm_nfe3"),
-                    message);
+            assertTrue(message.contains(c[1]) && message.contains(c[0]), message);
+            if (c[0].equals("tiny_shape.pt")) {
+                // a wrong output shape is found by the driver's probe, before anything is written
+                assertFalse(Files.exists(out), "nothing may be written for " + c[0]);
+                continue;
+            }
+            assertTrue(message.contains("config euler_edm_nfe3"), message); // found in the task that sampled it
             try (var files = Files.walk(out)) {
                 assertFalse(files.anyMatch(p -> p.toString().endsWith(".parquet")), "features written for " + c[0]);
             }
