@@ -143,13 +143,15 @@ public record PsldProcess(double betaMin, double betaMax, double gamma, double n
     public double[] reverseDrift(double[] z, double[] score, int dim, double t, double w) {
         double beta = beta(t);
         double mi = massInverse();
+        double cx = w * beta * gamma;
+        double cm = w * beta * mass() * nu;
         double[] f = new double[z.length];
         for (int row = 0; row < z.length; row += 2 * dim) {
             for (int i = 0; i < dim; i++) {
                 double x = z[row + i];
                 double m = z[row + dim + i];
-                f[row + i] = beta / 2 * (gamma * x - mi * m) + w * beta * gamma * score[row + i];
-                f[row + dim + i] = beta / 2 * (x + nu * m) + w * beta * mass() * nu * score[row + dim + i];
+                f[row + i] = beta / 2 * (gamma * x - mi * m) + cx * score[row + i];
+                f[row + dim + i] = beta / 2 * (x + nu * m) + cm * score[row + dim + i];
             }
         }
         return f;
