@@ -44,6 +44,13 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
                           String reference, NetSpec detector, int gridImages, List<Comparison> comparisons)
         implements Serializable {
 
+    /**
+     * The most seed blocks one sweep may plan (configs × blocks per config). The driver holds the plan, and every
+     * block is a Spark task and a committed file: a million is already a very large sweep (500 configs × 50,000
+     * seeds in blocks of 25); past it the driver would run out of memory before sampling anything.
+     */
+    public static final long MAX_BLOCKS = 1_000_000;
+
     /** Seeds are unsigned 32-bit integers, as in EDM's generate.py. */
     public static final long MAX_SEED = (1L << 32) - 1;
 
@@ -351,6 +358,12 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
                 throw vs.error("'" + vs.text() + "': no sampler runs on both grids, expected a grid that shares a "
                         + "sampler with this one");
             }
+        }
+        long perConfig = (seedCount + blockSize - 1) / blockSize;
+        if (perConfig * points.size() > MAX_BLOCKS) {
+            throw top.error(points.size() + " configs × " + seedCount + " seeds in blocks of " + blockSize + " make "
+                    + perConfig * points.size() + " seed blocks, expected at most " + MAX_BLOCKS
+                    + " (raise block_size, or split the sweep)");
         }
         Set<String> ids = new java.util.HashSet<>();
         for (SweepPoint p : points) {

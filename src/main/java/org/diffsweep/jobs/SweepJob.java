@@ -46,9 +46,10 @@ public final class SweepJob {
         Manifest.writeOrCheck(config, layout, conf, version);
 
         List<SeedBlock> all = SeedBlock.plan(config);
+        java.util.Set<String> committed = committedBlocks(fs, layout);
         List<SeedBlock> todo = new ArrayList<>();
         for (SeedBlock b : all) {
-            if (!fs.exists(layout.block(b.configId(), b.seedStart(), b.seedEnd()))) {
+            if (!committed.contains(blockKey(layout, b))) {
                 todo.add(b);
             }
         }
@@ -72,9 +73,11 @@ public final class SweepJob {
                 spark.sparkContext().removeSparkListener(progress);
             }
         }
+        committed = committedBlocks(fs, layout);
         for (SeedBlock b : all) {
-            if (!fs.exists(layout.block(b.configId(), b.seedStart(), b.seedEnd()))) {
-                throw new IOException("block " + b + " is missing after the sweep; not marking it complete");
+            if (!committed.contains(blockKey(layout, b))) {
+                throw new IOException("block " + b + " (" + layout.block(b.configId(), b.seedStart(), b.seedEnd())
+                        + ") is missing after the sweep; not marking it complete");
             }
         }
         fs.delete(layout.tmp(), true);
@@ -84,6 +87,29 @@ public final class SweepJob {
         System.out.printf("sweep %s: done, %d blocks computed, %d skipped, %.1f s%n", config.name(), computed,
                 all.size() - computed, secs);
         return new Summary(all.size(), computed, all.size() - computed, secs);
+    }
+
+    /**
+     * The committed block files under {@code features/}, in one recursive listing (a few requests per thousand
+     * files on object stores, where a check per block would be one request each).
+     */
+    static java.util.Set<String> committedBlocks(FileSystem fs, SweepLayout layout) throws IOException {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        if (!fs.exists(layout.features())) {
+            return out;
+        }
+        org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it =
+                fs.listFiles(layout.features(), true);
+        while (it.hasNext()) {
+            org.apache.hadoop.fs.Path p = it.next().getPath();
+            out.add(p.getParent().getName() + "/" + p.getName());
+        }
+        return out;
+    }
+
+    private static String blockKey(SweepLayout layout, SeedBlock b) {
+        org.apache.hadoop.fs.Path p = layout.block(b.configId(), b.seedStart(), b.seedEnd());
+        return p.getParent().getName() + "/" + p.getName();
     }
 
     /**
