@@ -27,24 +27,6 @@ class BadInputTest {
         return new Result(code, err.toString().trim());
     }
 
-    /** Writes a config whose output is {@code dir/out}, runs {@code run} on it, and checks the refusal. */
-    static void assertRefused(String yaml, String... expectedFragments) throws Exception {
-        Path dir = SparkTestSupport.tempDir("bad");
-        Path out = dir.resolve("out");
-        Path conf = dir.resolve("conf.yaml");
-        Files.writeString(conf, yaml.replace("OUT", out.toString()));
-        Result r = run("run", conf.toString());
-        assertEquals(Main.EXIT_BAD_INPUT, r.code(), r.err());
-        assertEquals(1, r.err().lines().count(), "expected one line, got: " + r.err());
-        assertTrue(r.err().startsWith("diffsweep: error: "), r.err());
-        for (String f : expectedFragments) {
-            assertTrue(r.err().contains(f), "'" + f + "' not in: " + r.err());
-        }
-        assertFalse(Files.exists(out.resolve("sweep/_COMPLETE")));
-        assertFalse(Files.exists(out.resolve("fid/_COMPLETE")));
-        assertFalse(Files.exists(out), "nothing may be written for a refused config");
-    }
-
     static String config(String samplers, String nfe, String seeds) {
         return """
                 name: bad
