@@ -193,9 +193,19 @@ final class StandaloneCluster implements AutoCloseable {
         }
     }
 
+    /** Kills every driver still running (a failed case must not keep the cluster's cores from the next one). */
+    void stopDrivers() throws InterruptedException {
+        for (Process d : drivers) {
+            if (d.isAlive()) {
+                d.destroyForcibly();
+                d.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
     /**
      * Stops every driver still running, then the cluster with stop.sh; afterwards no process of the cluster may be
-     * left. Returns stop.sh's output.
+     * left; stop.sh's output is printed.
      */
     @Override
     public void close() throws IOException {
@@ -203,15 +213,10 @@ final class StandaloneCluster implements AutoCloseable {
             return;
         }
         closed = true;
-        for (Process d : drivers) {
-            if (d.isAlive()) {
-                d.destroyForcibly();
-                try {
-                    d.waitFor(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+        try {
+            stopDrivers();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         Map<String, Long> daemons = daemons();
         List<ProcessHandle> all = new ArrayList<>(executors());

@@ -25,6 +25,7 @@ import org.diffsweep.config.SweepConfig;
 import org.diffsweep.jobs.RunJob;
 import org.diffsweep.spark.SparkTestSupport;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -92,6 +93,13 @@ class StandaloneClusterIT {
                 + ", state in " + cluster.state);
         mixtureConfig = work.resolve("mixture.yaml");
         Files.writeString(mixtureConfig, mixtureYaml("runs/unused"));
+    }
+
+    @AfterEach
+    void stopDrivers() throws InterruptedException {
+        if (cluster != null) {
+            cluster.stopDrivers();
+        }
     }
 
     @AfterAll
