@@ -108,12 +108,12 @@ public final class NormStatsJob {
         String plan = plan(c, sigmas, seeds, shard);
         System.out.printf("norm-stats %s: model %s, Euler on %s (%d steps), %d seeds in %d shards%n", c.name(),
                 c.model().id(), gridLabel, sigmas.length - 1, seeds, shards.size());
+        OutputFiles.clearTemporary(fs, List.of(out, sibling(out, ".png")), List.of(shardsDir));
         NormStats stats = fs.exists(table) ? null : committedShards(spark, fs, shardsDir, plan, sigmas, seeds);
         if (stats != null) {
             System.out.printf("norm-stats %s: %s holds the committed shards of this plan (an earlier run stopped "
                     + "before its table); reducing them%n", c.name(), shardsDir);
         } else {
-            OutputFiles.delete(fs, tmp);
             Progress progress = new Progress("norm-stats " + c.name(), slices);
             spark.sparkContext().addSparkListener(progress);
             boolean written = false;

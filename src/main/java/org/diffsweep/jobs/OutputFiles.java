@@ -76,6 +76,20 @@ public final class OutputFiles {
     }
 
     /**
+     * Removes what an earlier run that was cut short may have left under temporary names: {@code _NAME.tmp} of
+     * each of {@code files}, and the temporary directory of each of {@code dirs}. Nothing under a temporary name is
+     * ever read.
+     */
+    static void clearTemporary(FileSystem fs, List<String> files, List<Path> dirs) throws IOException {
+        for (String f : files) {
+            delete(fs, tmpFile(new Path(f)));
+        }
+        for (Path d : dirs) {
+            delete(fs, tmpDir(d));
+        }
+    }
+
+    /**
      * Renames a finished temporary directory into place, replacing the directory there.
      *
      * @throws IOException if it cannot

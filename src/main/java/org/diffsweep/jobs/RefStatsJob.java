@@ -93,6 +93,7 @@ public final class RefStatsJob {
         plan.put("detector", det == null ? "none (pixels in [-1, 1])" : det.id());
         Path npz = new Path(out);
         Path sums = new Path(sibling(out, ".parquet"));
+        OutputFiles.clearTemporary(fs, List.of(out, sibling(out, ".json")), List.of(sums));
         Committed committed = fs.exists(npz) ? null : committedSums(spark, fs, sums, plan);
         FeatureStats stats;
         Map<String, String> metadata;
@@ -172,7 +173,6 @@ public final class RefStatsJob {
                                   Map<String, String> metadata) throws IOException {
         Path sums = new Path(sibling(out, ".parquet"));
         Path tmp = OutputFiles.tmpDir(sums);
-        OutputFiles.delete(fs, tmp);
         boolean written = false;
         try {
             spark.createDataFrame(List.of(RowFactory.create(stats.count(), stats.sum(), stats.sumOuter(),

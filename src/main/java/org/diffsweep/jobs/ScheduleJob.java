@@ -71,6 +71,7 @@ public final class ScheduleJob {
         meta.put("seeds", c.seedStart() + "-" + (c.seedStart() + seeds - 1));
         System.out.printf("schedule %s: model %s, corrector cost on %d edm(rho=7) levels, %d seeds in %d shards%n",
                 c.name(), c.model().id(), points, seeds, shards.size());
+        OutputFiles.clearTemporary(fs, files(out), List.of());
         CorrectorCost.Curve curve = fs.exists(file) ? null : committedCurve(fs, costFile, meta, levels);
         if (curve != null) {
             System.out.printf("schedule %s: %s holds the cost curve of this model, process, seeds and grid (an "
@@ -138,8 +139,12 @@ public final class ScheduleJob {
      * @throws ConfigException one line naming the path and what was expected
      */
     public static FileSystem checkOutput(Configuration conf, String out) {
-        return OutputFiles.requireWritable(conf, "schedule --out " + out, out, List.of(out, sibling(out, "-cost.csv"),
-                sibling(out, ".png"), sibling(out, "-grid.png")));
+        return OutputFiles.requireWritable(conf, "schedule --out " + out, out, files(out));
+    }
+
+    /** The files the job writes: the schedules, the cost curve and the two plots. */
+    private static List<String> files(String out) {
+        return List.of(out, sibling(out, "-cost.csv"), sibling(out, ".png"), sibling(out, "-grid.png"));
     }
 
     /** {@code X<suffix>} beside {@code X.csv}. */
