@@ -95,7 +95,7 @@ public final class NormStatsJob {
                                 long seeds, int shard, int partitions, int truncation, String out) throws IOException {
         long t0 = System.nanoTime();
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        out = qualify(out, conf);
+        out = OutputFiles.qualify(out, conf);
         FileSystem fs = checkOutput(conf, out);
         Path table = new Path(out);
         Path shardsDir = new Path(shardsDir(out));
@@ -199,15 +199,6 @@ public final class NormStatsJob {
             System.out.printf("norm-stats: the shards in %s cannot be reduced (%s); measuring again%n", shardsDir,
                     OutputFiles.firstLine(e));
             return null;
-        }
-    }
-
-    /** A path as the jobs hand it on: qualified on its file system. */
-    static String qualify(String out, Configuration conf) {
-        try {
-            return new org.diffsweep.spark.HadoopStore(conf).qualify(out);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException("--out " + e.getMessage());
         }
     }
 

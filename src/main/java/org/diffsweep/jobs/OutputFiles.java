@@ -30,6 +30,20 @@ public final class OutputFiles {
     private OutputFiles() {
     }
 
+    /**
+     * A path as the jobs write it: qualified on its file system (a path without a scheme on the default one, a
+     * relative one against its working directory). Idempotent, so a path the driver qualified stays as it is.
+     *
+     * @throws ConfigException naming the path if it cannot be qualified
+     */
+    static String qualify(String out, Configuration conf) {
+        try {
+            return new org.diffsweep.spark.HadoopStore(conf).qualify(out);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("--out " + e.getMessage());
+        }
+    }
+
     /** {@code X<suffix>} for the file {@code X<ending>} ({@code out<suffix>} if it does not end so). */
     static String sibling(String out, String ending, String suffix) {
         return (out.endsWith(ending) ? out.substring(0, out.length() - ending.length()) : out) + suffix;

@@ -62,7 +62,7 @@ public final class RefStatsJob {
                                String out) throws IOException {
         long t0 = System.nanoTime();
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        out = NormStatsJob.qualify(out, conf);
+        out = OutputFiles.qualify(out, conf);
         FileSystem fs = checkOutput(conf, out);
         if (!ModelFiles.exists(data, conf)) {
             throw new ConfigException("data set " + data + " not found");

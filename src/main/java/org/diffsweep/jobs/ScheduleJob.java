@@ -53,7 +53,7 @@ public final class ScheduleJob {
                                            int partitions, int[] steps, String out) throws IOException {
         long t0 = System.nanoTime();
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        out = NormStatsJob.qualify(out, conf);
+        out = OutputFiles.qualify(out, conf);
         FileSystem fs = checkOutput(conf, out);
         Path file = new Path(out);
         Path costFile = new Path(sibling(out, "-cost.csv"));
