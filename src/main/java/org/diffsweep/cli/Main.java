@@ -80,11 +80,7 @@ public final class Main {
                 org.diffsweep.spark.HadoopStore.driverConf());
         SweepConfig c = SweepConfig.load(file, store);
         if (out != null) {
-            try {
-                c = c.withOutput(store.qualify(out));
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException("--out " + e.getMessage());
-            }
+            c = c.withOutput(qualifyOut(store, out));
         }
         LocalOutput.requireWritable(c.output());
         return c;
@@ -258,7 +254,9 @@ public final class Main {
                 description = "Use only the first N images (default: all).")
         long limit;
 
-        @Option(names = "--out", required = true, paramLabel = "FILE.npz", description = "Where to write the .npz.")
+        @Option(names = "--out", required = true, paramLabel = "FILE.npz",
+                description = "Where to write the .npz (X.parquet and X.json beside it): a local path or any Hadoop "
+                        + "URI (file:, hdfs://, s3a://).")
         String out;
 
         @Option(names = "--master", paramLabel = "URL", description = "Spark master (default local[*]).")
@@ -272,13 +270,14 @@ public final class Main {
             if (batch < 1 || limit < 0) {
                 throw new ConfigException("--batch " + batch + " / --limit " + limit + ", expected batch >= 1, limit >= 0");
             }
-            if (!out.contains("://")) {
-                LocalOutput.requireWritable(Path.of(out).toAbsolutePath().getParent().toString());
-            }
+            org.diffsweep.spark.HadoopStore store = new org.diffsweep.spark.HadoopStore(
+                    org.diffsweep.spark.HadoopStore.driverConf());
+            String npz = qualifyOut(store, out);
+            org.diffsweep.jobs.RefStatsJob.checkOutput(store.conf(), npz);
             org.diffsweep.config.NetSpec det = detector == null ? null
                     : new org.diffsweep.config.NetSpec("detector", detector, null, "detector", null, dim, batch, null);
             org.diffsweep.jobs.RefStatsJob.run(Spark.session("diffsweep ref-stats", master), data, format, det,
-                    limit, out);
+                    limit, npz);
             return 0;
         }
     }
@@ -376,8 +375,10 @@ public final class Main {
         @Parameters(index = "0", paramLabel = "CONFIG", description = "A sweep YAML: its model, process and first seed.")
         Path config;
 
-        @Option(names = "--out", required = true, paramLabel = "FILE.csv", description = "Where to write the table (local).")
-        Path out;
+        @Option(names = "--out", required = true, paramLabel = "FILE.csv",
+                description = "Where to write the table (its siblings beside it): a local path or any Hadoop URI "
+                        + "(file:, hdfs://, s3a://).")
+        String out;
 
         @Option(names = "--seeds", defaultValue = "1024", description = "Trajectories (default ${DEFAULT-VALUE}).")
         long seeds;
@@ -396,11 +397,27 @@ public final class Main {
                 throw new ConfigException("--seeds " + seeds + ", --shard " + shard + ", --partitions " + partitions
                         + ": expected seeds >= 1, shard >= 1, partitions >= 0");
             }
-            if (!out.toString().endsWith(".csv")) {
+            if (!out.endsWith(".csv")) {
                 throw new ConfigException("--out " + out + ", expected a .csv file");
             }
-            LocalOutput.requireWritable(out.toAbsolutePath().getParent().toString());
-            return SweepConfig.load(config);
+            store = new org.diffsweep.spark.HadoopStore(org.diffsweep.spark.HadoopStore.driverConf());
+            qualifiedOut = qualifyOut(store, out);
+            return SweepConfig.load(config, store);
+        }
+
+        /** The driver's store; set by {@link #load}. */
+        org.diffsweep.spark.HadoopStore store;
+
+        /** {@code --out} qualified on the driver; set by {@link #load}. */
+        String qualifiedOut;
+    }
+
+    /** {@code --out} qualified on the driver's file systems (a relative path against the working directory). */
+    static String qualifyOut(org.diffsweep.spark.HadoopStore store, String out) {
+        try {
+            return store.qualify(out);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("--out " + e.getMessage());
         }
     }
 
@@ -426,11 +443,11 @@ public final class Main {
                 throw new ConfigException("--steps " + steps + " / --truncation " + truncation
                         + ", expected steps >= 2 and 0 <= truncation < steps");
             }
-            org.diffsweep.jobs.NormStatsJob.checkOutput(options.out);
+            org.diffsweep.jobs.NormStatsJob.checkOutput(options.store.conf(), options.qualifiedOut);
             org.diffsweep.schedule.TimeGrid grid = c.edmFamily("norm-stats").normStatsGrid();
             org.diffsweep.jobs.NormStatsJob.run(Spark.session("diffsweep norm-stats", options.master), c,
                     grid.sigmas(steps), grid.describe() + " " + steps + " steps", options.seeds, options.shard,
-                    options.partitions, truncation, options.out);
+                    options.partitions, truncation, options.qualifiedOut);
             return 0;
         }
     }
@@ -455,8 +472,7 @@ public final class Main {
             SweepConfig c = options.load();
             if (steps == null) {
                 steps = c.pendingSchedules().entrySet().stream()
-                        .filter(e -> java.nio.file.Path.of(e.getKey()).toAbsolutePath().normalize()
-                                .equals(options.out.toAbsolutePath().normalize()))
+                        .filter(e -> e.getKey().equals(options.qualifiedOut))
                         .map(java.util.Map.Entry::getValue).findFirst()
                         .orElseGet(() -> c.points().stream().mapToInt(org.diffsweep.config.SweepPoint::steps)
                                 .filter(n -> n >= 2).distinct().sorted().toArray());
@@ -467,8 +483,9 @@ public final class Main {
             }
             int[] sorted = steps.clone();
             java.util.Arrays.sort(sorted);
+            org.diffsweep.jobs.ScheduleJob.checkOutput(options.store.conf(), options.qualifiedOut);
             org.diffsweep.jobs.ScheduleJob.run(Spark.session("diffsweep schedule", options.master), c, points,
-                    options.seeds, options.shard, options.partitions, sorted, options.out);
+                    options.seeds, options.shard, options.partitions, sorted, options.qualifiedOut);
             return 0;
         }
     }

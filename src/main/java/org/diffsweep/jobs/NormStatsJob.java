@@ -3,14 +3,13 @@ package org.diffsweep.jobs;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.math.BigDecimal;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
@@ -26,6 +25,7 @@ import org.diffsweep.report.BandPlot;
 import org.diffsweep.sampler.Euler;
 import org.diffsweep.spark.CodeVersion;
 import org.diffsweep.spark.HadoopConf;
+import org.diffsweep.spark.Manifest;
 import org.diffsweep.spark.ModelCache;
 import org.diffsweep.spark.ModelFiles;
 import org.diffsweep.spark.Progress;
@@ -39,7 +39,8 @@ import org.diffsweep.stats.NormTable;
  * ({@link #SHARD_SCHEMA}, one row per shard and step) to {@code X.shards.parquet} next to the table
  * {@code X.csv}. The table is reduced from that Parquet (exactly, so in any order and for any partitioning) to the
  * DEIS-SN table r(σ) with its standard errors and end truncation, written as the CSV that {@code deis-sn}'s
- * {@code norm:} reads, with the plot {@code X.png} of r(σ) ± 2 SE.
+ * {@code norm:} reads, with the plot {@code X.png} of r(σ) ± 2 SE. All of them on any Hadoop path (local,
+ * {@code file:}, {@code hdfs://}, {@code s3a://}), committed as the sweep commits its blocks (see {@link #run}).
  */
 public final class NormStatsJob {
 
@@ -71,55 +72,75 @@ public final class NormStatsJob {
     }
 
     /**
+     * Measures the table and writes it with the sweep's commit rules (see {@link OutputFiles}): the shards are
+     * written to {@code X.shards.parquet._tmp} and renamed to {@code X.shards.parquet}, whose {@code _COMPLETE}
+     * (the plan: model, grid, seeds, shards) is written once they are in; then the plot, and the table {@code X.csv}
+     * last, each under a temporary name and renamed. So {@code X.csv} exists only once everything is written.
+     *
+     * <p>A run whose table is missing reuses the committed shards of the same plan (an earlier run stopped after
+     * them: only the reduction and the files after it are redone); shards without their {@code _COMPLETE}, or of
+     * another plan, and a temporary directory left by an earlier run are replaced. A run whose table exists measures
+     * again and replaces it: the old table is removed before its shards are replaced, so a table never stands beside
+     * shards it was not reduced from.
+     *
      * @param sigmas     the fine grid (ending at σ = 0, whose level is never evaluated)
      * @param seeds      seeds from the config's first seed
      * @param shard      seeds per task
      * @param truncation the number of end points replaced (SPEC §5, default 5)
-     * @param out        the table, {@code X.csv}; {@code X.shards.parquet} and {@code X.png} are written beside it
+     * @param out        the table {@code X.csv}, a Hadoop path (qualified here: a path without a scheme is on the
+     *                   default file system); {@code X.shards.parquet} and {@code X.png} are written beside it
      * @throws ConfigException if {@code out} or its siblings cannot be written or replaced
      */
     public static NormTable run(SparkSession spark, SweepConfig config, double[] sigmas, String gridLabel,
-                                long seeds, int shard, int partitions, int truncation, Path out) throws IOException {
+                                long seeds, int shard, int partitions, int truncation, String out) throws IOException {
         long t0 = System.nanoTime();
-        checkOutput(out);
-        Path shardsDir = shardsDir(out);
-        Path tmp = tmpDir(out);
-        SweepConfig c = ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        out = OutputFiles.qualify(out, conf);
+        FileSystem fs = checkOutput(conf, out);
+        Path table = new Path(out);
+        Path shardsDir = new Path(shardsDir(out));
+        Path tmp = OutputFiles.tmpDir(shardsDir);
+        SweepConfig c = ModelFiles.resolve(config, conf);
         List<long[]> shards = SeedShards.of(c.seedStart(), seeds, shard);
-        HadoopConf hadoop = new HadoopConf(spark.sparkContext().hadoopConfiguration());
+        HadoopConf hadoop = new HadoopConf(conf);
         org.diffsweep.family.EdmFamily edm = c.edmFamily("norm-stats");
         int slices = partitions > 0 ? partitions : shards.size();
+        String plan = plan(c, sigmas, seeds, shard);
         System.out.printf("norm-stats %s: model %s, Euler on %s (%d steps), %d seeds in %d shards%n", c.name(),
                 c.model().id(), gridLabel, sigmas.length - 1, seeds, shards.size());
-        FileSystem fs = FileSystem.get(tmp.toUri(), spark.sparkContext().hadoopConfiguration());
-        delete(fs, tmp);
-        Progress progress = new Progress("norm-stats " + c.name(), slices);
-        spark.sparkContext().addSparkListener(progress);
-        boolean written = false;
-        try {
-            JavaRDD<Row> rows = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(shards, slices)
-                    .flatMap(range -> {
-                        Denoiser model = edm.denoiser(ModelCache.model(c.model(), edm, hadoop));
-                        NormStats stats = NormStats.collect(model, new Euler(), sigmas, SeedShards.seeds(range));
-                        return stats.rows(range[0], range[1] - range[0]).stream().map(NormStatsJob::row).iterator();
-                    });
-            spark.createDataFrame(rows, SHARD_SCHEMA).write().parquet(tmp.toUri().toString());
-            written = true;
-        } finally {
-            spark.sparkContext().removeSparkListener(progress);
-            if (!written) {
-                fs.delete(new org.apache.hadoop.fs.Path(tmp.toUri()), true);
+        OutputFiles.clearTemporary(fs, List.of(out, sibling(out, ".png")), List.of(shardsDir));
+        NormStats stats = fs.exists(table) ? null : committedShards(spark, fs, shardsDir, plan, sigmas, seeds);
+        if (stats != null) {
+            System.out.printf("norm-stats %s: %s holds the committed shards of this plan (an earlier run stopped "
+                    + "before its table); reducing them%n", c.name(), shardsDir);
+        } else {
+            Progress progress = new Progress("norm-stats " + c.name(), slices);
+            spark.sparkContext().addSparkListener(progress);
+            boolean written = false;
+            try {
+                JavaRDD<Row> rows = JavaSparkContext.fromSparkContext(spark.sparkContext())
+                        .parallelize(shards, slices)
+                        .flatMap(range -> {
+                            Denoiser model = edm.denoiser(ModelCache.model(c.model(), edm, hadoop));
+                            NormStats s = NormStats.collect(model, new Euler(), sigmas, SeedShards.seeds(range));
+                            return s.rows(range[0], range[1] - range[0]).stream().map(NormStatsJob::row).iterator();
+                        });
+                spark.createDataFrame(rows, SHARD_SCHEMA).write().parquet(tmp.toString());
+                written = true;
+            } finally {
+                spark.sparkContext().removeSparkListener(progress);
+                if (!written) {
+                    fs.delete(tmp, true);
+                }
             }
-        }
-        delete(fs, shardsDir);
-        if (!fs.rename(new org.apache.hadoop.fs.Path(tmp.toUri()), new org.apache.hadoop.fs.Path(shardsDir.toUri()))) {
-            throw new IOException("norm-stats: could not rename " + tmp + " to " + shardsDir);
-        }
-
-        NormStats stats = read(spark, shardsDir, sigmas);
-        if (stats.samples(0) != seeds) {
-            throw new IOException("norm-stats: " + shardsDir + " holds rows for " + stats.samples(0) + " seeds, "
-                    + "expected " + seeds + " (" + shards.size() + " shards)");
+            OutputFiles.delete(fs, table);
+            OutputFiles.commitDir(fs, tmp, shardsDir);
+            stats = read(spark, shardsDir, sigmas);
+            if (stats.samples(0) != seeds) {
+                throw new IOException("norm-stats: " + shardsDir + " holds rows for " + stats.samples(0) + " seeds, "
+                        + "expected " + seeds + " (" + shards.size() + " shards)");
+            }
+            Manifest.writeAtomically(fs, new Path(shardsDir, COMPLETE), plan);
         }
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("model", c.model().id());
@@ -128,100 +149,87 @@ public final class NormStatsJob {
         meta.put("seeds", c.seedStart() + "-" + (c.seedStart() + seeds - 1));
         meta.put("code_version", CodeVersion.get());
         meta.put("shards", shardsDir.toString());
-        NormTable table = stats.table(truncation).withMetadata(meta);
-        Path png = sibling(out, ".png");
-        plot(table, c.model().id(), gridLabel, png);
-        table.write(out, edm.processObject());
+        NormTable result = stats.table(truncation).withMetadata(meta);
+        Process process = edm.processObject();
+        OutputFiles.write(fs, new Path(sibling(out, ".png")), o -> plot(result, c.model().id(), gridLabel, o));
+        OutputFiles.write(fs, table, o -> result.write(o, process, table.toString()));
         System.out.printf("norm-stats %s: r from %.4f (sigma %.3g) to %.4f (sigma %.3g), truncation k = %d, written to "
-                        + "%s (+ .shards.parquet, .png) (%.1f s)%n", c.name(), table.values()[0], table.sigmas()[0],
-                table.values()[table.values().length - 1], table.sigmas()[table.sigmas().length - 1], truncation,
-                out, (System.nanoTime() - t0) / 1e9);
-        return table;
+                        + "%s (+ .shards.parquet, .png) (%.1f s)%n", c.name(), result.values()[0],
+                result.sigmas()[0], result.values()[result.values().length - 1],
+                result.sigmas()[result.sigmas().length - 1], truncation, out, (System.nanoTime() - t0) / 1e9);
+        return result;
     }
 
-    /** {@code X.shards.parquet} for the table {@code X.csv} (absolute). */
-    public static Path shardsDir(Path out) {
-        return sibling(out, ".shards.parquet");
-    }
+    /** The shards' commit marker, written last into {@code X.shards.parquet}: the plan they were measured for. */
+    static final String COMPLETE = "_COMPLETE";
 
-    private static Path tmpDir(Path out) {
-        return sibling(out, ".shards.parquet._tmp");
-    }
-
-    /** {@code X<suffix>} beside {@code X.csv}, absolute ({@code out<suffix>} if out does not end in .csv). */
-    private static Path sibling(Path out, String suffix) {
-        Path abs = out.toAbsolutePath().normalize();
-        return abs.resolveSibling(abs.getFileName().toString().replaceFirst("\\.csv$", "") + suffix);
+    /** What the shards are a measurement of: the model, the grid, the seeds and how they were sharded. */
+    static String plan(SweepConfig c, double[] sigmas, long seeds, int shard) {
+        Map<String, Object> plan = new LinkedHashMap<>();
+        plan.put("model", c.model().id());
+        plan.put("process", c.family().process());
+        plan.put("sigmas", sigmas);
+        plan.put("seed_start", c.seedStart());
+        plan.put("seeds", seeds);
+        plan.put("shard", shard);
+        return Manifest.json(plan);
     }
 
     /**
-     * Checks, before anything runs, that the table, its plot and its shards can be written: the directory is
-     * created if missing and must be writable, the table and plot must be files if they exist, and an existing
-     * shards directory (or a temporary one left by a failed run) must look like one this job wrote — only Spark's
-     * part files and markers — and be removable.
+     * The sums of committed shards of this plan, or null if there are none: no {@code _COMPLETE}, another plan, or
+     * rows that do not make up the plan's seeds (then they are measured again).
+     */
+    private static NormStats committedShards(SparkSession spark, FileSystem fs, Path shardsDir, String plan,
+                                             double[] sigmas, long seeds) throws IOException {
+        Path complete = new Path(shardsDir, COMPLETE);
+        if (!fs.exists(complete)) {
+            return null;
+        }
+        String committed;
+        try (java.io.InputStream in = fs.open(complete)) {
+            committed = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        if (!committed.equals(plan)) {
+            return null;
+        }
+        try {
+            NormStats stats = read(spark, shardsDir, sigmas);
+            return stats.samples(0) == seeds ? stats : null;
+        } catch (RuntimeException e) {
+            System.out.printf("norm-stats: the shards in %s cannot be reduced (%s); measuring again%n", shardsDir,
+                    OutputFiles.firstLine(e));
+            return null;
+        }
+    }
+
+    /** {@code X.shards.parquet} for the table {@code X.csv} (a qualified path). */
+    public static String shardsDir(String out) {
+        return sibling(out, ".shards.parquet");
+    }
+
+    /** {@code X<suffix>} beside {@code X.csv} ({@code out<suffix>} if out does not end in .csv). */
+    private static String sibling(String out, String suffix) {
+        return OutputFiles.sibling(out, ".csv", suffix);
+    }
+
+    /**
+     * Checks, before anything runs, that the table, its plot and its shards can be written: the file system must
+     * be reachable and the directory writable (it is made if missing), the table and plot must be files if they
+     * exist, and an existing shards directory (or a temporary one left by a failed run) must look like one this job
+     * wrote — only Spark's part files and markers, and this job's {@code _COMPLETE} — so that it can be replaced.
      *
+     * @param out the table, qualified
+     * @return its file system
      * @throws ConfigException one line naming the path and what was expected
      */
-    public static void checkOutput(Path out) {
-        Path abs = out.toAbsolutePath().normalize();
-        Path dir = abs.getParent();
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new ConfigException("norm-stats --out " + out + ": cannot create the directory " + dir + " ("
-                    + e.getClass().getSimpleName() + ": " + e.getMessage() + "), expected a writable directory");
-        }
-        if (!Files.isWritable(dir)) {
-            throw new ConfigException("norm-stats --out " + out + ": " + dir + " is not writable, expected a "
-                    + "writable directory");
-        }
-        for (Path file : new Path[] {abs, sibling(out, ".png")}) {
-            if (Files.exists(file) && (!Files.isRegularFile(file) || !Files.isWritable(file))) {
-                throw new ConfigException("norm-stats --out " + out + ": " + file + " exists and is "
-                        + (Files.isRegularFile(file) ? "not writable" : "not a file") + ", expected a writable file "
-                        + "(or none)");
-            }
-        }
-        for (Path shards : new Path[] {shardsDir(out), tmpDir(out)}) {
-            if (!Files.exists(shards)) {
-                continue;
-            }
-            String problem = null;
-            if (!Files.isDirectory(shards)) {
-                problem = "is not a directory";
-            } else if (!Files.isWritable(shards)) {
-                problem = "is not writable";
-            } else {
-                try (Stream<Path> entries = Files.list(shards)) {
-                    Path foreign = entries.filter(p -> !Files.isRegularFile(p) || !sparkOutput(p.getFileName()
-                            .toString())).findFirst().orElse(null);
-                    if (foreign != null) {
-                        problem = "holds " + foreign.getFileName() + ", which is not Spark's Parquet output";
-                    }
-                } catch (IOException e) {
-                    problem = "cannot be listed (" + e.getMessage() + ")";
-                }
-            }
-            if (problem != null) {
-                throw new ConfigException("norm-stats --out " + out + ": " + shards + " from an earlier run " + problem
-                        + ", expected a shards directory it can replace (remove it, or choose another --out)");
-            }
-        }
-    }
-
-    /** Whether a file name is one Spark's Parquet writer leaves in its output directory. */
-    private static boolean sparkOutput(String name) {
-        return name.startsWith("part-") || name.startsWith(".part-") || name.equals("_SUCCESS")
-                || name.equals("._SUCCESS.crc");
-    }
-
-    /** Removes a directory {@link #checkOutput} accepted. */
-    private static void delete(FileSystem fs, Path dir) throws IOException {
-        org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(dir.toUri());
-        if (fs.exists(p) && !fs.delete(p, true)) {
-            throw new ConfigException("norm-stats: cannot remove " + dir + " from an earlier run, expected a "
-                    + "removable directory (remove it, or choose another --out)");
-        }
+    public static FileSystem checkOutput(Configuration conf, String out) {
+        String what = "norm-stats --out " + out;
+        FileSystem fs = OutputFiles.requireWritable(conf, what, out, List.of(out, sibling(out, ".png")));
+        Path shards = new Path(shardsDir(out));
+        List<String> markers = List.of(COMPLETE, "_" + COMPLETE + ".tmp");
+        OutputFiles.requireReplaceable(fs, what, shards, false, markers);
+        OutputFiles.requireReplaceable(fs, what, OutputFiles.tmpDir(shards), true, List.of());
+        return fs;
     }
 
     private static Row row(NormStats.ShardRow r) {
@@ -238,7 +246,7 @@ public final class NormStatsJob {
      *                                  exact sum does not round to its double column
      */
     static NormStats read(SparkSession spark, Path shardsDir, double[] sigmas) {
-        List<Row> rows = spark.read().parquet(shardsDir.toUri().toString()).select(columns()).collectAsList();
+        List<Row> rows = spark.read().parquet(shardsDir.toString()).select(columns()).collectAsList();
         List<NormStats.ShardRow> shardRows = new ArrayList<>(rows.size());
         for (Row r : rows) {
             BigDecimal[] sums = new BigDecimal[SUMS.length];
@@ -271,7 +279,7 @@ public final class NormStatsJob {
     }
 
     /** r(σ) with the band r ± 2 SE, the large-σ value √(2/π) and the truncated end rows shaded. */
-    public static void plot(NormTable table, String modelId, String gridLabel, Path png) throws IOException {
+    public static void plot(NormTable table, String modelId, String gridLabel, OutputStream o) throws IOException {
         double[] sigma = table.sigmas();
         double[] r = table.values();
         double[] se = table.standardErrors();
@@ -288,10 +296,8 @@ public final class NormStatsJob {
                 : List.of(new BandPlot.Span("truncated: last " + k + " points", sigma[n - 1], sigma[n - k - 1]));
         BandPlot.Band band = new BandPlot.Band("r(sigma) = mean |eps| +/- 2 SE (n = " + table.samples() + ")", sigma, r,
                 lower, upper);
-        try (OutputStream o = Files.newOutputStream(png)) {
-            BandPlot.write("DEIS-SN r(sigma): " + modelId, "Euler on " + gridLabel, "sigma", "r = mean |eps|", band,
-                    List.of(new BandPlot.Reference("sqrt(2/pi) = 0.798 (E|N(0,1)|)", Math.sqrt(2 / Math.PI))), spans,
-                    true, o);
-        }
+        BandPlot.write("DEIS-SN r(sigma): " + modelId, "Euler on " + gridLabel, "sigma", "r = mean |eps|", band,
+                List.of(new BandPlot.Reference("sqrt(2/pi) = 0.798 (E|N(0,1)|)", Math.sqrt(2 / Math.PI))), spans,
+                true, o);
     }
 }

@@ -1,14 +1,15 @@
 package org.diffsweep.jobs;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
@@ -32,7 +33,7 @@ import org.diffsweep.spark.Progress;
 /**
  * The {@code ref-stats} job: a data set's images → detector features → float64 sums (n, Σf, Σffᵀ), reduced with
  * a treeAggregate; writes the statistics as {@code .npz} ({@code mu}, {@code sigma}, {@code n}: readable by
- * pytorch-fid and EDM), as Parquet (the raw sums, mergeable), and their metadata as JSON.
+ * pytorch-fid and EDM), as Parquet (the raw sums, mergeable), and their metadata as JSON, to any Hadoop path.
  */
 public final class RefStatsJob {
 
@@ -43,17 +44,26 @@ public final class RefStatsJob {
     static final int CHUNK = 2048;
 
     /**
+     * Measures the statistics and writes them with the sweep's commit rules (see {@link OutputFiles}): the sums
+     * to {@code X.parquet._tmp}, renamed to {@code X.parquet}; then {@code X.json}, and {@code X.npz} last, each
+     * under a temporary name and renamed. So {@code X.npz}, which the fid stage reads, exists only once everything
+     * is written.
+     *
+     * <p>A run whose {@code .npz} is missing reuses committed sums of the same data, image count and detector (an
+     * earlier run stopped after them). A run whose {@code .npz} exists measures again and replaces it: the old
+     * {@code .npz} and {@code .json} are removed before their sums are replaced.
+     *
      * @param detector the feature network (hash resolved here), or null for the pixels themselves in [−1, 1]
      * @param limit    use only the first {@code limit} images (0: all)
-     * @param out      the {@code .npz} to write; {@code <out without .npz>.parquet} and {@code .json} beside it
+     * @param out      the {@code .npz} to write, a Hadoop path (qualified here: a path without a scheme is on the
+     *                 default file system); {@code <out without .npz>.parquet} and {@code .json} beside it
      */
     public static Gaussian run(SparkSession spark, String data, String format, NetSpec detector, long limit,
                                String out) throws IOException {
         long t0 = System.nanoTime();
-        if (!out.endsWith(".npz")) {
-            throw new ConfigException("--out " + out + ", expected a path ending in .npz");
-        }
         Configuration conf = spark.sparkContext().hadoopConfiguration();
+        out = OutputFiles.qualify(out, conf);
+        FileSystem fs = checkOutput(conf, out);
         if (!ModelFiles.exists(data, conf)) {
             throw new ConfigException("data set " + data + " not found");
         }
@@ -77,22 +87,41 @@ public final class RefStatsJob {
         }
         System.out.printf("ref-stats: %s, %d images of %dx%dx%d, detector %s, %d tasks%n", dataset.describe(), count,
                 shape[0], shape[1], shape[2], det == null ? "none (pixels)" : det.id(), chunks.size());
-        HadoopConf hadoop = new HadoopConf(conf);
-        ImageDataset ds = dataset;
-        Progress progress = new Progress("ref-stats", chunks.size());
-        spark.sparkContext().addSparkListener(progress);
+        Map<String, String> plan = new LinkedHashMap<>();
+        plan.put("data", dataset.describe());
+        plan.put("images", Long.toString(count));
+        plan.put("detector", det == null ? "none (pixels in [-1, 1])" : det.id());
+        Path npz = new Path(out);
+        Path sums = new Path(sibling(out, ".parquet"));
+        OutputFiles.clearTemporary(fs, List.of(out, sibling(out, ".json")), List.of(sums));
+        Committed committed = fs.exists(npz) ? null : committedSums(spark, fs, sums, plan);
         FeatureStats stats;
-        try {
-            stats = JavaSparkContext.fromSparkContext(spark.sparkContext())
-                    .parallelize(chunks, chunks.size())
-                    .map(c -> features(ds, det, hadoop, c[0], (int) c[1], shape))
-                    .treeAggregate(null, RefStatsJob::merge, RefStatsJob::merge, 2);
-        } finally {
-            spark.sparkContext().removeSparkListener(progress);
+        Map<String, String> metadata;
+        if (committed != null) {
+            System.out.printf("ref-stats: %s holds the sums of this data, image count and detector (an earlier run "
+                    + "stopped before its .npz); using them%n", sums);
+            stats = committed.stats();
+            metadata = committed.metadata();
+        } else {
+            HadoopConf hadoop = new HadoopConf(conf);
+            ImageDataset ds = dataset;
+            Progress progress = new Progress("ref-stats", chunks.size());
+            spark.sparkContext().addSparkListener(progress);
+            try {
+                stats = JavaSparkContext.fromSparkContext(spark.sparkContext())
+                        .parallelize(chunks, chunks.size())
+                        .map(c -> features(ds, det, hadoop, c[0], (int) c[1], shape))
+                        .treeAggregate(null, RefStatsJob::merge, RefStatsJob::merge, 2);
+            } finally {
+                spark.sparkContext().removeSparkListener(progress);
+            }
+            metadata = new LinkedHashMap<>(plan);
+            metadata.put("code_version", CodeVersion.get());
+            writeSums(spark, fs, out, stats, metadata);
         }
         Gaussian g = Gaussian.of(stats);
-        write(spark, conf, out, stats, g, Map.of("data", dataset.describe(), "images", Long.toString(count),
-                "detector", det == null ? "none (pixels in [-1, 1])" : det.id(), "code_version", CodeVersion.get()));
+        Manifest.writeAtomically(fs, new Path(sibling(out, ".json")), Manifest.json(metadata));
+        OutputFiles.write(fs, npz, o -> Npz.write(o, Npz.of(g)));
         System.out.printf("ref-stats: %d images, %d features, written to %s (%.1f s)%n", stats.count(), stats.dim(),
                 out, (System.nanoTime() - t0) / 1e9);
         return g;
@@ -128,28 +157,101 @@ public final class RefStatsJob {
         return s;
     }
 
-    private static void write(SparkSession spark, Configuration conf, String out, FeatureStats stats, Gaussian g,
-                              Map<String, String> metadata) throws IOException {
-        Path npz = new Path(out);
-        FileSystem fs = npz.getFileSystem(conf);
-        String base = out.substring(0, out.length() - ".npz".length());
-        Path tmp = new Path(npz.getParent(), "_" + npz.getName() + ".tmp");
-        fs.mkdirs(npz.getParent());
-        try (OutputStream o = fs.create(tmp, true)) {
-            Npz.write(o, Npz.of(g));
+    /** The sums as they are stored: one row of n, Σf, Σffᵀ (row-major) and the metadata. */
+    static final StructType SUMS_SCHEMA = new StructType()
+            .add("n", DataTypes.LongType, false)
+            .add("sum", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
+            .add("sum_outer", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
+            .add("metadata", DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType), false);
+
+    /**
+     * Writes the sums to {@code X.parquet._tmp} and commits them as {@code X.parquet}; the {@code .npz} and
+     * {@code .json} of an earlier run are removed first, so that they never stand beside sums they were not made
+     * from.
+     */
+    private static void writeSums(SparkSession spark, FileSystem fs, String out, FeatureStats stats,
+                                  Map<String, String> metadata) throws IOException {
+        Path sums = new Path(sibling(out, ".parquet"));
+        Path tmp = OutputFiles.tmpDir(sums);
+        boolean written = false;
+        try {
+            spark.createDataFrame(List.of(RowFactory.create(stats.count(), stats.sum(), stats.sumOuter(),
+                            scala.jdk.javaapi.CollectionConverters.asScala(metadata))), SUMS_SCHEMA)
+                    .coalesce(1).write().parquet(tmp.toString());
+            written = true;
+        } finally {
+            if (!written) {
+                fs.delete(tmp, true);
+            }
         }
-        StructType schema = new StructType()
-                .add("n", DataTypes.LongType, false)
-                .add("sum", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
-                .add("sum_outer", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
-                .add("metadata", DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType), false);
-        spark.createDataFrame(List.of(RowFactory.create(stats.count(), stats.sum(), stats.sumOuter(),
-                        scala.jdk.javaapi.CollectionConverters.asScala(metadata))), schema)
-                .coalesce(1).write().mode("overwrite").parquet(base + ".parquet");
-        Manifest.writeAtomically(fs, new Path(base + ".json"), Manifest.json(metadata));
-        fs.delete(npz, false);
-        if (!fs.rename(tmp, npz)) {
-            throw new IOException("could not rename " + tmp + " to " + npz);
+        OutputFiles.delete(fs, new Path(out));
+        OutputFiles.delete(fs, new Path(sibling(out, ".json")));
+        OutputFiles.commitDir(fs, tmp, sums);
+    }
+
+    /** Committed sums and their metadata. */
+    private record Committed(FeatureStats stats, Map<String, String> metadata) {
+    }
+
+    /**
+     * The committed sums of this plan (data, image count, detector), or null if there are none: no directory, not
+     * one row, or another plan (then they are measured again).
+     */
+    private static Committed committedSums(SparkSession spark, FileSystem fs, Path sums, Map<String, String> plan)
+            throws IOException {
+        if (!fs.exists(new Path(sums, "_SUCCESS"))) {
+            return null;
         }
+        List<Row> rows;
+        try {
+            rows = spark.read().schema(SUMS_SCHEMA).parquet(sums.toString()).collectAsList();
+        } catch (RuntimeException e) {
+            System.out.printf("ref-stats: %s cannot be read (%s); measuring again%n", sums, OutputFiles.firstLine(e));
+            return null;
+        }
+        if (rows.size() != 1) {
+            return null;
+        }
+        Row r = rows.get(0);
+        Map<String, String> metadata = new LinkedHashMap<>(r.getJavaMap(3));
+        for (Map.Entry<String, String> e : plan.entrySet()) {
+            if (!e.getValue().equals(metadata.get(e.getKey()))) {
+                return null;
+            }
+        }
+        double[] sum = r.getList(1).stream().mapToDouble(v -> (Double) v).toArray();
+        double[] outer = r.getList(2).stream().mapToDouble(v -> (Double) v).toArray();
+        try {
+            return new Committed(new FeatureStats(r.getLong(0), sum, outer), metadata);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Checks, before anything runs, that the {@code .npz}, {@code .json} and Parquet sums can be written: the path
+     * must end in {@code .npz}, the file system be reachable and the directory writable (it is made if missing),
+     * the files be files if they exist, and an existing {@code X.parquet} (or a temporary one left by a failed run)
+     * hold only Spark's Parquet output, so that it can be replaced.
+     *
+     * @param out the {@code .npz}, qualified
+     * @return its file system
+     * @throws ConfigException one line naming the path and what was expected
+     */
+    public static FileSystem checkOutput(Configuration conf, String out) {
+        if (!out.endsWith(".npz")) {
+            throw new ConfigException("--out " + out + ", expected a path ending in .npz");
+        }
+        String what = "ref-stats --out " + out;
+        FileSystem fs = OutputFiles.requireWritable(conf, what, out, List.of(out, sibling(out, ".json")));
+        Path sums = new Path(sibling(out, ".parquet"));
+        OutputFiles.requireReplaceable(fs, what, sums, false, List.of());
+        OutputFiles.requireReplaceable(fs, what, OutputFiles.tmpDir(sums), true, List.of());
+        return fs;
+    }
+
+    /** {@code X<suffix>} beside {@code X.npz}. */
+    private static String sibling(String out, String suffix) {
+        return OutputFiles.sibling(out, ".npz", suffix);
     }
 }

@@ -1,11 +1,14 @@
 package org.diffsweep.stats;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.Serializable;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.diffsweep.diffusion.Denoiser;
 import org.diffsweep.rng.BatchNoise;
@@ -217,32 +220,127 @@ public final class CorrectorCost implements Serializable {
     }
 
     /**
-     * Writes the cost curve as CSV: comment lines {@code # key: value} (the caller's metadata, then format,
-     * norm, intervals), the header {@code sigma,sigma_next,cost,se,count,lambda} and one row per interval j, with
-     * lambda = Λ_{j+1} = Σ_{k≤j} √L_k, the path length from σ_0 down to sigma_next (so the last row holds Λ_M;
-     * Λ_0 = 0 at σ_0 is implied).
+     * The estimates as a {@link Curve} (no metadata): what the cost curve CSV holds, and all a schedule and its
+     * plot need.
      */
-    public void writeCsv(Path file, Map<String, String> metadata) {
+    public Curve curve() {
+        long[] n = samples.clone();
+        return new Curve(sigmas.clone(), costs(), standardErrors(), n, Map.of());
+    }
+
+    /**
+     * The cost curve as {@link #writeCsv} writes it and {@link #readCsv} reads it back: the fine grid σ_0 … σ_M,
+     * L_j, SE_j and n_j per interval, and the file's metadata (the writer's own keys {@code format}, {@code norm},
+     * {@code intervals} left out).
+     */
+    public record Curve(double[] sigmas, double[] costs, double[] standardErrors, long[] counts,
+                        Map<String, String> metadata) {
+    }
+
+    static final String CSV_FORMAT = "diffsweep-corrector-cost-1";
+    private static final String CSV_HEADER = "sigma,sigma_next,cost,se,count,lambda";
+    private static final String[] CSV_RESERVED = {"format", "norm", "intervals"};
+
+    /**
+     * Writes the cost curve as CSV (UTF-8): comment lines {@code # key: value} (the caller's metadata, then
+     * format, norm, intervals), the header {@code sigma,sigma_next,cost,se,count,lambda} and one row per interval
+     * j, with lambda = Λ_{j+1} = Σ_{k≤j} √L_k, the path length from σ_0 down to sigma_next (so the last row holds
+     * Λ_M; Λ_0 = 0 at σ_0 is implied). Numbers are written with {@link Double#toString}, so they read back to the
+     * same doubles. The whole text is made (and the metadata checked) before the first byte is written.
+     *
+     * @param name the file it goes to, for messages
+     * @throws IllegalArgumentException naming the file if the metadata cannot be written
+     */
+    public void writeCsv(OutputStream out, String name, Map<String, String> metadata) throws IOException {
         Map<String, String> own = new LinkedHashMap<>();
-        own.put("format", "diffsweep-corrector-cost-1");
+        own.put("format", CSV_FORMAT);
         own.put("norm", "sum over dimensions");
         own.put("intervals", Integer.toString(samples.length));
-        StringBuilder out = new StringBuilder();
-        Metadata.write(out, Metadata.userEntries(metadata, "cost curve " + file, "format", "norm", "intervals"),
-                "cost curve " + file);
-        Metadata.write(out, own, "cost curve " + file);
-        out.append("sigma,sigma_next,cost,se,count,lambda\n");
+        StringBuilder text = new StringBuilder();
+        Metadata.write(text, Metadata.userEntries(metadata, "cost curve " + name, CSV_RESERVED),
+                "cost curve " + name);
+        Metadata.write(text, own, "cost curve " + name);
+        text.append(CSV_HEADER).append('\n');
         double[] lambda = ScoreOptimalSchedule.pathLength(costs());
         for (int j = 0; j < samples.length; j++) {
-            out.append(sigmas[j]).append(',').append(sigmas[j + 1]).append(',').append(cost(j)).append(',')
+            text.append(sigmas[j]).append(',').append(sigmas[j + 1]).append(',').append(cost(j)).append(',')
                     .append(standardError(j)).append(',').append(samples[j]).append(',').append(lambda[j + 1])
                     .append('\n');
         }
-        try {
-            Files.writeString(file, out);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cost curve " + file + ": cannot write (" + e.getMessage() + ")");
+        out.write(text.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Reads a cost curve written by {@link #writeCsv}: the same σ, L, SE and n, bit for bit.
+     *
+     * @param name the file it comes from, for messages
+     * @throws IllegalArgumentException naming the file and line if it breaks the format
+     * @throws IOException              if the stream fails
+     */
+    public static Curve readCsv(InputStream in, String name) throws IOException {
+        List<String> lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        String what = "cost curve " + name;
+        Map<String, String> meta = new LinkedHashMap<>();
+        boolean header = false;
+        List<Double> sigma = new ArrayList<>();
+        List<Double> cost = new ArrayList<>();
+        List<Double> se = new ArrayList<>();
+        List<Long> count = new ArrayList<>();
+        for (int n = 1; n <= lines.size(); n++) {
+            String line = lines.get(n - 1).strip();
+            if (line.isEmpty()) {
+                continue;
+            }
+            if (line.startsWith("#")) {
+                Metadata.read(line, meta);
+                continue;
+            }
+            if (!header) {
+                if (!line.equals(CSV_HEADER)) {
+                    throw new IllegalArgumentException(what + ": line " + n + ": header '" + line + "', expected '"
+                            + CSV_HEADER + "'");
+                }
+                header = true;
+                continue;
+            }
+            String[] c = line.split(",", -1);
+            if (c.length != 6) {
+                throw new IllegalArgumentException(what + ": line " + n + ": " + c.length + " fields, expected 6 ("
+                        + CSV_HEADER + ")");
+            }
+            try {
+                double from = Double.parseDouble(c[0]);
+                if (!sigma.isEmpty() && Double.compare(sigma.get(sigma.size() - 1), from) != 0) {
+                    throw new IllegalArgumentException(what + ": line " + n + ": sigma " + from + ", expected the "
+                            + "previous row's sigma_next " + sigma.get(sigma.size() - 1));
+                }
+                if (sigma.isEmpty()) {
+                    sigma.add(from);
+                }
+                sigma.add(Double.parseDouble(c[1]));
+                cost.add(Double.parseDouble(c[2]));
+                se.add(Double.parseDouble(c[3]));
+                count.add(Long.parseLong(c[4]));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(what + ": line " + n + ": '" + line + "' is not numeric, expected "
+                        + CSV_HEADER + " as numbers");
+            }
         }
+        if (!CSV_FORMAT.equals(meta.get("format"))) {
+            throw new IllegalArgumentException(what + ": format '" + meta.get("format") + "', expected a '# format: "
+                    + CSV_FORMAT + "' line");
+        }
+        if (cost.isEmpty() || !Integer.toString(cost.size()).equals(meta.get("intervals"))) {
+            throw new IllegalArgumentException(what + ": " + cost.size() + " rows, intervals '"
+                    + meta.get("intervals") + "', expected one row per interval (at least one)");
+        }
+        for (String key : CSV_RESERVED) {
+            meta.remove(key);
+        }
+        return new Curve(sigma.stream().mapToDouble(Double::doubleValue).toArray(),
+                cost.stream().mapToDouble(Double::doubleValue).toArray(),
+                se.stream().mapToDouble(Double::doubleValue).toArray(),
+                count.stream().mapToLong(Long::longValue).toArray(), meta);
     }
 
     private void checkInterval(int j) {

@@ -1,6 +1,8 @@
 package org.diffsweep.stats;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -107,30 +109,29 @@ public final class NormTable {
     }
 
     /**
-     * Writes the table (format in the class comment); t is {@code process.time(σ)}.
+     * Writes the table (format in the class comment) as UTF-8; t is {@code process.time(σ)}. The whole text is
+     * made (and the metadata checked) before the first byte is written.
      *
-     * @throws IllegalArgumentException if the file cannot be written
+     * @param name the file it goes to, for messages
+     * @throws IllegalArgumentException naming the file if the metadata cannot be written
+     * @throws IOException              if the stream fails
      */
-    public void write(Path file, Process process) {
-        StringBuilder out = new StringBuilder();
+    public void write(OutputStream out, Process process, String name) throws IOException {
+        StringBuilder text = new StringBuilder();
         Map<String, String> own = new LinkedHashMap<>();
         own.put("format", FORMAT);
         own.put("process", process.name());
         own.put("steps", Integer.toString(sigma.length));
         own.put("samples", Long.toString(samples));
         own.put("truncation_k", Integer.toString(truncation));
-        Metadata.write(out, metadata, "norm table " + file);
-        Metadata.write(out, own, "norm table " + file);
-        out.append(HEADER).append('\n');
+        Metadata.write(text, metadata, "norm table " + name);
+        Metadata.write(text, own, "norm table " + name);
+        text.append(HEADER).append('\n');
         for (int i = 0; i < sigma.length; i++) {
-            out.append(i).append(',').append(sigma[i]).append(',').append(process.time(sigma[i])).append(',')
+            text.append(i).append(',').append(sigma[i]).append(',').append(process.time(sigma[i])).append(',')
                     .append(r[i]).append(',').append(se[i]).append(',').append(count[i]).append('\n');
         }
-        try {
-            Files.writeString(file, out);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("norm table " + file + ": cannot write (" + e.getMessage() + ")");
-        }
+        out.write(text.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     /**

@@ -1,8 +1,8 @@
 package org.diffsweep.stats;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -156,14 +156,16 @@ public final class ScoreOptimalSchedule {
      * Writes the schedules for the given step counts in {@link FileGrid}'s format: the caller's metadata and the
      * schedule's own (format, interpolation, fine grid size and range, total path length) as
      * {@code # key: value} lines, the header {@code steps,index,sigma}, and N + 1 rows per step count N.
+     *
+     * @param name the file it goes to, for messages
      */
-    public void write(Path file, int[] steps, Map<String, String> metadata) {
+    public void write(OutputStream out, String name, int[] steps, Map<String, String> metadata) throws IOException {
         Map<Integer, double[]> schedules = new TreeMap<>();
         for (int n : steps) {
             schedules.put(n, sigmas(n));
         }
         Map<String, String> all = new LinkedHashMap<>(
-                Metadata.userEntries(metadata, "schedule file " + file, "construction", "interpolation",
+                Metadata.userEntries(metadata, "schedule file " + name, "construction", "interpolation",
                         "fine_grid", "path_length"));
         all.put("construction", "score-optimal (corrector cost), Algorithm 1: N levels sigma_max..sigma_min at "
                 + "equal path length, then 0");
@@ -171,22 +173,26 @@ public final class ScoreOptimalSchedule {
         all.put("fine_grid", (sigmas.length - 1) + " intervals from " + sigmas[0] + " to "
                 + sigmas[sigmas.length - 1]);
         all.put("path_length", Double.toString(totalLength()));
-        writeFileGrid(file, schedules, all);
+        writeFileGrid(out, name, schedules, all);
     }
 
     /**
-     * Writes schedules in {@link FileGrid}'s CSV format: {@code # key: value} lines, the header
-     * {@code steps,index,sigma}, then for each step count N (increasing) its N + 1 levels in order.
+     * Writes schedules in {@link FileGrid}'s CSV format (UTF-8): {@code # key: value} lines, the header
+     * {@code steps,index,sigma}, then for each step count N (increasing) its N + 1 levels in order. Everything is
+     * checked before the first byte is written.
      *
+     * @param name      the file it goes to, for messages
      * @param schedules step count N → N + 1 levels, strictly decreasing, ending at 0
+     * @throws IllegalArgumentException naming the file if a schedule or the metadata is not valid
      */
-    public static void writeFileGrid(Path file, Map<Integer, double[]> schedules, Map<String, String> metadata) {
-        StringBuilder out = new StringBuilder();
-        Metadata.write(out, metadata, "schedule file " + file);
-        out.append("steps,index,sigma\n");
+    public static void writeFileGrid(OutputStream out, String name, Map<Integer, double[]> schedules,
+                                     Map<String, String> metadata) throws IOException {
+        StringBuilder text = new StringBuilder();
+        Metadata.write(text, metadata, "schedule file " + name);
+        text.append("steps,index,sigma\n");
         for (Map.Entry<Integer, double[]> e : new TreeMap<>(schedules).entrySet()) {
             double[] s = e.getValue();
-            String what = "schedule file " + file + " (steps " + e.getKey() + ")";
+            String what = "schedule file " + name + " (steps " + e.getKey() + ")";
             if (s.length != e.getKey() + 1) {
                 throw new IllegalArgumentException(what + ": " + s.length + " levels, expected steps + 1");
             }
@@ -195,14 +201,10 @@ public final class ScoreOptimalSchedule {
                 throw new IllegalArgumentException(what + ": last sigma = " + s[s.length - 1] + ", expected 0");
             }
             for (int i = 0; i < s.length; i++) {
-                out.append(e.getKey()).append(',').append(i).append(',').append(s[i]).append('\n');
+                text.append(e.getKey()).append(',').append(i).append(',').append(s[i]).append('\n');
             }
         }
-        try {
-            Files.writeString(file, out);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("schedule file " + file + ": cannot write (" + e.getMessage() + ")");
-        }
+        out.write(text.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     @Override

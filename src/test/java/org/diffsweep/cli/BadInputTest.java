@@ -85,6 +85,51 @@ class BadInputTest {
         assertTrue(r.err().contains("is a file, expected a writable directory"), r.err());
     }
 
+    /**
+     * The offline statistics jobs refuse, before Spark starts, an --out on a file system that cannot be reached or
+     * in a directory that cannot be written, and an earlier ref-stats Parquet directory they did not write.
+     */
+    @Test
+    void statisticsOutputsThatCannotBeWritten() throws Exception {
+        Path dir = SparkTestSupport.tempDir("stats-out");
+        Path conf = dir.resolve("conf.yaml");
+        Files.writeString(conf, config("[ { name: euler } ]", "[5]", "{ count: 10 }")
+                .replace("OUT", dir.resolve("out").toString()));
+        Path data = Files.writeString(dir.resolve("images-idx3-ubyte"), "unread");
+        String[][] cases = {
+            {"hdfs://127.0.0.1:1/stats/x", "hdfs://127.0.0.1:1/stats/x", "cannot reach hdfs://127.0.0.1:1/"},
+            {"/proc/x", "file:/proc/x", "file:/proc is not writable"},
+        };
+        for (String[] c : cases) {
+            for (String[] args : new String[][] {
+                    {"norm-stats", conf.toString(), "--out", c[0] + ".csv"},
+                    {"schedule", conf.toString(), "--out", c[0] + ".csv", "--steps", "4"},
+                    {"ref-stats", "--data", data.toString(), "--out", c[0] + ".npz"}}) {
+                long t0 = System.nanoTime();
+                Result r = run(args);
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                System.out.printf("%s --out %s refused in %.2f s%n", args[0], args[args[0].equals("schedule") ? 3
+                        : args.length - 1], seconds);
+                assertEquals(Main.EXIT_BAD_INPUT, r.code(), r.err());
+                assertEquals(1, r.err().lines().count(), r.err());
+                String ending = args[0].equals("ref-stats") ? ".npz" : ".csv";
+                assertTrue(r.err().startsWith("diffsweep: error: " + args[0] + " --out " + c[1] + ending + ": "),
+                        r.err());
+                assertTrue(r.err().contains(c[2]) && r.err().contains("expected a"), r.err());
+            }
+        }
+        assertFalse(Files.exists(Path.of("/proc/x.csv")) || Files.exists(Path.of("/proc/x.npz")));
+        Path foreign = Files.createDirectories(dir.resolve("r.parquet"));
+        Files.writeString(foreign.resolve("notes.txt"), "not ours");
+        Result r = run("ref-stats", "--data", data.toString(), "--out", dir.resolve("r.npz").toString());
+        assertEquals(Main.EXIT_BAD_INPUT, r.code(), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().contains("file:" + foreign + " from an earlier run holds notes.txt, which is not Spark's "
+                + "Parquet output"), r.err());
+        assertTrue(Files.exists(foreign.resolve("notes.txt")));
+        assertFalse(Files.exists(dir.resolve("r.npz")) || Files.exists(dir.resolve("r.json")));
+    }
+
     @Test
     void missingModelFileIsNamed() throws Exception {
         Path dir = SparkTestSupport.tempDir("nomodel");

@@ -46,10 +46,12 @@ class NormStatsSparkTest {
         Path dir = SparkTestSupport.tempDir("norm-shards");
         double[] sigmas = TimeGrids.of("edm", Map.of(), CONFIG.edmFamily("test").processObject()).sigmas(30);
         Path out = dir.resolve("n.csv");
-        NormTable table = NormStatsJob.run(SparkTestSupport.spark(), CONFIG, sigmas, "edm 30", 40, 16, 2, 3, out);
+        NormTable table = NormStatsJob.run(SparkTestSupport.spark(), CONFIG, sigmas, "edm 30", 40, 16, 2, 3,
+                out.toString());
 
         Path shards = dir.resolve("n.shards.parquet");
-        assertEquals(shards, NormStatsJob.shardsDir(out));
+        assertEquals("file:" + shards, NormStatsJob.shardsDir("file:" + out));
+        assertTrue(Files.exists(shards.resolve("_COMPLETE")), "the shards are committed with their plan");
         assertTrue(Files.exists(shards.resolve("_SUCCESS")));
         assertFalse(Files.exists(dir.resolve("n.shards.parquet._tmp")));
         Dataset<Row> df = SparkTestSupport.spark().read().parquet(shards.toString());
@@ -78,10 +80,10 @@ class NormStatsSparkTest {
         assertArrayEquals(direct.table(3).values(), table.values(), 0);
         assertArrayEquals(direct.table(3).standardErrors(), table.standardErrors(), 0);
         assertArrayEquals(direct.table(3).counts(), table.counts());
-        assertEquals(shards.toString(), table.metadata().get("shards"));
+        assertEquals("file:" + shards, table.metadata().get("shards"));
         NormTable read = NormTable.read(out);
         assertEquals(table, read);
-        assertTrue(Files.readString(out).contains("# shards: " + shards + "\n"));
+        assertTrue(Files.readString(out).contains("# shards: file:" + shards + "\n"));
 
         BufferedImage png = ImageIO.read(dir.resolve("n.png").toFile());
         assertNotNull(png, "n.png is not a PNG");
@@ -98,17 +100,17 @@ class NormStatsSparkTest {
         NormTable first = null;
         for (int partitions : new int[] {4, 2, 1}) {
             NormTable t = NormStatsJob.run(SparkTestSupport.spark(), CONFIG, sigmas, "edm 20", 64, 8, partitions, 5,
-                    out);
+                    "file:" + out);
             if (first == null) {
                 first = t;
             }
             assertArrayEquals(first.values(), t.values(), 0);
             assertArrayEquals(first.standardErrors(), t.standardErrors(), 0);
-            try (Stream<Path> files = Files.list(NormStatsJob.shardsDir(out))) {
+            try (Stream<Path> files = Files.list(dir.resolve("p.shards.parquet"))) {
                 assertEquals(partitions, files.filter(p -> p.getFileName().toString().startsWith("part-")
                         && p.toString().endsWith(".parquet")).count(), partitions + " partitions");
             }
-            assertEquals(8 * 20, SparkTestSupport.spark().read().parquet(NormStatsJob.shardsDir(out).toString())
+            assertEquals(8 * 20, SparkTestSupport.spark().read().parquet(NormStatsJob.shardsDir("file:" + out))
                     .count());
             assertFalse(Files.exists(dir.resolve("p.shards.parquet._tmp")));
         }
@@ -121,7 +123,7 @@ class NormStatsSparkTest {
         Path foreign = Files.createDirectories(dir.resolve("f.shards.parquet"));
         Files.writeString(foreign.resolve("notes.txt"), "not ours");
         ConfigException e = assertThrows(ConfigException.class, () -> NormStatsJob.run(SparkTestSupport.spark(),
-                CONFIG, sigmas, "edm 10", 8, 4, 0, 2, dir.resolve("f.csv")));
+                CONFIG, sigmas, "edm 10", 8, 4, 0, 2, dir.resolve("f.csv").toString()));
         assertTrue(e.getMessage().contains(foreign + " from an earlier run holds notes.txt, which is not Spark's "
                 + "Parquet output"), e.getMessage());
         assertEquals(1, e.getMessage().lines().count());
@@ -130,11 +132,11 @@ class NormStatsSparkTest {
 
         Path file = Files.writeString(dir.resolve("a-file"), "not a directory");
         e = assertThrows(ConfigException.class, () -> NormStatsJob.run(SparkTestSupport.spark(), CONFIG, sigmas,
-                "edm 10", 8, 4, 0, 2, file.resolve("t.csv")));
-        assertTrue(e.getMessage().contains("cannot create the directory " + file), e.getMessage());
+                "edm 10", 8, 4, 0, 2, file.resolve("t.csv").toString()));
+        assertTrue(e.getMessage().contains("cannot create the directory file:" + file), e.getMessage());
         Path isDir = Files.createDirectories(dir.resolve("d.csv"));
         e = assertThrows(ConfigException.class, () -> NormStatsJob.run(SparkTestSupport.spark(), CONFIG, sigmas,
-                "edm 10", 8, 4, 0, 2, isDir));
+                "edm 10", 8, 4, 0, 2, isDir.toString()));
         assertTrue(e.getMessage().contains(isDir + " exists and is not a file"), e.getMessage());
     }
 }

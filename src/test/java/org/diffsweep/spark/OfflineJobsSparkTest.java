@@ -35,7 +35,7 @@ class OfflineJobsSparkTest {
         int[][] splits = {{64, 1}, {32, 2}, {16, 4}};
         for (int k = 0; k < 3; k++) {
             tables[k] = NormStatsJob.run(SparkTestSupport.spark(), CONFIG, sigmas, "edm 50", 64, splits[k][0],
-                    splits[k][1], 5, dir.resolve("t" + k + ".csv"));
+                    splits[k][1], 5, "file:" + dir.resolve("t" + k + ".csv"));
         }
         for (int k = 1; k < 3; k++) {
             assertArrayEquals(tables[0].values(), tables[k].values(), 0);
@@ -45,7 +45,7 @@ class OfflineJobsSparkTest {
         // each table was reduced from its shards' Parquet (64, 2 x 32, 4 x 16 seeds: one row per shard and step)
         for (int k = 0; k < 3; k++) {
             Path shards = dir.resolve("t" + k + ".shards.parquet");
-            assertEquals(shards.toString(), tables[k].metadata().get("shards"));
+            assertEquals("file:" + shards, tables[k].metadata().get("shards"));
             assertEquals((1L << k) * 50, SparkTestSupport.spark().read().parquet(shards.toString()).count());
             assertTrue(Files.size(dir.resolve("t" + k + ".png")) > 1000);
         }
@@ -126,9 +126,9 @@ class OfflineJobsSparkTest {
     void schedulesAreIdenticalAcrossPartitioningsAndReadAsFileGrids() throws Exception {
         Path dir = SparkTestSupport.tempDir("sched");
         ScoreOptimalSchedule a = ScheduleJob.run(SparkTestSupport.spark(), CONFIG, 60, 48, 48, 1, new int[] {4, 8},
-                dir.resolve("a.csv"));
+                "file:" + dir.resolve("a.csv"));
         ScoreOptimalSchedule b = ScheduleJob.run(SparkTestSupport.spark(), CONFIG, 60, 48, 12, 3, new int[] {4, 8},
-                dir.resolve("b.csv"));
+                dir.resolve("b.csv").toString());
         assertArrayEquals(a.sigmas(8), b.sigmas(8), 0);
         FileGrid grid = FileGrid.read(dir.resolve("a.csv"));
         assertArrayEquals(a.sigmas(4), grid.sigmas(4), 0);

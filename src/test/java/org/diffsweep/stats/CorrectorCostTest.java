@@ -177,7 +177,9 @@ class CorrectorCostTest {
         double[] grid = CorrectorCost.edmLevels(0.002, 80, 7, 21);
         CorrectorCost cost = CorrectorCost.collect(GAUSSIAN, grid, seeds(0, 8));
         Path file = dir.resolve("cost.csv");
-        cost.writeCsv(file, Map.of("model", GAUSSIAN.id()));
+        try (java.io.OutputStream o = Files.newOutputStream(file)) {
+            cost.writeCsv(o, file.toString(), Map.of("model", GAUSSIAN.id()));
+        }
         List<String> lines = Files.readAllLines(file);
         assertEquals("# model: " + GAUSSIAN.id(), lines.get(0));
         int header = lines.indexOf("sigma,sigma_next,cost,se,count,lambda");
@@ -192,6 +194,30 @@ class CorrectorCostTest {
             assertEquals(cost.standardError(j), Double.parseDouble(cells[3]), 0);
             assertEquals(8, Long.parseLong(cells[4]));
             assertEquals(lambda[j + 1], Double.parseDouble(cells[5]), 0);
+        }
+        // read back: the same curve, bit for bit, so a schedule can be remade from the file alone
+        CorrectorCost.Curve back;
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            back = CorrectorCost.readCsv(in, file.toString());
+        }
+        assertArrayEquals(grid, back.sigmas(), 0);
+        assertArrayEquals(cost.costs(), back.costs(), 0);
+        assertArrayEquals(cost.standardErrors(), back.standardErrors(), 0);
+        assertArrayEquals(cost.curve().counts(), back.counts());
+        assertEquals(Map.of("model", GAUSSIAN.id()), back.metadata());
+        assertArrayEquals(ScoreOptimalSchedule.of(cost).sigmas(7),
+                ScoreOptimalSchedule.of(back.sigmas(), back.costs()).sigmas(7), 0);
+        // a file cut short or edited is refused, naming it
+        String text = Files.readString(file);
+        for (String[] bad : new String[][] {
+                {text.substring(0, text.lastIndexOf('\n', text.length() - 2) + 1), "19 rows, intervals '20'"},
+                {text.replace("diffsweep-corrector-cost-1", "other"), "format 'other'"},
+                {text.replace("sigma,sigma_next", "s,sigma_next"), "header 's,sigma_next"}}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> CorrectorCost.readCsv(new java.io.ByteArrayInputStream(
+                            bad[0].getBytes(java.nio.charset.StandardCharsets.UTF_8)), "c.csv"));
+            assertTrue(e.getMessage().startsWith("cost curve c.csv: ") && e.getMessage().contains(bad[1]),
+                    e.getMessage());
         }
     }
 

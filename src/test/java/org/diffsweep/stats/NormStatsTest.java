@@ -276,7 +276,9 @@ class NormStatsTest {
         meta.put("seeds", "3..10 (8)");
         NormTable table = stats.table(5).withMetadata(meta);
         Path file = dir.resolve("norm.csv");
-        table.write(file, EDM);
+        try (java.io.OutputStream o = Files.newOutputStream(file)) {
+            table.write(o, EDM, file.toString());
+        }
         String text = Files.readString(file);
         assertTrue(text.startsWith("# model: " + MIXTURE.id() + "\n# model_hash: sha256:0123abcd\n"), text);
         assertTrue(text.contains("# truncation_k: 5\n") && text.contains("# samples: 8\n")
@@ -292,14 +294,19 @@ class NormStatsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> table.withMetadata(Map.of("truncation_k", "3")));
         assertTrue(e.getMessage().contains("'truncation_k' is written by the writer itself"), e.getMessage());
+        java.io.ByteArrayOutputStream refused = new java.io.ByteArrayOutputStream();
         e = assertThrows(IllegalArgumentException.class,
-                () -> stats.table().withMetadata(Map.of("model", "two\nlines")).write(dir.resolve("x.csv"), EDM));
-        assertTrue(e.getMessage().contains("expected one line"), e.getMessage());
+                () -> stats.table().withMetadata(Map.of("model", "two\nlines")).write(refused, EDM, "x.csv"));
+        assertTrue(e.getMessage().contains("norm table x.csv") && e.getMessage().contains("expected one line"),
+                e.getMessage());
+        assertEquals(0, refused.size(), "nothing written for refused metadata");
         // the discrete DDPM's native grid, tau_k = k/1000 (time-uniform, 1000 steps): t is tau in the file
         DdpmProcess ddpm = new DdpmProcess();
         double[] nativeGrid = TimeGrids.of("time-uniform", Map.of(), ddpm).sigmas(1000);
         Path ddpmFile = dir.resolve("ddpm.csv");
-        NormStats.collect(MIXTURE, new Euler(), nativeGrid, seeds(0, 4)).table().write(ddpmFile, ddpm);
+        try (java.io.OutputStream o = Files.newOutputStream(ddpmFile)) {
+            NormStats.collect(MIXTURE, new Euler(), nativeGrid, seeds(0, 4)).table().write(o, ddpm, "ddpm.csv");
+        }
         java.util.List<String> rows = Files.readAllLines(ddpmFile);
         int header = rows.indexOf("step,sigma,t,r,se,count");
         assertEquals(1000, rows.size() - header - 1);

@@ -267,7 +267,9 @@ class ScoreOptimalScheduleTest {
         ScoreOptimalSchedule schedule = ScoreOptimalSchedule.of(grid, exactCosts(grid));
         Path file = dir.resolve("schedule.csv");
         int[] steps = {2, 10, 35};
-        schedule.write(file, steps, Map.of("model", "gaussian"));
+        try (java.io.OutputStream o = Files.newOutputStream(file)) {
+            schedule.write(o, file.toString(), steps, Map.of("model", "gaussian"));
+        }
         String text = Files.readString(file);
         assertTrue(text.startsWith("# model: gaussian\n# construction: score-optimal"), text);
         assertTrue(text.contains("\nsteps,index,sigma\n2,0,80.0\n2,1,0.002\n2,2,0.0\n10,0,80.0\n"), text);
@@ -276,10 +278,13 @@ class ScoreOptimalScheduleTest {
             assertArrayEquals(schedule.sigmas(n), read.sigmas(n), 0, n + " steps");
         }
         assertEquals(2, read.minSteps());
+        java.io.ByteArrayOutputStream refused = new java.io.ByteArrayOutputStream();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> ScoreOptimalSchedule.writeFileGrid(dir.resolve("bad.csv"),
+                () -> ScoreOptimalSchedule.writeFileGrid(refused, "bad.csv",
                         Map.of(3, new double[] {80, 1, 0.1, 0.01}), Map.of()));
-        assertTrue(e.getMessage().contains("last sigma = 0.01, expected 0"), e.getMessage());
+        assertTrue(e.getMessage().contains("schedule file bad.csv (steps 3)")
+                && e.getMessage().contains("last sigma = 0.01, expected 0"), e.getMessage());
+        assertEquals(0, refused.size(), "nothing written for a refused schedule");
     }
 
     @Test
