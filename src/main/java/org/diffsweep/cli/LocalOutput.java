@@ -22,7 +22,7 @@ final class LocalOutput {
         if (uri != null && uri.getScheme() != null && !uri.getScheme().equals("file")) {
             return;
         }
-        Path path = uri != null && "file".equals(uri.getScheme()) ? Path.of(uri) : Path.of(output);
+        Path path = uri != null && "file".equals(uri.getScheme()) ? Path.of(uri.getPath()) : Path.of(output);
         Path p = path.toAbsolutePath();
         while (p != null && !Files.exists(p)) {
             p = p.getParent();

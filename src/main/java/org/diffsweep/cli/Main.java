@@ -79,6 +79,25 @@ public final class Main {
         return t instanceof java.io.IOException && t.getCause().getClass().getName().startsWith("software.amazon.awssdk.");
     }
 
+    /**
+     * A config as the driver reads it: every path it names qualified on the driver's Hadoop file systems (relative
+     * paths against the working directory), {@code --out} too, before anything is planned.
+     */
+    static SweepConfig loadConfig(Path file, String out) {
+        org.diffsweep.spark.HadoopStore store = new org.diffsweep.spark.HadoopStore(
+                org.diffsweep.spark.HadoopStore.driverConf());
+        SweepConfig c = SweepConfig.load(file, store);
+        if (out != null) {
+            try {
+                c = c.withOutput(store.qualify(out));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("--out " + e.getMessage());
+            }
+        }
+        LocalOutput.requireWritable(c.output());
+        return c;
+    }
+
     /** Options every job takes. */
     static class JobOptions {
         @Parameters(index = "0", paramLabel = "CONFIG", description = "The sweep's YAML file (see conf/).")
@@ -101,10 +120,7 @@ public final class Main {
             if (partitions < 0) {
                 throw new ConfigException("--partitions " + partitions + ", expected 0 (one per block) or more");
             }
-            SweepConfig c = SweepConfig.load(config);
-            c = out == null ? c : c.withOutput(out);
-            LocalOutput.requireWritable(c.output());
-            return c;
+            return loadConfig(config, out);
         }
 
         SparkSession spark(String job, SweepConfig c) {
@@ -176,7 +192,7 @@ public final class Main {
         @Override
         public Integer call() throws Exception {
             SweepConfig c = options.load();
-            SweepConfig a = SweepConfig.load(anchor);
+            SweepConfig a = loadConfig(anchor, null);
             c.requireStatisticsMade();
             a.requireStatisticsMade();
             org.diffsweep.jobs.DistanceJob.run(options.spark("distance", c), c, a);
@@ -216,9 +232,7 @@ public final class Main {
             if (!(tolerance > 0 && tolerance < 1e-3)) {
                 throw new ConfigException("--tolerance " + tolerance + ", expected 0 < tolerance < 1e-3");
             }
-            SweepConfig c = SweepConfig.load(config);
-            c = out == null ? c : c.withOutput(out);
-            LocalOutput.requireWritable(c.output());
+            SweepConfig c = loadConfig(config, out);
             OracleJob.run(c, seeds, tolerance, new org.apache.hadoop.conf.Configuration(), dump);
             return 0;
         }

@@ -17,10 +17,11 @@ import org.diffsweep.model.GaussianMixture;
  */
 public record ModelSpec(String type, String json, GaussianMixture mixture, NetSpec net) implements Serializable {
 
-    static ModelSpec parse(Node node) {
+    static ModelSpec parse(Node node, org.diffsweep.io.Store store) {
         String type = node.get("type").text();
         if (type.equals("djl")) {
-            return new ModelSpec(type, canonical(node.json()), null, NetSpec.model(node));
+            // The identity (json) keeps the path as written; the network's path is the qualified one.
+            return new ModelSpec(type, canonical(node.json()), null, NetSpec.model(node, store));
         }
         if (!type.equals("gmm")) {
             throw node.get("type").error("'" + type + "', expected gmm or djl");

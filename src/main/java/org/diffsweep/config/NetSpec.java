@@ -25,9 +25,9 @@ public record NetSpec(String role, String path, String sha256, String signature,
     static final Set<String> MODEL_KEYS = Set.of("type", "path", "output", "shape", "batch", "time");
     static final Set<String> DETECTOR_KEYS = Set.of("path", "dim", "batch");
 
-    static NetSpec model(Node node) {
+    static NetSpec model(Node node, org.diffsweep.io.Store store) {
         node.allowOnly(MODEL_KEYS);
-        String path = node.get("path").text();
+        String path = SweepConfig.qualify(store, node.get("path").text(), node.get("path"));
         String output = node.text("output", "denoiser");
         if (!Set.of("denoiser", "epsilon", "psld-epsilon").contains(output)) {
             throw node.get("output").error("'" + output + "', expected denoiser ((x, sigma) -> D), epsilon ((x, t) -> eps)"
@@ -63,13 +63,14 @@ public record NetSpec(String role, String path, String sha256, String signature,
         return new NetSpec("model", path, null, output, shape, shape[0] * shape[1] * shape[2], batch(node), time);
     }
 
-    static NetSpec detector(Node node) {
+    static NetSpec detector(Node node, org.diffsweep.io.Store store) {
         node.allowOnly(DETECTOR_KEYS);
         long dim = node.get("dim").integer();
         if (dim < 1 || dim > 1_000_000) {
             throw node.get("dim").error(dim + ", expected 1 to 1000000 features");
         }
-        return new NetSpec("detector", node.get("path").text(), null, "detector", null, (int) dim, batch(node), null);
+        String path = SweepConfig.qualify(store, node.get("path").text(), node.get("path"));
+        return new NetSpec("detector", path, null, "detector", null, (int) dim, batch(node), null);
     }
 
     private static int batch(Node node) {

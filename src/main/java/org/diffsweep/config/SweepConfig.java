@@ -18,6 +18,7 @@ import org.diffsweep.family.Cell;
 import org.diffsweep.family.Families;
 import org.diffsweep.family.Family;
 import org.diffsweep.family.Need;
+import org.diffsweep.io.Store;
 
 /**
  * One sweep, as a YAML file describes it: a model, a process, seeds, and the grid
@@ -43,13 +44,22 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
                           String reference, NetSpec detector, int gridImages, List<Comparison> comparisons)
         implements Serializable {
 
+    /**
+     * The most seed blocks one sweep may plan (configs × blocks per config). The driver holds the plan, and every
+     * block is a Spark task and a committed file: a million is already a very large sweep (500 configs × 50,000
+     * seeds in blocks of 25); past it the driver would run out of memory before sampling anything.
+     */
+    public static final long MAX_BLOCKS = 1_000_000;
+
     /** Seeds are unsigned 32-bit integers, as in EDM's generate.py. */
     public static final long MAX_SEED = (1L << 32) - 1;
 
     private static final Set<String> TOP_KEYS = Set.of("name", "output", "model", "process", "seeds", "block_size",
             "batch_size", "samplers", "grids", "nfe", "reference", "detector", "grid_images");
 
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    /** YAML with duplicate keys refused (otherwise the last one silently wins). */
+    private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
 
     /** The same sweep written elsewhere. */
     public SweepConfig withOutput(String dir) {
@@ -160,8 +170,16 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         return model.mixture() != null ? model.mixture().dim() : model.net().dim();
     }
 
-    /** Reads and validates a YAML file. */
+    /** Reads and validates a YAML file; its paths are qualified on the local file system. */
     public static SweepConfig load(Path file) {
+        return load(file, Store.local());
+    }
+
+    /**
+     * Reads and validates a YAML file. Every path it names (output, model, detector, reference, score tables,
+     * schedules) comes back fully qualified by {@code store}, so executors anywhere read and write the same files.
+     */
+    public static SweepConfig load(Path file, Store store) {
         String text;
         try {
             text = Files.readString(file);
@@ -170,11 +188,16 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read (" + e.getMessage() + ")");
         }
-        return parse(text, file.toString());
+        return parse(text, file.toString(), store);
     }
 
-    /** Parses and validates YAML text; {@code source} names it in error messages. */
+    /** Parses and validates YAML text; {@code source} names it in error messages; local paths. */
     public static SweepConfig parse(String yaml, String source) {
+        return parse(yaml, source, Store.local());
+    }
+
+    /** Parses and validates YAML text, qualifying its paths with {@code store}. */
+    public static SweepConfig parse(String yaml, String source, Store store) {
         JsonNode root;
         try {
             root = YAML.readTree(yaml);
@@ -193,10 +216,10 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         if (!name.matches("[A-Za-z0-9._-]+")) {
             throw top.get("name").error("'" + name + "', expected letters, digits, '.', '_' or '-'");
         }
-        String output = top.text("output", "runs/" + name);
+        String output = qualify(store, top.text("output", "runs/" + name), top.has("output") ? top.get("output") : top);
 
-        ModelSpec model = ModelSpec.parse(top.get("model"));
-        Family family = parseFamily(top.has("process") ? top.get("process") : null);
+        ModelSpec model = ModelSpec.parse(top.get("model"), store);
+        Family family = parseFamily(top.has("process") ? top.get("process") : null).using(store);
         requireFits(family, top.has("process") ? top.get("process").get("name").text() : "edm", model, top);
 
         Node seeds = top.get("seeds");
@@ -336,6 +359,12 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
                         + "sampler with this one");
             }
         }
+        long perConfig = (seedCount + blockSize - 1) / blockSize;
+        if (perConfig * points.size() > MAX_BLOCKS) {
+            throw top.error(points.size() + " configs × " + seedCount + " seeds in blocks of " + blockSize + " make "
+                    + perConfig * points.size() + " seed blocks, expected at most " + MAX_BLOCKS
+                    + " (raise block_size, or split the sweep)");
+        }
         Set<String> ids = new java.util.HashSet<>();
         for (SweepPoint p : points) {
             if (!ids.add(p.id())) {
@@ -343,7 +372,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
             }
         }
 
-        NetSpec detector = top.has("detector") ? NetSpec.detector(top.get("detector")) : null;
+        NetSpec detector = top.has("detector") ? NetSpec.detector(top.get("detector"), store) : null;
         if (detector != null && model.imageShape() == null) {
             throw top.get("detector").error("a detector needs an image model, found model type " + model.type());
         }
@@ -359,12 +388,24 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         if (!reference.equals("exact") && !reference.endsWith(".npz")) {
             throw top.get("reference").error("'" + reference + "', expected 'exact' or a .npz file");
         }
+        if (!reference.equals("exact")) {
+            reference = qualify(store, reference, top.get("reference"));
+        }
         long gridImages = top.integer("grid_images", model.imageShape() == null ? 0 : 64);
         if (gridImages < 0 || gridImages > 1024) {
             throw top.get("grid_images").error(gridImages + ", expected 0 to 1024");
         }
         return new SweepConfig(name, output, model, family, seedStart, seedCount, blockSize, batchSize,
                 List.copyOf(points), reference, detector, (int) gridImages, List.copyOf(comparisons));
+    }
+
+    /** A path the config names, fully qualified; a path that cannot be is refused at its key. */
+    static String qualify(Store store, String path, Node at) {
+        try {
+            return store.qualify(path);
+        } catch (IllegalArgumentException e) {
+            throw at.error(e.getMessage());
+        }
     }
 
     /** A list of NFE budgets: each 1 to 100,000, none twice. */

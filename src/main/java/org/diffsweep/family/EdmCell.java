@@ -1,6 +1,5 @@
 package org.diffsweep.family;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -9,7 +8,6 @@ import org.diffsweep.rng.BatchNoise;
 import org.diffsweep.sampler.Deis;
 import org.diffsweep.sampler.Sampler;
 import org.diffsweep.sampler.ScoreScale;
-import org.diffsweep.schedule.FileGrid;
 import org.diffsweep.schedule.PendingFileGrid;
 import org.diffsweep.schedule.TimeGrid;
 
@@ -62,7 +60,7 @@ public record EdmCell(EdmFamily family, Sampler samplerObject, TimeGrid gridObje
             needs.add(new Need(Need.NORM_TABLE, d.scoreScale().pendingPath(), 0));
         }
         if (gridObject instanceof PendingFileGrid g) {
-            needs.add(new Need(Need.SCHEDULE, g.source(), steps));
+            needs.add(new Need(Need.SCHEDULE, g.location(), steps));
         }
         return needs;
     }
@@ -71,10 +69,11 @@ public record EdmCell(EdmFamily family, Sampler samplerObject, TimeGrid gridObje
     public Cell withNeedsMet() {
         Sampler s = samplerObject;
         if (s instanceof Deis d && d.scoreScale().pendingPath() != null) {
-            s = d.withScoreScale(ScoreScale.fromCsv(Path.of(d.scoreScale().pendingPath()), family.processObject()));
+            s = d.withScoreScale(org.diffsweep.sampler.Samplers.readTable(d.scoreScale().pendingPath(),
+                    family.processObject(), family.store()));
         }
         if (gridObject instanceof PendingFileGrid g) {
-            return family.cell(s, FileGrid.read(Path.of(g.source())), nfeRequested);
+            return family.cell(s, family.readGridNow(g.source(), g.location()), nfeRequested);
         }
         return new EdmCell(family, s, gridObject, nfeRequested, steps, nfe);
     }

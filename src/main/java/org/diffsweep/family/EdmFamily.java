@@ -1,7 +1,5 @@
 package org.diffsweep.family;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +12,7 @@ import org.diffsweep.diffusion.EpsilonModel;
 import org.diffsweep.diffusion.ModelTime;
 import org.diffsweep.diffusion.Process;
 import org.diffsweep.diffusion.VpProcess;
+import org.diffsweep.io.Store;
 import org.diffsweep.model.GaussianMixture;
 import org.diffsweep.sampler.Sampler;
 import org.diffsweep.sampler.Samplers;
@@ -35,9 +34,26 @@ public final class EdmFamily implements Family {
     public static final Set<String> PROCESSES = Set.of("edm", "vp", "vp-discrete");
 
     private final Process process;
+    /** Where score tables and schedules are read from (the driver's; not shipped to executors). */
+    private final transient Store store;
 
     public EdmFamily(Process process) {
+        this(process, Store.local());
+    }
+
+    private EdmFamily(Process process, Store store) {
         this.process = process;
+        this.store = store;
+    }
+
+    @Override
+    public EdmFamily using(Store store) {
+        return new EdmFamily(process, store);
+    }
+
+    /** The store the family reads its files from (the local file system after deserialisation). */
+    public Store store() {
+        return store == null ? Store.local() : store;
     }
 
     /** The process of a config's {@code process} mapping (name and options). */
@@ -69,6 +85,28 @@ public final class EdmFamily implements Family {
 
     public Process processObject() {
         return process;
+    }
+
+    /** A schedule file, as the config names it and qualified, read through the family's store. */
+    FileGrid readGridNow(String path, String qualified) {
+        try {
+            return FileGrid.parse(store().readLines(qualified), path);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IllegalArgumentException("grid file " + qualified + ": no such file");
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("grid file " + qualified + ": cannot read (" + e.getMessage() + ")");
+        }
+    }
+
+    /** A schedule file: read if it exists, else pending (the schedule job makes it first). */
+    private TimeGrid readGrid(String path, String qualified) {
+        boolean exists;
+        try {
+            exists = store().exists(qualified);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("grid file " + qualified + ": cannot read (" + e.getMessage() + ")");
+        }
+        return exists ? readGridNow(path, qualified) : new PendingFileGrid(path, qualified);
     }
 
     /** The EDM model a task built ({@link #model}), as the samplers of this family call it. */
@@ -157,7 +195,7 @@ public final class EdmFamily implements Family {
 
     @Override
     public Part sampler(String name, Map<String, Object> options, GaussianMixture analytic) {
-        Sampler s = Samplers.of(name, options, process, analytic);
+        Sampler s = Samplers.of(name, options, process, analytic, store());
         return new Part(s.describe(), s);
     }
 
@@ -170,7 +208,7 @@ public final class EdmFamily implements Family {
             if (path == null) {
                 throw new IllegalArgumentException("grid file: path missing, expected a schedule CSV");
             }
-            grid = Files.exists(Path.of(path)) ? FileGrid.read(Path.of(path)) : new PendingFileGrid(path);
+            grid = readGrid(path, store().qualify(path));
         } else {
             Set<String> keys = switch (name) {
                 case "edm" -> Set.of("rho", "sigma_min", "sigma_max");

@@ -38,6 +38,14 @@ public interface Family extends Serializable {
      */
     void probe(SampleModel model);
 
+    /**
+     * The same family reading the files its samplers and grids name (score tables, schedules) from {@code store},
+     * with their paths qualified by it. Families that read no files return themselves.
+     */
+    default Family using(org.diffsweep.io.Store store) {
+        return this;
+    }
+
     /** A sampler from its config name and options ({@code analytic}: the mixture if the model is one, else null). */
     Part sampler(String name, Map<String, Object> options, GaussianMixture analytic);
 

@@ -137,7 +137,7 @@ public final class FidJob {
             throw new IOException("could not rename " + layout.fidTmp() + " to " + layout.fidDir());
         }
         Manifest.writeAtomically(fs, layout.fidComplete(), Manifest.json(Map.of("code_version", CodeVersion.get(),
-                "finished", java.time.Instant.now().toString())));
+                "finished", java.time.Instant.now().toString(), "reference", referenceId(config, conf))));
         System.out.println();
         System.out.print(md);
         System.out.printf("%nfid %s: written to %s (%.1f s)%n", config.name(), layout.fidDir(),
@@ -151,16 +151,26 @@ public final class FidJob {
             return Models.exactReference(config.model());
         }
         Path path = new Path(config.reference());
-        FileSystem fs = path.getFileSystem(conf);
-        if (!fs.exists(path)) {
+        FileSystem fs;
+        boolean exists;
+        try {
+            fs = path.getFileSystem(conf);
+            exists = fs.exists(path);
+        } catch (IOException | RuntimeException e) {
+            throw new ConfigException("reference " + config.reference() + ": cannot read ("
+                    + org.diffsweep.family.Family.rootLine(e) + "), expected a readable .npz file");
+        }
+        if (!exists) {
             throw new ConfigException("reference " + config.reference() + " not found, expected a .npz file of "
                     + "reference statistics");
         }
         Gaussian g;
         try (java.io.InputStream in = fs.open(path)) {
             g = Npz.gaussian(Npz.read(in, config.reference()), config.reference());
-        } catch (IOException e) {
-            throw new ConfigException("reference " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            String m = org.diffsweep.family.Family.rootLine(e);
+            throw new ConfigException("reference " + (m.contains(config.reference()) ? m
+                    : config.reference() + ": " + m + ", expected a .npz file of reference statistics (mu, sigma)"));
         }
         Path meta = new Path(config.reference().replaceFirst("\\.npz$", ".json"));
         if (config.detector() != null && fs.exists(meta)) {
@@ -181,11 +191,30 @@ public final class FidJob {
         return g;
     }
 
-    /** Whether the FID table is complete (and the sweep behind it). */
+    /**
+     * Whether the FID table is complete (and the sweep behind it) and was measured against this config's reference:
+     * a table against another reference is not reused (the sweep is: the reference is not part of its plan).
+     */
     public static boolean complete(SparkSession spark, SweepConfig config) throws IOException {
         SweepLayout layout = new SweepLayout(config.output());
-        FileSystem fs = layout.root().getFileSystem(spark.sparkContext().hadoopConfiguration());
-        return fs.exists(layout.fidComplete()) && SweepJob.complete(spark, config);
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        FileSystem fs = layout.root().getFileSystem(conf);
+        if (!fs.exists(layout.fidComplete()) || !SweepJob.complete(spark, config)) {
+            return false;
+        }
+        try (java.io.InputStream in = fs.open(layout.fidComplete())) {
+            String made = new com.fasterxml.jackson.databind.ObjectMapper().readTree(in).path("reference").asText("");
+            return made.equals(referenceId(config, conf));
+        }
+    }
+
+    /** The reference's identity: {@code exact}, or the .npz file's name and content hash. */
+    static String referenceId(SweepConfig config, Configuration conf) throws IOException {
+        if (config.reference().equals("exact")) {
+            return "exact";
+        }
+        String name = config.reference().substring(config.reference().lastIndexOf('/') + 1);
+        return name + "@" + org.diffsweep.spark.ModelFiles.sha256(config.reference(), conf);
     }
 
     /** The Markdown table of a finished fid stage. */

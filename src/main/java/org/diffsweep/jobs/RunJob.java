@@ -24,13 +24,25 @@ public final class RunJob {
     public record Outcome(boolean sweepRan, boolean fidRan, List<FidJob.Entry> table) {
     }
 
+    /** A qualified local path ({@code file:/abs}) as a local file; the offline statistics jobs write local files. */
+    static java.nio.file.Path localPath(String qualified) {
+        if (qualified.startsWith("file:")) {
+            return java.nio.file.Path.of(java.net.URI.create(qualified).getPath());
+        }
+        if (qualified.contains("://")) {
+            throw new org.diffsweep.config.ConfigException(qualified + ": the offline statistics are written to the "
+                    + "local file system, expected a local path");
+        }
+        return java.nio.file.Path.of(qualified);
+    }
+
     public static Outcome run(SparkSession spark, SweepConfig config, int partitions) throws IOException {
         config = org.diffsweep.spark.ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
         for (String table : config.pendingNormTables()) {
             System.out.printf("run %s: norm table %s does not exist; making it (norm-stats: Euler, %d steps, %d seeds)%n",
                     config.name(), table, NORM_STEPS, NORM_SEEDS);
             org.diffsweep.schedule.TimeGrid grid = config.edmFamily("norm-stats").normStatsGrid();
-            java.nio.file.Path path = java.nio.file.Path.of(table); // the job makes its folder
+            java.nio.file.Path path = localPath(table); // the job makes its folder
             NormStatsJob.run(spark, config, grid.sigmas(NORM_STEPS), grid.describe() + " " + NORM_STEPS + " steps",
                     NORM_SEEDS, 256, 0, 5, path);
         }
@@ -38,7 +50,7 @@ public final class RunJob {
             System.out.printf("run %s: schedule %s does not exist; making it (schedule: %d fine levels, %d seeds, "
                     + "steps %s)%n", config.name(), schedule.getKey(), SCHEDULE_POINTS, SCHEDULE_SEEDS,
                     java.util.Arrays.toString(schedule.getValue()));
-            java.nio.file.Path path = java.nio.file.Path.of(schedule.getKey()); // the job makes its folder
+            java.nio.file.Path path = localPath(schedule.getKey()); // the job makes its folder
             ScheduleJob.run(spark, config, SCHEDULE_POINTS, SCHEDULE_SEEDS, 256, 0, schedule.getValue(), path);
         }
         config = config.withNeedsMet();

@@ -42,13 +42,14 @@ public final class SweepJob {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         FileSystem fs = layout.root().getFileSystem(conf);
         String version = CodeVersion.get();
-        probeModel(config, conf);
+        validateOnDriver(config, conf);
         Manifest.writeOrCheck(config, layout, conf, version);
 
         List<SeedBlock> all = SeedBlock.plan(config);
+        java.util.Set<String> committed = committedBlocks(fs, layout);
         List<SeedBlock> todo = new ArrayList<>();
         for (SeedBlock b : all) {
-            if (!fs.exists(layout.block(b.configId(), b.seedStart(), b.seedEnd()))) {
+            if (!committed.contains(blockKey(layout, b))) {
                 todo.add(b);
             }
         }
@@ -72,9 +73,11 @@ public final class SweepJob {
                 spark.sparkContext().removeSparkListener(progress);
             }
         }
+        committed = committedBlocks(fs, layout);
         for (SeedBlock b : all) {
-            if (!fs.exists(layout.block(b.configId(), b.seedStart(), b.seedEnd()))) {
-                throw new IOException("block " + b + " is missing after the sweep; not marking it complete");
+            if (!committed.contains(blockKey(layout, b))) {
+                throw new IOException("block " + b + " (" + layout.block(b.configId(), b.seedStart(), b.seedEnd())
+                        + ") is missing after the sweep; not marking it complete");
             }
         }
         fs.delete(layout.tmp(), true);
@@ -84,6 +87,29 @@ public final class SweepJob {
         System.out.printf("sweep %s: done, %d blocks computed, %d skipped, %.1f s%n", config.name(), computed,
                 all.size() - computed, secs);
         return new Summary(all.size(), computed, all.size() - computed, secs);
+    }
+
+    /**
+     * The committed block files under {@code features/}, in one recursive listing (a few requests per thousand
+     * files on object stores, where a check per block would be one request each).
+     */
+    static java.util.Set<String> committedBlocks(FileSystem fs, SweepLayout layout) throws IOException {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        if (!fs.exists(layout.features())) {
+            return out;
+        }
+        org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it =
+                fs.listFiles(layout.features(), true);
+        while (it.hasNext()) {
+            org.apache.hadoop.fs.Path p = it.next().getPath();
+            out.add(p.getParent().getName() + "/" + p.getName());
+        }
+        return out;
+    }
+
+    private static String blockKey(SweepLayout layout, SeedBlock b) {
+        org.apache.hadoop.fs.Path p = layout.block(b.configId(), b.seedStart(), b.seedEnd());
+        return p.getParent().getName() + "/" + p.getName();
     }
 
     /**
@@ -101,18 +127,42 @@ public final class SweepJob {
     }
 
     /**
-     * Builds the config's model on the driver and runs one forward pass through its family, so that a network that
-     * does not fit (a PSLD process on a one-image network, a wrong channel count) is refused in one line before
-     * anything is written.
+     * Everything a sweep reads, checked on the driver before anything is written, so that a bad input costs no
+     * compute and leaves no manifest behind: the model is loaded and run once through its family (a file that is
+     * not a network, a wrong shape, a network that does not fit the process); the detector is loaded and run once
+     * on one image (its output must have the declared {@code dim}); the reference is read and checked against the
+     * feature dimension.
      */
-    static void probeModel(SweepConfig config, Configuration conf) {
+    static void validateOnDriver(SweepConfig config, Configuration conf) throws IOException {
+        HadoopConf hadoop = new HadoopConf(conf);
         try {
             org.diffsweep.family.SampleModel model = org.diffsweep.spark.ModelCache.model(config.model(),
-                    config.family(), new HadoopConf(conf));
+                    config.family(), hadoop);
             config.family().probe(model);
-        } catch (IllegalArgumentException e) {
-            throw new org.diffsweep.config.ConfigException(config.name() + ": " + e.getMessage());
+        } catch (org.diffsweep.config.ConfigException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new org.diffsweep.config.ConfigException(config.name() + ": model "
+                    + (config.model().net() == null ? config.model().id() : config.model().net().path()) + ": "
+                    + org.diffsweep.family.Family.rootLine(e));
         }
+        if (config.detector() != null) {
+            int[] shape = config.model().imageShape();
+            try {
+                org.diffsweep.features.Detector d = org.diffsweep.spark.ModelCache.detector(config.detector(), hadoop);
+                float[] f = d.features(new byte[3 * shape[1] * shape[2]], 1, shape[1], shape[2]);
+                if (f.length != config.detector().dim()) {
+                    throw new IllegalArgumentException("returned " + f.length + " features for one image, expected "
+                            + "dim " + config.detector().dim());
+                }
+            } catch (org.diffsweep.config.ConfigException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new org.diffsweep.config.ConfigException(config.name() + ": detector "
+                        + config.detector().path() + ": " + org.diffsweep.family.Family.rootLine(e));
+            }
+        }
+        FidJob.reference(config, conf);
     }
 
     /** Whether the sweep's output is complete for this config. */

@@ -1,7 +1,9 @@
 package org.diffsweep.sampler;
 
 import java.util.Map;
-import java.nio.file.Path;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import org.diffsweep.io.Store;
 import java.util.Arrays;
 import org.diffsweep.diffusion.Process;
 import org.diffsweep.family.Options;
@@ -36,6 +38,12 @@ public final class Samplers {
      *                   null otherwise
      */
     public static Sampler of(String name, Map<String, Object> options, Process process, GaussianMixture exactModel) {
+        return of(name, options, process, exactModel, Store.local());
+    }
+
+    /** @param store where a score table the options name is read from (its path qualified by it) */
+    public static Sampler of(String name, Map<String, Object> options, Process process, GaussianMixture exactModel,
+                             Store store) {
         Options o = new Options("sampler " + name, options);
         Sampler sampler = switch (name) {
             case "euler" -> new Euler();
@@ -47,21 +55,38 @@ public final class Samplers {
             case "ipndm" -> new Ipndm();
             case "deis" -> new Deis(o.integer("order", 3), Deis.Variant.of(o.text("variant", "tab")), process);
             case "deis-sn" -> new Deis(o.integer("order", 3), Deis.Variant.of(o.text("variant", "tab")), process,
-                    scoreScale(o.text("norm", null), process, exactModel), "deis-sn");
+                    scoreScale(o.text("norm", null), process, exactModel, store), "deis-sn");
             default -> throw new IllegalArgumentException("unknown sampler '" + name + "', expected one of: " + NAMES);
         };
         o.requireAllUsed();
         return sampler;
     }
 
+    /** A score table at a qualified path, read through {@code store} (see {@link ScoreScale#fromCsv}). */
+    public static ScoreScale readTable(String path, Process process, Store store) {
+        try {
+            return ScoreScale.fromLines(store.readLines(path), path, process);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("score table " + path + ": no such file");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("score table " + path + ": cannot read (" + e.getMessage() + ")");
+        }
+    }
+
     /** DEIS-SN's table r(σ): a CSV file (see {@link ScoreScale#fromCsv}) or {@code exact} for an analytic model. */
-    private static ScoreScale scoreScale(String norm, Process process, GaussianMixture exactModel) {
+    private static ScoreScale scoreScale(String norm, Process process, GaussianMixture exactModel, Store store) {
         if (norm == null) {
             throw new IllegalArgumentException("deis-sn: norm missing, expected a score table (CSV path) or 'exact'");
         }
         if (!norm.equals("exact")) {
-            Path path = Path.of(norm);
-            return java.nio.file.Files.exists(path) ? ScoreScale.fromCsv(path, process) : ScoreScale.pending(path);
+            String path = store.qualify(norm);
+            boolean exists;
+            try {
+                exists = store.exists(path);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("score table " + path + ": cannot read (" + e.getMessage() + ")");
+            }
+            return exists ? readTable(path, process, store) : ScoreScale.pending(path);
         }
         if (exactModel == null) {
             throw new IllegalArgumentException("deis-sn: norm = exact needs an analytic model (gmm), expected a "

@@ -79,9 +79,18 @@ public final class ScoreScale implements Serializable {
      * (and {@code sweep} refuses to start). It must not be sampled with; it acts as the constant meanwhile.
      */
     public static ScoreScale pending(Path file) {
-        ScoreScale table = new ScoreScale(new double[0], new double[0], null, file.getFileName().toString());
-        table.pendingPath = file.toString();
+        return pending(file.toString());
+    }
+
+    /** A table still to be made at {@code path} (any file system's path). */
+    public static ScoreScale pending(String path) {
+        ScoreScale table = new ScoreScale(new double[0], new double[0], null, fileName(path));
+        table.pendingPath = path;
         return table;
+    }
+
+    private static String fileName(String path) {
+        return path.substring(path.lastIndexOf('/') + 1);
     }
 
     /** Where a pending table will be written, or null for a table that exists. */
@@ -130,6 +139,14 @@ public final class ScoreScale implements Serializable {
         } catch (IOException e) {
             throw new IllegalArgumentException("score table " + file + ": cannot read (" + e.getMessage() + ")");
         }
+        return fromLines(lines, file.toString(), process);
+    }
+
+    /**
+     * A table from the lines of a CSV file (format in the class comment); {@code file} names it in errors and its
+     * last segment is the label.
+     */
+    public static ScoreScale fromLines(List<String> lines, String file, Process process) {
         String[] header = null;
         int headerLine = 0;
         int sigmaCol = -1;
@@ -194,7 +211,7 @@ public final class ScoreScale implements Serializable {
             s[k] = rows.get(k)[0];
             v[k] = rows.get(k)[1];
         }
-        ScoreScale table = sorted(s, v, process, file.getFileName().toString());
+        ScoreScale table = sorted(s, v, process, fileName(file));
         table.madeFor = model;
         return table;
     }

@@ -52,6 +52,15 @@ public record FileGrid(String source, Map<Integer, double[]> schedules) implemen
         } catch (IOException e) {
             throw new IllegalArgumentException("grid file " + file + ": cannot read (" + e.getMessage() + ")");
         }
+        return parse(lines, file.toString());
+    }
+
+    /**
+     * Checks the lines of a schedule file.
+     *
+     * @param file the path as the config writes it: errors name it, and it is the grid's description
+     */
+    public static FileGrid parse(List<String> lines, String file) {
         int headerLine = -1;
         List<String> header = null;
         Map<Integer, List<Double>> rows = new TreeMap<>();

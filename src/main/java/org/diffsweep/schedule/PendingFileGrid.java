@@ -5,9 +5,10 @@ package org.diffsweep.schedule;
  * schedule job, for the step counts the config's samplers take) and then reads. It has no levels until then;
  * {@code sweep} and {@code oracle} refuse it. Its description is the one the {@link FileGrid} will have.
  *
- * @param source the path the schedule will be written to
+ * @param source   the path as the config writes it (its description, so ids do not depend on where it runs)
+ * @param location the same path fully qualified: where the schedule will be written
  */
-public record PendingFileGrid(String source) implements TimeGrid {
+public record PendingFileGrid(String source, String location) implements TimeGrid {
 
     @Override
     public String describe() {

@@ -17,9 +17,11 @@ import org.diffsweep.config.SweepConfig;
 import org.diffsweep.config.SweepPoint;
 
 /**
- * A sweep's manifest: everything that determines its results (the "plan": model, process, seeds, blocks,
+ * A sweep's manifest: everything that determines its samples (the "plan": model, detector, process, seeds, blocks,
  * configs with their noise levels), plus the code version and time that produced it. An output directory
- * holds one plan: a rerun with the same plan resumes it, a different plan is refused.
+ * holds one plan: a rerun with the same plan resumes it, a different plan is refused. What does not change the
+ * samples is not in the plan: the reference statistics (only the fid stage reads them, and its table names them),
+ * or where the output and the network files are (networks are identified by their content hash).
  */
 public final class Manifest {
 
@@ -41,7 +43,6 @@ public final class Manifest {
         plan.put("process", c.family().process());
         plan.putObject("seeds").put("start", c.seedStart()).put("count", c.seedCount());
         plan.put("block_size", c.blockSize());
-        plan.put("reference", c.reference());
         ArrayNode configs = plan.putArray("configs");
         for (SweepPoint p : c.points()) {
             ObjectNode o = configs.addObject();
@@ -76,7 +77,13 @@ public final class Manifest {
             try (InputStream in = fs.open(path)) {
                 existing = (ObjectNode) JSON.readTree(in);
             }
-            if (!plan.equals(existing.get("plan"))) {
+            com.fasterxml.jackson.databind.JsonNode old = existing.get("plan");
+            if (old instanceof ObjectNode o && o.has("reference")) {
+                o = o.deepCopy();
+                o.remove("reference"); // earlier manifests recorded it; it never changed the samples
+                old = o;
+            }
+            if (!plan.equals(old)) {
                 throw new ConfigException("output " + layout.root() + " holds a different sweep (its manifest "
                         + path + " does not match this config), expected the same plan or a new output directory");
             }

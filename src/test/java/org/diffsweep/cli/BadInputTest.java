@@ -117,14 +117,14 @@ class BadInputTest {
             Result r = run(command, conf.toString());
             assertEquals(Main.EXIT_BAD_INPUT, r.code(), command + ": " + r.err());
             assertEquals(1, r.err().lines().count(), r.err());
-            assertTrue(r.err().contains("grid file " + dir.resolve("s.csv") + " does not exist, expected it made "
+            assertTrue(r.err().contains("grid file file:" + dir.resolve("s.csv") + " does not exist, expected it made "
                     + "first"), r.err());
         }
         Files.writeString(conf, config("[ { name: deis-sn, order: 2, norm: " + dir.resolve("t.csv") + " } ]", "[5]",
                 "{ count: 10 }").replace("OUT", out.toString()));
         Result r = run("sweep", conf.toString());
         assertEquals(Main.EXIT_BAD_INPUT, r.code(), r.err());
-        assertTrue(r.err().contains("deis-sn norm table " + dir.resolve("t.csv") + " does not exist"), r.err());
+        assertTrue(r.err().contains("deis-sn norm table file:" + dir.resolve("t.csv") + " does not exist"), r.err());
         assertFalse(Files.exists(out), "nothing may be written");
     }
 
@@ -165,7 +165,7 @@ class BadInputTest {
                 """.formatted(dir.resolve("out"), dir.resolve("missing.pt"), dir.resolve("ref.npz")));
         Result r = run("run", conf.toString());
         assertEquals(Main.EXIT_BAD_INPUT, r.code(), r.err());
-        assertTrue(r.err().contains("model file " + dir.resolve("missing.pt") + " not found"), r.err());
+        assertTrue(r.err().contains("model file file:" + dir.resolve("missing.pt") + " not found"), r.err());
         assertFalse(Files.exists(dir.resolve("out/sweep/_COMPLETE")));
         try (var files = Files.walk(dir)) {
             assertFalse(files.anyMatch(p -> p.toString().endsWith(".parquet")));

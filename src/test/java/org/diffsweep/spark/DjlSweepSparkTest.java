@@ -137,14 +137,17 @@ class DjlSweepSparkTest {
         }
         // statistics made with another detector (ref-stats writes its id beside the .npz) are refused
         Files.writeString(dir.resolve("ref.json"), "{\"detector\": \"other.pt@0123456789ab\"}");
+        // Both are found by the driver before the sweep writes anything: no compute is spent on a sweep whose FID
+        // could not be taken.
         SweepConfig otherDetector = SweepConfig.parse(config(dir.resolve("other"), "tiny.pt", ref.toString()), "t");
-        SweepJob.run(spark, otherDetector, 0);
-        Exception other = assertThrows(Exception.class, () -> FidJob.run(spark, otherDetector));
+        Exception other = assertThrows(org.diffsweep.config.ConfigException.class,
+                () -> SweepJob.run(spark, otherDetector, 0));
         assertTrue(other.getMessage().contains("was made with detector other.pt@0123456789ab"), other.getMessage());
+        assertFalse(Files.exists(dir.resolve("other")), "nothing may be written");
         SweepConfig wrongDim = SweepConfig.parse(config(dir.resolve("dim"), "tiny.pt", ref3.toString()), "test");
-        SweepJob.run(spark, wrongDim, 0);
-        Exception e = assertThrows(Exception.class, () -> FidJob.run(spark, wrongDim));
+        Exception e = assertThrows(org.diffsweep.config.ConfigException.class, () -> SweepJob.run(spark, wrongDim, 0));
         assertTrue(e.getMessage().contains("has 3 features, expected 2 (detector tiny_features.pt@"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("dim")), "nothing may be written");
     }
 
     static String rootMessage(Throwable e) {

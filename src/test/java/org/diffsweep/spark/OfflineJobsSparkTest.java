@@ -76,8 +76,9 @@ class OfflineJobsSparkTest {
                 .replace("grids: [ { name: edm, rho: 7 } ]", "grids: [ { name: edm, rho: 7, label: r7 }, "
                         + "{ name: file, path: " + schedule + ", vs: r7 } ]");
         SweepConfig config = SweepConfig.parse(yaml, "deis-sn with a table to make");
-        assertEquals(java.util.List.of(table.toString()), config.pendingNormTables());
-        assertArrayEquals(new int[] {5, 9}, config.pendingSchedules().get(schedule.toString()));
+        // Paths come back fully qualified, as the driver hands them to the jobs.
+        assertEquals(java.util.List.of("file:" + table), config.pendingNormTables());
+        assertArrayEquals(new int[] {5, 9}, config.pendingSchedules().get("file:" + schedule));
         ConfigException e = assertThrows(ConfigException.class,
                 () -> SweepJob.run(SparkTestSupport.spark(), config, 0));
         assertTrue(e.getMessage().contains("does not exist, expected it made first"), e.getMessage());

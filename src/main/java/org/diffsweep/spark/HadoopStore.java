@@ -1,0 +1,89 @@
+package org.diffsweep.spark;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.diffsweep.io.Store;
+
+/**
+ * A {@link Store} over every Hadoop file system. A path without a scheme is qualified on the default file system
+ * ({@code fs.defaultFS}: the local disk in local mode, HDFS on most clusters), a relative one against that file
+ * system's working directory (the driver's working directory on the local disk).
+ */
+public final class HadoopStore implements Store {
+
+    private final Configuration conf;
+
+    public HadoopStore(Configuration conf) {
+        this.conf = conf;
+    }
+
+    /**
+     * The driver's Hadoop configuration before Spark starts: the site files on the class path, plus every
+     * {@code spark.hadoop.*} setting spark-submit (or {@code -D}) gave the driver JVM, as Spark itself will apply
+     * them.
+     */
+    public static Configuration driverConf() {
+        Configuration c = new Configuration();
+        for (Map.Entry<Object, Object> e : System.getProperties().entrySet()) {
+            String key = e.getKey().toString();
+            if (key.startsWith("spark.hadoop.") && e.getValue() != null) {
+                c.set(key.substring("spark.hadoop.".length()), e.getValue().toString());
+            }
+        }
+        return c;
+    }
+
+    public Configuration conf() {
+        return conf;
+    }
+
+    @Override
+    public String qualify(String path) {
+        if (path == null || path.isBlank()) {
+            throw new IllegalArgumentException("path '" + path + "', expected a file path");
+        }
+        Path p;
+        try {
+            p = new Path(path);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(path + ": not a valid path (" + firstLine(e) + ")");
+        }
+        try {
+            return p.getFileSystem(conf).makeQualified(p).toString();
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException(path + ": " + firstLine(e) + ", expected a path on a file system "
+                    + "this job can reach (local, hdfs://, s3a://, ...)");
+        }
+    }
+
+    @Override
+    public boolean exists(String path) throws IOException {
+        Path p = new Path(path);
+        return p.getFileSystem(conf).exists(p);
+    }
+
+    @Override
+    public InputStream open(String path) throws IOException {
+        Path p = new Path(path);
+        FileSystem fs = p.getFileSystem(conf);
+        try {
+            return fs.open(p);
+        } catch (FileNotFoundException e) {
+            throw new java.nio.file.NoSuchFileException(path);
+        }
+    }
+
+    /** The first line of an exception's message, or its class when it has none. */
+    static String firstLine(Throwable e) {
+        String m = e.getMessage();
+        if (m == null || m.isBlank()) {
+            return e.getClass().getSimpleName();
+        }
+        return m.lines().findFirst().orElse(m);
+    }
+}
