@@ -231,7 +231,8 @@ class S3aSweepIT {
         Files.writeString(config, yaml);
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xmx2g");
+        // C1 only and the serial collector: half the CPU of a run this short (the numbers are native: same bits).
+        cmd.addAll(List.of("-Xmx2g", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
         cmd.addAll(List.of(Files.readString(Path.of("target/jvm-flags.txt")).trim().split("\\s+")));
         cmd.add("-Djava.io.tmpdir=" + tmp);
         cmd.add("-Dspark.hadoop.hadoop.tmp.dir=" + tmp.resolve("hadoop"));
