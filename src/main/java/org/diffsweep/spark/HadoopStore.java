@@ -47,18 +47,31 @@ public final class HadoopStore implements Store {
         if (path == null || path.isBlank()) {
             throw new IllegalArgumentException("path '" + path + "', expected a file path");
         }
+        String shown = redact(path);
         Path p;
         try {
             p = new Path(path);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(path + ": not a valid path (" + firstLine(e) + ")");
+            throw new IllegalArgumentException(shown + ": not a valid path (" + redact(firstLine(e)) + ")");
+        }
+        String userInfo = p.toUri().getUserInfo();
+        if (userInfo != null && userInfo.contains(":")) {
+            // Refused before Hadoop sees it: its own warning would log the whole URI.
+            throw new IllegalArgumentException(shown + ": a secret in the path, expected the credentials where "
+                    + "Hadoop and the AWS SDK look for them (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
+                    + "spark.hadoop.fs.s3a.access.key and spark.hadoop.fs.s3a.secret.key)");
         }
         try {
             return p.getFileSystem(conf).makeQualified(p).toString();
         } catch (IOException | RuntimeException e) {
-            throw new IllegalArgumentException(path + ": " + firstLine(e) + ", expected a path on a file system "
-                    + "this job can reach (local, hdfs://, s3a://, ...)");
+            throw new IllegalArgumentException(shown + ": " + redact(firstLine(e)) + ", expected a path on a file "
+                    + "system this job can reach (local, hdfs://, s3a://, ...)");
         }
+    }
+
+    /** A text with the password of any {@code scheme://user:password@host} in it masked, for messages. */
+    static String redact(String text) {
+        return text.replaceAll("(://[^/@:\\s]*):[^@\\s]*@", "$1:***@");
     }
 
     @Override
