@@ -35,9 +35,22 @@ public final class IdxDataset implements ImageDataset {
                 throw new IOException(path + ": magic 0x" + Integer.toHexString(magic)
                         + ", expected 0x803 (an IDX file of unsigned-byte images, 3 dimensions)");
             }
-            count = Integer.toUnsignedLong(in.readInt());
-            rows = in.readInt();
-            cols = in.readInt();
+            long n = Integer.toUnsignedLong(in.readInt());
+            int r = in.readInt();
+            int c = in.readInt();
+            // The whole file is read through once here, on the driver, so that a truncated or corrupt file (a
+            // broken download, a cut .gz) is refused before any task starts, naming the file.
+            try {
+                Sources.skipFully(in, n * r * c, path);
+            } catch (IOException e) {
+                throw new IOException(path + ": truncated or corrupt (" + e.getMessage().replace(path + ": ", "")
+                        + "), expected " + n + " images of " + r + "x" + c + " after the header");
+            }
+            count = n;
+            rows = r;
+            cols = c;
+        } catch (java.io.EOFException e) {
+            throw new IOException(path + ": ends inside the header, expected an IDX file of images");
         }
     }
 

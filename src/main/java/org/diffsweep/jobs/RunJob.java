@@ -38,6 +38,8 @@ public final class RunJob {
 
     public static Outcome run(SparkSession spark, SweepConfig config, int partitions) throws IOException {
         config = org.diffsweep.spark.ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
+        // Model, detector and reference are checked before the statistics jobs spend anything on them.
+        SweepJob.validateOnDriver(config, spark.sparkContext().hadoopConfiguration());
         for (String table : config.pendingNormTables()) {
             System.out.printf("run %s: norm table %s does not exist; making it (norm-stats: Euler, %d steps, %d seeds)%n",
                     config.name(), table, NORM_STEPS, NORM_SEEDS);

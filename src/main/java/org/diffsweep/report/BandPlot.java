@@ -8,7 +8,6 @@ import java.io.OutputStream;
 import java.util.List;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
-import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.plot.IntervalMarker;
@@ -97,11 +96,7 @@ public final class BandPlot {
         }
         ValueAxis xAxis;
         if (logX) {
-            LogAxis axis = new LogAxis(xLabel);
-            axis.setBase(10);
-            axis.setSmallestValue(1e-12);
-            axis.setNumberFormatOverride(new java.text.DecimalFormat("0.###"));
-            xAxis = axis;
+            xAxis = new OneTwoFiveAxis(xLabel);
         } else {
             xAxis = new NumberAxis(xLabel);
             ((NumberAxis) xAxis).setAutoRangeIncludesZero(false);

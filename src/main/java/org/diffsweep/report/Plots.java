@@ -40,8 +40,8 @@ public final class Plots {
             }
             data.addSeries(s);
         }
-        ValueAxis xAxis = logX ? logAxis(xLabel, "0.###") : linearAxis(xLabel);
-        ValueAxis yAxis = logY ? logAxis(yLabel, "0.0E0") : linearAxis(yLabel);
+        ValueAxis xAxis = logX ? logAxis(xLabel) : linearAxis(xLabel);
+        ValueAxis yAxis = logY ? logAxis(yLabel) : linearAxis(yLabel);
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
         for (int i = 0; i < data.getSeriesCount(); i++) {
             renderer.setSeriesStroke(i, new BasicStroke(2f));
@@ -85,7 +85,7 @@ public final class Plots {
         }
         NumberAxis x = linearAxis(xLabel);
         x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
-        XYPlot plot = new XYPlot(data, x, logAxis(yLabel, "0.###"), renderer);
+        XYPlot plot = new XYPlot(data, x, logAxis(yLabel), renderer);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
@@ -100,11 +100,7 @@ public final class Plots {
         return axis;
     }
 
-    private static LogAxis logAxis(String label, String format) {
-        LogAxis axis = new LogAxis(label);
-        axis.setNumberFormatOverride(new java.text.DecimalFormat(format));
-        axis.setBase(10);
-        axis.setSmallestValue(1e-12);
-        return axis;
+    private static LogAxis logAxis(String label) {
+        return new OneTwoFiveAxis(label);
     }
 }

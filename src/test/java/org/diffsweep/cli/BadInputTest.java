@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Bad input gets one clear line naming the bad value and what was expected, exit code 2, and no output
- * marked complete. None of these cases starts Spark: the config is checked first.
+ * marked complete. None of these cases starts Spark: the config is checked first. The catalogue of single bad
+ * values is {@link BadInputCatalogTest}; these are the cases with more to check.
  */
 class BadInputTest {
 
@@ -26,24 +27,6 @@ class BadInputTest {
         return new Result(code, err.toString().trim());
     }
 
-    /** Writes a config whose output is {@code dir/out}, runs {@code run} on it, and checks the refusal. */
-    static void assertRefused(String yaml, String... expectedFragments) throws Exception {
-        Path dir = SparkTestSupport.tempDir("bad");
-        Path out = dir.resolve("out");
-        Path conf = dir.resolve("conf.yaml");
-        Files.writeString(conf, yaml.replace("OUT", out.toString()));
-        Result r = run("run", conf.toString());
-        assertEquals(Main.EXIT_BAD_INPUT, r.code(), r.err());
-        assertEquals(1, r.err().lines().count(), "expected one line, got: " + r.err());
-        assertTrue(r.err().startsWith("diffsweep: error: "), r.err());
-        for (String f : expectedFragments) {
-            assertTrue(r.err().contains(f), "'" + f + "' not in: " + r.err());
-        }
-        assertFalse(Files.exists(out.resolve("sweep/_COMPLETE")));
-        assertFalse(Files.exists(out.resolve("fid/_COMPLETE")));
-        assertFalse(Files.exists(out), "nothing may be written for a refused config");
-    }
-
     static String config(String samplers, String nfe, String seeds) {
         return """
                 name: bad
@@ -54,53 +37,6 @@ class BadInputTest {
                 grids: [ { name: edm } ]
                 nfe: %s
                 """.formatted(seeds, samplers, nfe);
-    }
-
-    @Test
-    void unknownSampler() throws Exception {
-        assertRefused(config("[ { name: eulr } ]", "[5]", "{ count: 10 }"),
-                "samplers[0]", "unknown sampler 'eulr'", "euler, heun");
-    }
-
-    @Test
-    void nfeBelowTheSamplersMinimum() throws Exception {
-        assertRefused(config("[ { name: heun } ]", "[2]", "{ count: 10 }"), "heun", "nfe = 2", "nfe >= 3");
-        assertRefused(config("[ { name: euler } ]", "[0]", "{ count: 10 }"), "nfe[0]", "0, expected an NFE");
-    }
-
-    @Test
-    void malformedYaml() throws Exception {
-        assertRefused("name: bad\nseeds: { count: 10\nsamplers: [", "malformed YAML", "line");
-    }
-
-    @Test
-    void missingAndUnknownFields() throws Exception {
-        assertRefused(config("[ { name: euler } ]", "[5]", "{ count: 10 }").replace("nfe: [5]\n", ""),
-                "nfe: missing");
-        assertRefused(config("[ { name: euler } ]", "[5]", "{ start: 3 }"), "seeds.count: missing");
-        assertRefused(config("[ { name: euler } ]", "[5]", "{ count: 10 }") + "batchsize: 4\n",
-                "batchsize: unknown key");
-    }
-
-    @Test
-    void seedsOutOfRange() throws Exception {
-        assertRefused(config("[ { name: euler } ]", "[5]", "{ start: -1, count: 10 }"), "seeds.start: -1");
-        assertRefused(config("[ { name: euler } ]", "[5]", "{ count: 0 }"), "seeds.count: 0");
-        assertRefused(config("[ { name: euler } ]", "[5]", "{ start: 4294967290, count: 10 }"),
-                "seeds.count: 10", "4294967295");
-    }
-
-    @Test
-    void unwritableOutput() throws Exception {
-        Path dir = SparkTestSupport.tempDir("unwritable");
-        Path file = Files.writeString(dir.resolve("a-file"), "not a directory");
-        Path conf = dir.resolve("conf.yaml");
-        Files.writeString(conf, config("[ { name: euler } ]", "[5]", "{ count: 10 }")
-                .replace("OUT", file.resolve("out").toString()));
-        Result r = run("sweep", conf.toString());
-        assertEquals(Main.EXIT_BAD_INPUT, r.code(), r.err());
-        assertEquals(1, r.err().lines().count(), r.err());
-        assertTrue(r.err().contains("is a file, expected a writable directory"), r.err());
     }
 
     /** norm-stats refuses, before Spark starts, a shards directory it would have to replace but did not write. */

@@ -1,0 +1,282 @@
+package org.diffsweep.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import java.util.zip.GZIPOutputStream;
+import org.diffsweep.metrics.Gaussian;
+import org.diffsweep.metrics.Npz;
+import org.diffsweep.spark.SparkTestSupport;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The catalogue of bad inputs: every one gets exit code 2, exactly one line on stderr that names the bad value and
+ * says what was expected, and leaves nothing behind that a later run could take for progress (no output directory
+ * at all: no manifest, no block, no marker). Cases that need a network (a file that is not a model, a detector of the
+ * wrong dimension, a reference that does not fit) are found by the driver after Spark starts but before anything is
+ * written; the others before Spark starts.
+ */
+class BadInputCatalogTest {
+
+    /** One bad input: what it is, the command line it makes in a fresh directory, and what its line must say. */
+    record Case(String name, Setup setup, String... fragments) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    @FunctionalInterface
+    interface Setup {
+        String[] args(Path dir) throws Exception;
+    }
+
+    private static final String GMM = """
+            name: bad
+            output: OUT
+            model: { type: gmm, random: { components: 2, dim: 3, seed: 1 } }
+            seeds: { count: 10 }
+            samplers: [ { name: euler } ]
+            grids: [ { name: edm } ]
+            nfe: [5]
+            """;
+
+    /** The tiny DJL network (D = 0.5·x + σ on 1×2×2 images) with the tiny 2-feature detector and a 2-d reference. */
+    private static final String DJL = """
+            name: bad-djl
+            output: OUT
+            model: { type: djl, path: MODEL, shape: [1, 2, 2], batch: 3 }
+            detector: { path: DETECTOR, dim: 2 }
+            process: { name: edm, sigma_min: 0.002, sigma_max: 2 }
+            seeds: { count: 4 }
+            block_size: 4
+            samplers: [ { name: euler } ]
+            grids: [ { name: edm } ]
+            nfe: [3]
+            reference: REF
+            """;
+
+    static Stream<Case> cases() {
+        List<Case> c = new ArrayList<>();
+        // --- the YAML itself
+        c.add(yaml("malformed YAML", "name: bad\nseeds: { count: 10\nsamplers: [", "malformed YAML", "line"));
+        c.add(yaml("empty file", "", "empty file", "expected a sweep configuration"));
+        c.add(yaml("duplicate top-level key", GMM + "nfe: [10]\n", "Duplicate field 'nfe'"));
+        c.add(yaml("duplicate key in a mapping", GMM.replace("seeds: { count: 10 }", "seeds: { count: 10, count: 20 }"),
+                "Duplicate field 'count'"));
+        c.add(yaml("unknown top-level key", GMM + "batchsize: 4\n", "batchsize: unknown key", "expected one of"));
+        c.add(yaml("name with a space", GMM.replace("name: bad", "name: bad name"), "'bad name'",
+                "expected letters"));
+        c.add(yaml("name missing", GMM.replace("name: bad\n", ""), "name: missing"));
+        // --- seeds and blocks
+        c.add(yaml("seeds.count missing", GMM.replace("{ count: 10 }", "{ start: 3 }"), "seeds.count: missing"));
+        c.add(yaml("seeds.count 0", GMM.replace("count: 10", "count: 0"), "seeds.count: 0"));
+        c.add(yaml("seeds.start negative", GMM.replace("{ count: 10 }", "{ start: -1, count: 10 }"), "seeds.start: -1"));
+        c.add(yaml("seeds past 2^32", GMM.replace("{ count: 10 }", "{ start: 4294967290, count: 10 }"),
+                "seeds.count: 10", "4294967295"));
+        c.add(yaml("seeds.count not a number", GMM.replace("count: 10", "count: ten"), "seeds.count", "ten"));
+        c.add(yaml("block_size 0", GMM + "block_size: 0\n", "block_size: 0", "expected an integer between 1"));
+        c.add(yaml("batch_size negative", GMM + "batch_size: -5\n", "batch_size: -5"));
+        c.add(yaml("a plan of four billion blocks", GMM.replace("{ count: 10 }", "{ count: 4294967295 }")
+                + "block_size: 1\n", "4294967295 seeds in blocks of 1", "expected at most 1000000"));
+        // --- samplers, grids, budgets, process
+        c.add(yaml("no samplers", GMM.replace("[ { name: euler } ]", "[]"), "samplers", "expected"));
+        c.add(yaml("unknown sampler", GMM.replace("name: euler", "name: eulr"), "samplers[0]",
+                "unknown sampler 'eulr'", "euler, heun"));
+        c.add(yaml("unknown sampler option", GMM.replace("{ name: euler }", "{ name: heun, S_churn: 3 }"),
+                "S_churn", "unknown option"));
+        c.add(yaml("unknown grid", GMM.replace("{ name: edm }", "{ name: karras }"), "unknown grid 'karras'"));
+        c.add(yaml("grid option not a number", GMM.replace("{ name: edm }", "{ name: edm, rho: seven }"), "rho",
+                "seven", "expected a number"));
+        c.add(yaml("nfe 0", GMM.replace("nfe: [5]", "nfe: [0]"), "nfe[0]", "0, expected an NFE"));
+        c.add(yaml("nfe listed twice", GMM.replace("nfe: [5]", "nfe: [5, 5]"), "5 is listed twice"));
+        c.add(yaml("nfe below the sampler's minimum", GMM.replace("euler", "heun").replace("[5]", "[2]"), "heun",
+                "nfe = 2", "nfe >= 3"));
+        c.add(yaml("unknown process", GMM + "process: { name: ve }\n", "'ve'", "expected one of"));
+        c.add(yaml("unknown process option", GMM + "process: { name: edm, sigma_mn: 0.01 }\n", "sigma_mn"));
+        c.add(yaml("two samplers with one label", GMM.replace("[ { name: euler } ]",
+                "[ { name: euler, label: a }, { name: heun, label: a } ]"), "'a' labels two samplers"));
+        c.add(yaml("vs an unknown label", GMM.replace("{ name: euler }", "{ name: euler, vs: nope }"),
+                "unknown sampler label 'nope'"));
+        c.add(yaml("grid_images too many", GMM + "grid_images: 5000\n", "grid_images: 5000", "expected 0 to 1024"));
+        // --- models
+        c.add(yaml("unknown model type", GMM.replace("type: gmm", "type: keras"), "'keras'", "expected gmm or djl"));
+        c.add(yaml("gmm with both random and components", GMM.replace("seed: 1 }", "seed: 1 }, components: []"),
+                "exactly one of 'random' or 'components'"));
+        c.add(yaml("gmm of dimension 0", GMM.replace("dim: 3", "dim: 0"), "dim: 0", "expected 1 to"));
+        c.add(djl("djl shape of two numbers", d -> DJL.replace("[1, 2, 2]", "[2, 2]"), "2 numbers", "[C, H, W]"));
+        c.add(djl("djl with two channels", d -> DJL.replace("[1, 2, 2]", "[2, 2, 2]"), "C = 2",
+                "expected 1 or 3 channels"));
+        c.add(djl("djl unknown output", d -> DJL.replace("batch: 3 }", "batch: 3, output: logits }"), "'logits'",
+                "expected denoiser"));
+        c.add(djl("epsilon model without its time", d -> DJL.replace("batch: 3 }", "batch: 3, output: epsilon }"),
+                "needs 'time'"));
+        c.add(djl("model file missing", d -> DJL.replace("MODEL", d.resolve("missing.pt").toString()),
+                "missing.pt", "not found"));
+        c.add(djl("a text file named .pt", d -> DJL.replace("MODEL", text(d, "fake.pt")), "model", "fake.pt"));
+        c.add(djl("a corrupt .onnx", d -> DJL.replace("MODEL", text(d, "fake.onnx")), "model", "fake.onnx"));
+        c.add(djl("a model whose output has the wrong shape", d -> DJL.replace("MODEL", resource("tiny_shape.pt")),
+                "tiny_shape.pt", "output shape"));
+        // --- detector and reference
+        c.add(yaml("a detector on a gmm", GMM + "detector: { path: x.pt, dim: 2 }\n", "a detector needs an image "
+                + "model"));
+        c.add(djl("detector dim 0", d -> DJL.replace("dim: 2", "dim: 0"), "dim: 0", "expected 1 to"));
+        c.add(djl("detector dim differs from its output", d -> DJL.replace("dim: 2", "dim: 3")
+                .replace("REF", npz(d, "ref3.npz", 3)), "detector", "tiny_features.pt", "(2 values)",
+                "expected 3 values"));
+        c.add(djl("a text file as detector", d -> DJL.replace("DETECTOR", text(d, "det.pt")), "detector", "det.pt"));
+        c.add(djl("reference missing", d -> DJL.replace("REF", d.resolve("nope.npz").toString()), "nope.npz",
+                "not found"));
+        c.add(djl("reference of the wrong dimension", d -> DJL.replace("REF", npz(d, "ref3.npz", 3)), "ref3.npz",
+                "has 3 features, expected 2"));
+        c.add(djl("reference truncated", d -> DJL.replace("REF", truncated(npz(d, "cut.npz", 2))), "cut.npz",
+                "expected"));
+        c.add(djl("reference that is a directory", d -> DJL.replace("REF",
+                Files.createDirectories(d.resolve("dir.npz")).toString()), "dir.npz"));
+        c.add(yaml("reference not .npz", GMM + "reference: stats.pkl\n", "'stats.pkl'", "expected 'exact' or a "
+                + ".npz file"));
+        c.add(djl("reference 'exact' for a network", d -> DJL.replace("REF", "exact"), "'exact' needs an analytic "
+                + "model"));
+        // --- statistics files the samplers and grids name
+        c.add(yaml("a score table that is not a table", GMM.replace("{ name: euler }",
+                "{ name: deis-sn, order: 2, norm: NORM }"), "score table", "bad.csv", "line 1"));
+        c.add(yaml("a schedule file without sigma", GMM.replace("{ name: edm }", "{ name: file, path: GRID }"),
+                "grid file", "grid.csv", "no 'sigma' column"));
+        // --- outputs and command-line values
+        c.add(new Case("output under a file", d -> {
+            Path f = Files.writeString(d.resolve("a-file"), "x");
+            return new String[] {"run", conf(d, GMM), "--out", f.resolve("out").toString()};
+        }, "is a file, expected a writable directory"));
+        c.add(new Case("output under /proc", d -> new String[] {"run", conf(d, GMM), "--out", "/proc/diffsweep-out"},
+                "/proc", "expected a writable directory"));
+        c.add(new Case("output on an unreachable HDFS", d -> new String[] {"run", conf(d, GMM), "--out",
+                "hdfs://127.0.0.1:1/x"}, "hdfs://127.0.0.1:1/x", "cannot reach it"));
+        c.add(new Case("output on an unknown file system", d -> new String[] {"run", conf(d, GMM), "--out",
+                "nofs://bucket/x"}, "nofs://bucket/x", "expected a path on a file system"));
+        c.add(new Case("--partitions negative", d -> new String[] {"sweep", conf(d, GMM), "--partitions", "-1"},
+                "--partitions -1", "expected 0"));
+        c.add(new Case("config file missing", d -> new String[] {"run", d.resolve("nope.yaml").toString()},
+                "nope.yaml: no such file"));
+        c.add(new Case("oracle --seeds 0", d -> new String[] {"oracle", conf(d, GMM), "--seeds", "0"},
+                "--seeds 0", "expected at least 1"));
+        c.add(new Case("norm-stats --out not .csv", d -> new String[] {"norm-stats", conf(d, GMM), "--out",
+                d.resolve("out/t.txt").toString()}, "t.txt", "expected a .csv file"));
+        c.add(new Case("ref-stats on a truncated .gz", d -> new String[] {"ref-stats", "--data", truncatedIdxGz(d),
+                "--out", d.resolve("out/ref.npz").toString()}, "images-idx3-ubyte.gz", "truncated or corrupt"));
+        c.add(new Case("ref-stats data set missing", d -> new String[] {"ref-stats", "--data",
+                d.resolve("none-idx3-ubyte").toString(), "--out", d.resolve("out/ref.npz").toString()},
+                "none-idx3-ubyte", "not found"));
+        return c.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void isRefusedInOneLineWithNothingWritten(Case bad) throws Exception {
+        Path dir = SparkTestSupport.tempDir("catalogue");
+        String[] args = bad.setup().args(dir);
+        StringWriter err = new StringWriter();
+        int code = Main.execute(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), args);
+        String line = err.toString().trim();
+        assertEquals(Main.EXIT_BAD_INPUT, code, bad + ": " + line);
+        assertEquals(1, line.lines().count(), bad + ": expected one line, got: " + line);
+        assertTrue(line.startsWith("diffsweep: error: "), line);
+        for (String f : bad.fragments()) {
+            assertTrue(line.contains(f), bad + ": '" + f + "' not in: " + line);
+        }
+        assertFalse(Files.exists(dir.resolve("out")), bad + ": nothing may be written, found " + list(dir));
+    }
+
+    // --- helpers: each writes what a case needs into its own directory
+
+    private static Case yaml(String name, String yaml, String... fragments) {
+        return new Case(name, d -> new String[] {"run", conf(d, yaml)}, fragments);
+    }
+
+    @FunctionalInterface
+    interface Yaml {
+        String text(Path dir) throws Exception;
+    }
+
+    private static Case djl(String name, Yaml yaml, String... fragments) {
+        return new Case(name, d -> {
+            String text = yaml.text(d).replace("MODEL", resource("tiny.pt"))
+                    .replace("DETECTOR", resource("tiny_features.pt")).replace("REF", npz(d, "ref.npz", 2));
+            return new String[] {"run", conf(d, text)};
+        }, fragments);
+    }
+
+    /** Writes the config with OUT, NORM and GRID filled in, and returns its path. */
+    private static String conf(Path d, String yaml) throws Exception {
+        Path bad = Files.writeString(d.resolve("bad.csv"), "this,is\nnot,a table\n");
+        Path grid = Files.writeString(d.resolve("grid.csv"), "steps,level\n2,1\n");
+        Path conf = d.resolve("conf.yaml");
+        Files.writeString(conf, yaml.replace("OUT", d.resolve("out").toString()).replace("NORM", bad.toString())
+                .replace("GRID", grid.toString()));
+        return conf.toString();
+    }
+
+    private static String resource(String file) throws Exception {
+        return Path.of(BadInputCatalogTest.class.getResource("/models/" + file).toURI()).toString();
+    }
+
+    private static String text(Path d, String name) throws Exception {
+        return Files.writeString(d.resolve(name), "this is not a network\n").toString();
+    }
+
+    /** Reference statistics of dimension {@code dim}: zero mean, identity covariance. */
+    private static String npz(Path d, String name, int dim) throws Exception {
+        double[] cov = new double[dim * dim];
+        for (int i = 0; i < dim; i++) {
+            cov[i * dim + i] = 1;
+        }
+        Path p = d.resolve(name);
+        if (!Files.exists(p)) {
+            try (OutputStream o = Files.newOutputStream(p)) {
+                Npz.write(o, Npz.of(new Gaussian(new double[dim], cov, 0)));
+            }
+        }
+        return p.toString();
+    }
+
+    private static String truncated(String path) throws Exception {
+        byte[] b = Files.readAllBytes(Path.of(path));
+        Files.write(Path.of(path), Arrays.copyOf(b, b.length / 2));
+        return path;
+    }
+
+    /** An IDX file of 100 images of 4×4 pixels, gzipped, then cut in half. */
+    private static String truncatedIdxGz(Path d) throws Exception {
+        java.io.ByteArrayOutputStream raw = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream o = new java.io.DataOutputStream(new GZIPOutputStream(raw))) {
+            o.writeInt(0x803);
+            o.writeInt(100);
+            o.writeInt(4);
+            o.writeInt(4);
+            java.util.Random r = new java.util.Random(1);
+            byte[] px = new byte[100 * 16];
+            r.nextBytes(px);
+            o.write(px);
+        }
+        byte[] b = raw.toByteArray();
+        Path p = d.resolve("images-idx3-ubyte.gz");
+        Files.write(p, Arrays.copyOf(b, b.length / 2));
+        return p.toString();
+    }
+
+    private static String list(Path dir) throws Exception {
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.map(dir::relativize).map(Path::toString).toList().toString();
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package org.diffsweep.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** KID against a direct O(m²) computation and against its closed-form expectation for zero-mean Gaussians. */
+class KidTest {
+
+    /** n × d draws of N(0, diag(variances)). */
+    static double[] gaussian(SplittableRandom rng, int n, double[] variances) {
+        int d = variances.length;
+        double[] x = new double[n * d];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < d; j++) {
+                x[i * d + j] = Math.sqrt(variances[j]) * rng.nextGaussian();
+            }
+        }
+        return x;
+    }
+
+    /** The estimator written out term by term, with plain loops for every inner product. */
+    static double direct(double[] x, double[] y, int m, int d) {
+        double xx = 0;
+        double yy = 0;
+        double xy = 0;
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < m; j++) {
+                double a = 0;
+                double b = 0;
+                double c = 0;
+                for (int t = 0; t < d; t++) {
+                    a += x[i * d + t] * x[j * d + t];
+                    b += y[i * d + t] * y[j * d + t];
+                    c += x[i * d + t] * y[j * d + t];
+                }
+                if (i != j) {
+                    xx += Math.pow(a / d + 1, 3);
+                    yy += Math.pow(b / d + 1, 3);
+                }
+                xy += Math.pow(c / d + 1, 3);
+            }
+        }
+        return (xx + yy) / (m * (m - 1.0)) - 2 * xy / ((double) m * m);
+    }
+
+    @Test
+    void oneSubsetEqualsTheDirectComputation() {
+        SplittableRandom rng = new SplittableRandom(7);
+        int m = 37;
+        int d = 11;
+        double[] x = gaussian(rng, m, new double[] {1, 2, 3, 1, 1, 1, 0.5, 1, 2, 1, 1});
+        double[] y = gaussian(rng, m, new double[] {1, 1, 1, 1, 4, 1, 1, 1, 1, 1, 1});
+        for (int i = 0; i < y.length; i++) {
+            y[i] += 0.3;
+        }
+        double want = direct(x, y, m, d);
+        assertEquals(want, Kid.mmd2(x, y, m, d), 1e-12 * Math.abs(want));
+    }
+
+    /**
+     * For x ~ N(0, A), y ~ N(0, B): E k(x, y) = 1 + 3 tr(AB)/D² (odd moments vanish), so the unbiased estimate has
+     * expectation 3 ‖A − B‖²_F / D². Fresh, independent subsets each time: their mean must be within 4 standard
+     * errors of it, and of 0 when A = B.
+     */
+    @Test
+    void unbiasedForGaussiansAgainstTheClosedForm() {
+        SplittableRandom rng = new SplittableRandom(11);
+        int d = 4;
+        int m = 100;
+        int reps = 300;
+        double[] a = {1, 1, 1, 1};
+        double[] b = {2, 1, 0.5, 1};
+        double expected = 3.0 * (1 + 0 + 0.25 + 0) / (d * d);
+        for (double[] bb : new double[][] {b, a}) {
+            double[] est = new double[reps];
+            for (int r = 0; r < reps; r++) {
+                est[r] = Kid.mmd2(gaussian(rng, m, a), gaussian(rng, m, bb), m, d);
+            }
+            Kid.Result k = Kid.summarise(est, m);
+            double se = k.sd() / Math.sqrt(reps);
+            double want = bb == a ? 0 : expected;
+            assertTrue(Math.abs(k.mean() - want) < 4 * se, "mean " + k.mean() + " vs " + want + " ± " + se);
+            assertTrue(se < want / 10 || want == 0, "the test must be able to tell: se " + se);
+        }
+    }
+
+    @Test
+    void subsetsAreDistinctDeterministicAndRefusedWhenTooLarge() {
+        int[] s = Kid.subset(1000, 200, 5, 3, 0);
+        assertEquals(200, java.util.Arrays.stream(s).distinct().count());
+        assertTrue(java.util.Arrays.stream(s).allMatch(i -> i >= 0 && i < 1000));
+        assertArrayEquals(s, Kid.subset(1000, 200, 5, 3, 0));
+        assertTrue(!java.util.Arrays.equals(s, Kid.subset(1000, 200, 5, 4, 0)));
+        assertTrue(!java.util.Arrays.equals(s, Kid.subset(1000, 200, 5, 3, 1)));
+        assertEquals(1000, Kid.subset(1000, 1000, 5, 0, 0).length);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Kid.check(500, 2000, 1000, 100));
+        assertTrue(e.getMessage().contains("subset size 1000") && e.getMessage().contains("real n = 500")
+                && e.getMessage().contains("at most 500"), e.getMessage());
+    }
+}

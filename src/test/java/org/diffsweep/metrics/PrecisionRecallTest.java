@@ -1,0 +1,114 @@
+package org.diffsweep.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** Improved precision and recall against brute force, and on generators whose answer is known. */
+class PrecisionRecallTest {
+
+    /** n draws from a mixture of {@code modes} unit Gaussians whose means sit 20 apart on the first axes. */
+    static double[] modes(SplittableRandom rng, int n, int d, int modes, int onlyMode) {
+        double[] x = new double[n * d];
+        for (int i = 0; i < n; i++) {
+            int c = onlyMode >= 0 ? onlyMode : rng.nextInt(modes);
+            for (int j = 0; j < d; j++) {
+                x[i * d + j] = rng.nextGaussian() + (j == c % d ? 20.0 * (1 + c / d) : 0);
+            }
+        }
+        return x;
+    }
+
+    /** Brute force with plain loops: radii by sorting each row's distances, membership by any-ball. */
+    static double bruteInside(double[] q, int nq, double[] r, int nr, int d, int k) {
+        double[] radius = new double[nr];
+        for (int i = 0; i < nr; i++) {
+            double[] dist = new double[nr];
+            for (int j = 0; j < nr; j++) {
+                dist[j] = d2(r, i, r, j, d);
+            }
+            java.util.Arrays.sort(dist);
+            radius[i] = dist[k];
+        }
+        int inside = 0;
+        for (int i = 0; i < nq; i++) {
+            for (int j = 0; j < nr; j++) {
+                if (d2(q, i, r, j, d) <= radius[j]) {
+                    inside++;
+                    break;
+                }
+            }
+        }
+        return (double) inside / nq;
+    }
+
+    static double d2(double[] a, int i, double[] b, int j, int d) {
+        double s = 0;
+        for (int t = 0; t < d; t++) {
+            double v = a[i * d + t] - b[j * d + t];
+            s += v * v;
+        }
+        return s;
+    }
+
+    @Test
+    void tiledAndMergedInAnyOrderEqualsBruteForce() {
+        SplittableRandom rng = new SplittableRandom(3);
+        int d = 5;
+        int n = 300;
+        int k = 3;
+        double[] real = modes(rng, n, d, 4, -1);
+        double[] gen = modes(rng, 250, d, 4, -1);
+        for (int i = 0; i < gen.length; i++) {
+            gen[i] *= 1.1;
+        }
+        PrecisionRecall.Result whole = PrecisionRecall.of(real, n, gen, 250, d, k);
+        assertEquals(bruteInside(gen, 250, real, n, d, k), whole.precision(), 1e-12);
+        assertEquals(bruteInside(real, n, gen, 250, d, k), whole.recall(), 1e-12);
+
+        // radii of the real set from uneven column tiles merged in reverse order
+        int[] cuts = {0, 17, 140, 141, 300};
+        double[] merged = null;
+        for (int t = cuts.length - 2; t >= 0; t--) {
+            int from = cuts[t];
+            int nr = cuts[t + 1] - from;
+            double[] cols = java.util.Arrays.copyOfRange(real, from * d, (from + nr) * d);
+            double[] part = PrecisionRecall.smallest(PrecisionRecall.squaredDistances(real, n, cols, nr, d), n, nr,
+                    k + 1);
+            merged = merged == null ? part : PrecisionRecall.mergeSmallest(merged, part, k + 1);
+        }
+        assertArrayEquals(PrecisionRecall.radii(real, n, d, k), PrecisionRecall.radii(merged, k), 1e-9);
+    }
+
+    @Test
+    void aModeCollapsedGeneratorHasHighPrecisionAndLowRecall() {
+        SplittableRandom rng = new SplittableRandom(5);
+        int d = 2;
+        double[] real = modes(rng, 2000, d, 10, -1);
+        double[] collapsed = modes(rng, 2000, d, 10, 3);
+        PrecisionRecall.Result r = PrecisionRecall.of(real, 2000, collapsed, 2000, d, 3);
+        assertTrue(r.precision() > 0.95, "precision " + r.precision());
+        assertTrue(r.recall() < 0.2, "recall " + r.recall());
+        // The roles are named, not symmetric: swapping the sets swaps the two numbers.
+        PrecisionRecall.Result swapped = PrecisionRecall.of(collapsed, 2000, real, 2000, d, 3);
+        assertEquals(r.precision(), swapped.recall(), 1e-12);
+        assertEquals(r.recall(), swapped.precision(), 1e-12);
+    }
+
+    /**
+     * Two independent draws of the same data. In 2-D, 200 points per mode fill the manifold; the same check in 8-D
+     * at n = 2,000 gives about 0.86 and 0.85, a property of k-NN manifolds at small n per mode (the paper's values
+     * near 1 are at n = 50,000), not a defect, so this test stays at the dimension where the answer is ≈ 1.
+     */
+    @Test
+    void theDataAgainstItselfIsNearOneAndOne() {
+        SplittableRandom rng = new SplittableRandom(9);
+        int d = 2;
+        PrecisionRecall.Result r = PrecisionRecall.of(modes(rng, 2000, d, 10, -1), 2000, modes(rng, 2000, d, 10, -1),
+                2000, d, 3);
+        assertTrue(r.precision() > 0.9 && r.recall() > 0.9, r.toString());
+    }
+}
