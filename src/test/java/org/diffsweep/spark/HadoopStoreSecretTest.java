@@ -26,6 +26,16 @@ class HadoopStoreSecretTest {
     }
 
     @Test
+    void aSecretIsToldFromAPort() {
+        assertTrue(HadoopStore.hasSecret("s3a://AKIA:" + SECRET + "@bucket/x"));
+        assertTrue(HadoopStore.hasSecret("s3a://AKIA:ab/cd@bucket/x"));
+        assertFalse(HadoopStore.hasSecret("hdfs://nn:8020/data/user@example.com/x"));
+        assertFalse(HadoopStore.hasSecret("s3a://bucket/user@example.com/x"));
+        assertFalse(HadoopStore.hasSecret("s3a://bucket/x"));
+        assertFalse(HadoopStore.hasSecret("/local/a:b@c"));
+    }
+
+    @Test
     void redactMasksOnlyThePassword() {
         assertEquals("s3a://AKIA:***@bucket/x and hdfs://nn:8020/y",
                 HadoopStore.redact("s3a://AKIA:" + SECRET + "@bucket/x and hdfs://nn:8020/y"));
