@@ -137,7 +137,8 @@ class S3aSweepIT {
         System.out.printf("s3a kill: server killed with %d of %d blocks committed; the run then %s (rc %d, %.0f s)%n",
                 atKill[0], total, first.rc() == 0 ? "completed (S3A retried)" : "failed", first.rc(), first.seconds());
         if (first.rc() != 0) {
-            assertTrue(first.err().contains("diffsweep: failed:"), "no one-line failure: " + first.describe());
+            assertTrue(first.err().lines().anyMatch(l -> l.startsWith("diffsweep: failed:") && l.contains("s3a://" + bucket
+                    + "/")), "no one-line failure naming the s3a path: " + first.describe());
             first.err().lines().filter(l -> l.startsWith("diffsweep: ")).forEach(l -> System.out.println("  " + l));
         }
 
