@@ -1,3 +1,14 @@
 #!/usr/bin/env bash
-# spark-submit the 'fid' job: jobs/fid.sh CONFIG [--out DIR] [--partitions N]  (see jobs/README.md)
-exec "$(dirname "${BASH_SOURCE[0]}")/submit.sh" fid "$@"
+# Usage: jobs/fid.sh CONFIG [--out DIR]
+#
+# spark-submit diffsweep's 'fid' job: reduces a finished sweep's features to FID per config and writes
+# Parquet, CSV and Markdown under <out>/fid.
+#
+#   CONFIG            the sweep's YAML, read by the driver (in cluster deploy mode ship it with --files
+#                     and name it by its base name)
+#   --out DIR         the sweep's output directory, any Hadoop URI; default: the config's 'output'
+#   --partitions N    accepted, as by every job; the fid stage does not use it
+#   --master URL      leave unset: spark-submit's --master (in SPARK_SUBMIT_ARGS) decides
+d="${BASH_SOURCE[0]%/*}"
+[ "$d" != "${BASH_SOURCE[0]}" ] || d=.
+exec "$BASH" "$d/submit.sh" fid "$@"

@@ -63,12 +63,20 @@ public final class Main {
     private static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
-            if (t instanceof ConfigException) {
+            if (t instanceof ConfigException || namesTheCloudFailure(t)) {
                 break;
             }
             t = t.getCause();
         }
         return t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+
+    /**
+     * A file system's exception around a cloud SDK's: S3A's names the operation and the path (s3a://bucket/key)
+     * and quotes the SDK's, which names neither ("S3Exception: Forbidden (Service: S3, Status Code: 403)").
+     */
+    private static boolean namesTheCloudFailure(Throwable t) {
+        return t instanceof java.io.IOException && t.getCause().getClass().getName().startsWith("software.amazon.awssdk.");
     }
 
     /**

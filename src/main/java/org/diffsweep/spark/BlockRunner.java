@@ -75,7 +75,7 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
         FeatureParquet.write(tmp, hadoop.get(), point.id(), point.nfe(), point.sampler(), point.grid(), rows,
                 metadata(point));
         fs.mkdirs(target.getParent());
-        if (!fs.rename(tmp, target)) {
+        if (!commit(fs, tmp, target)) {
             // Another attempt of the same block committed first: its rows are identical, keep them.
             fs.delete(tmp, false);
             if (!fs.exists(target)) {
@@ -83,6 +83,19 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
             }
         }
         return new Result(block.configId(), block.seedStart(), block.size(), true, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * Renames a written file into place; false when the place is already taken. HDFS says so by returning false,
+     * S3A by throwing {@link org.apache.hadoop.fs.FileAlreadyExistsException} (which would fail the task of a
+     * block another attempt has just committed).
+     */
+    static boolean commit(FileSystem fs, Path tmp, Path target) throws IOException {
+        try {
+            return fs.rename(tmp, target);
+        } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
+            return false;
+        }
     }
 
     /**

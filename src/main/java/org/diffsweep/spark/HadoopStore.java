@@ -47,18 +47,51 @@ public final class HadoopStore implements Store {
         if (path == null || path.isBlank()) {
             throw new IllegalArgumentException("path '" + path + "', expected a file path");
         }
+        String shown = redact(path);
         Path p;
         try {
             p = new Path(path);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(path + ": not a valid path (" + firstLine(e) + ")");
+            throw new IllegalArgumentException(shown + ": not a valid path (" + redact(firstLine(e)) + ")");
+        }
+        if (hasSecret(path)) {
+            // Refused before Hadoop sees it: its own warning would log the whole URI.
+            throw new IllegalArgumentException(shown + ": a secret in the path, expected the credentials where "
+                    + "Hadoop and the AWS SDK look for them (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
+                    + "spark.hadoop.fs.s3a.access.key and spark.hadoop.fs.s3a.secret.key)");
         }
         try {
             return p.getFileSystem(conf).makeQualified(p).toString();
         } catch (IOException | RuntimeException e) {
-            throw new IllegalArgumentException(path + ": " + firstLine(e) + ", expected a path on a file system "
-                    + "this job can reach (local, hdfs://, s3a://, ...)");
+            throw new IllegalArgumentException(shown + ": " + redact(firstLine(e)) + ", expected a path on a file "
+                    + "system this job can reach (local, hdfs://, s3a://, ...)");
         }
+    }
+
+    /**
+     * Whether a path carries a password, {@code scheme://user:password@host/...}, also one with an unencoded '/'
+     * (which a URI parser reads as a host and a port): a user part with no '/' and a ':', then an '@', where what
+     * follows the ':' up to any '/' is not a port number.
+     */
+    static boolean hasSecret(String path) {
+        int start = path.indexOf("://");
+        int at = start < 0 ? -1 : path.indexOf('@', start + 3);
+        if (at < 0) {
+            return false;
+        }
+        String user = path.substring(start + 3, at);
+        int colon = user.indexOf(':');
+        if (colon < 0 || user.substring(0, colon).contains("/")) {
+            return false;
+        }
+        String rest = user.substring(colon + 1);
+        int slash = rest.indexOf('/');
+        return slash < 0 || !rest.substring(0, slash).matches("\\d+");
+    }
+
+    /** A text with the password of any {@code scheme://user:password@host} in it masked, for messages. */
+    static String redact(String text) {
+        return text.replaceAll("(://[^/@:\\s]*):[^@\\s]*@", "$1:***@");
     }
 
     @Override

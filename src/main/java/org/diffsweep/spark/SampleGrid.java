@@ -45,7 +45,7 @@ final class SampleGrid {
             ImageIO.write(img, "png", out);
         }
         fs.delete(path, false);
-        if (!fs.rename(tmp, path)) {
+        if (!BlockRunner.commit(fs, tmp, path)) {
             fs.delete(tmp, false);
         }
     }
