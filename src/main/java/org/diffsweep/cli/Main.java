@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "diffsweep", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Evaluates diffusion-model samplers at scale on Apache Spark.",
-        subcommands = {Main.Run.class, Main.Sweep.class, Main.Fid.class, Main.Distance.class, Main.Oracle.class, Main.RefStats.class, Main.NormStatsCommand.class,
+        subcommands = {Main.Run.class, Main.Sweep.class, Main.Fid.class, Main.Metrics.class, Main.Distance.class, Main.Oracle.class, Main.RefStats.class, Main.NormStatsCommand.class,
                 Main.Schedule.class, Main.Bench.class, Main.BenchFid.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
@@ -117,7 +117,8 @@ public final class Main {
     }
 
     @Command(name = "run", mixinStandardHelpOptions = true,
-            description = "Sweep then FID from one YAML, skipping a stage whose complete output already exists.")
+            description = "Sweep then FID (then KID and precision/recall when the config has metrics:) from one "
+                    + "YAML, skipping a stage whose complete output already exists.")
     static final class Run implements Callable<Integer> {
         @CommandLine.Mixin
         JobOptions options = new JobOptions();
@@ -161,6 +162,23 @@ public final class Main {
             SweepConfig c = options.load();
             c.requireStatisticsMade();
             FidJob.run(options.spark("fid", c), c);
+            return 0;
+        }
+    }
+
+    @Command(name = "metrics", mixinStandardHelpOptions = true,
+            description = "KID and precision/recall of a finished sweep's features against real features (the "
+                    + "config's metrics: and reference_features: keys); writes <out>/metrics/metrics.{csv,md} and "
+                    + "prints the table.")
+    static final class Metrics implements Callable<Integer> {
+        @CommandLine.Mixin
+        JobOptions options = new JobOptions();
+
+        @Override
+        public Integer call() throws Exception {
+            SweepConfig c = options.load();
+            c.requireStatisticsMade();
+            org.diffsweep.jobs.MetricsJob.run(options.spark("metrics", c), c);
             return 0;
         }
     }
