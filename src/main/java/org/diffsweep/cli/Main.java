@@ -277,6 +277,11 @@ public final class Main {
                         + "URI (file:, hdfs://, s3a://).")
         String out;
 
+        @Option(names = "--keep", paramLabel = "N", defaultValue = "0",
+                description = "Also keep the features of a seeded sample of N images (all if N >= their count) as "
+                        + "X.features.parquet, the real set of KID and precision/recall (default: none).")
+        long keep;
+
         @Option(names = "--master", paramLabel = "URL", description = "Spark master (default local[*]).")
         String master;
 
@@ -288,6 +293,9 @@ public final class Main {
             if (batch < 1 || limit < 0) {
                 throw new ConfigException("--batch " + batch + " / --limit " + limit + ", expected batch >= 1, limit >= 0");
             }
+            if (keep < 0) {
+                throw new ConfigException("--keep " + keep + ", expected 0 (none) or more images");
+            }
             org.diffsweep.spark.HadoopStore store = new org.diffsweep.spark.HadoopStore(
                     org.diffsweep.spark.HadoopStore.driverConf());
             String npz = qualifyOut(store, out);
@@ -295,7 +303,7 @@ public final class Main {
             org.diffsweep.config.NetSpec det = detector == null ? null
                     : new org.diffsweep.config.NetSpec("detector", detector, null, "detector", null, dim, batch, null);
             org.diffsweep.jobs.RefStatsJob.run(Spark.session("diffsweep ref-stats", master), data, format, det,
-                    limit, npz);
+                    limit, npz, keep);
             return 0;
         }
     }
