@@ -65,13 +65,13 @@ public final class MetricsJob {
         SweepLayout layout = new SweepLayout(config.output());
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         FileSystem fs = layout.root().getFileSystem(conf);
+        int dim = config.featureDim();
+        long nReal = realCount(config, conf);
+        check(spec, nReal, config.seedCount());
         if (!SweepJob.complete(spark, config)) {
             throw new ConfigException("sweep output " + layout.sweepDir() + " is not complete, expected a finished "
                     + "sweep (run 'diffsweep sweep' or 'diffsweep run' first)");
         }
-        int dim = config.featureDim();
-        long nReal = realCount(config, conf);
-        check(spec, nReal, config.seedCount());
         Real real = real(config, conf, dim);
         System.out.printf(Locale.ROOT, "metrics %s: %d configs × %d seeds, D = %d, real features: %s (n = %d); %s%n",
                 config.name(), config.points().size(), config.seedCount(), dim, real.id(), real.n(), describe(spec,
