@@ -86,6 +86,11 @@ class MetricsStageSparkTest {
         assertTrue(MetricsJob.complete(spark, c));
         assertFalse(MetricsJob.complete(spark, SweepConfig.parse(plain + METRICS.replace("seed: 7", "seed: 8"),
                 "tiny")));
+        // run: the sweep and the metrics table are complete, so only fid runs
+        java.nio.file.attribute.FileTime made = Files.getLastModifiedTime(dir.resolve("out/metrics/metrics.csv"));
+        org.diffsweep.jobs.RunJob.Outcome o = org.diffsweep.jobs.RunJob.run(spark, c, 0);
+        assertFalse(o.sweepRan());
+        assertEquals(made, Files.getLastModifiedTime(dir.resolve("out/metrics/metrics.csv")));
 
         // The same real rows from a file (two parts, written out of order): the same numbers.
         Path features = Files.createDirectories(dir.resolve("real.features.parquet"));
