@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "diffsweep", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Evaluates diffusion-model samplers at scale on Apache Spark.",
-        subcommands = {Main.Run.class, Main.Sweep.class, Main.Fid.class, Main.Distance.class, Main.Oracle.class, Main.RefStats.class, Main.NormStatsCommand.class,
+        subcommands = {Main.Run.class, Main.Sweep.class, Main.Fid.class, Main.Metrics.class, Main.Distance.class, Main.Oracle.class, Main.RefStats.class, Main.NormStatsCommand.class,
                 Main.Schedule.class, Main.Bench.class, Main.BenchFid.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
@@ -125,7 +125,8 @@ public final class Main {
     }
 
     @Command(name = "run", mixinStandardHelpOptions = true,
-            description = "Sweep then FID from one YAML, skipping a stage whose complete output already exists.")
+            description = "Sweep then FID (then KID and precision/recall when the config has metrics:) from one "
+                    + "YAML, skipping a stage whose complete output already exists.")
     static final class Run implements Callable<Integer> {
         @CommandLine.Mixin
         JobOptions options = new JobOptions();
@@ -169,6 +170,23 @@ public final class Main {
             SweepConfig c = options.load();
             c.requireStatisticsMade();
             FidJob.run(options.spark("fid", c), c);
+            return 0;
+        }
+    }
+
+    @Command(name = "metrics", mixinStandardHelpOptions = true,
+            description = "KID and precision/recall of a finished sweep's features against real features (the "
+                    + "config's metrics: and reference_features: keys); writes <out>/metrics/metrics.{csv,md} and "
+                    + "prints the table.")
+    static final class Metrics implements Callable<Integer> {
+        @CommandLine.Mixin
+        JobOptions options = new JobOptions();
+
+        @Override
+        public Integer call() throws Exception {
+            SweepConfig c = options.load();
+            c.requireStatisticsMade();
+            org.diffsweep.jobs.MetricsJob.run(options.spark("metrics", c), c);
             return 0;
         }
     }
@@ -267,6 +285,11 @@ public final class Main {
                         + "URI (file:, hdfs://, s3a://).")
         String out;
 
+        @Option(names = "--keep", paramLabel = "N", defaultValue = "0",
+                description = "Also keep the features of a seeded sample of N images (all if N >= their count) as "
+                        + "X.features.parquet, the real set of KID and precision/recall (default: none).")
+        long keep;
+
         @Option(names = "--master", paramLabel = "URL", description = "Spark master (default local[*]).")
         String master;
 
@@ -278,6 +301,9 @@ public final class Main {
             if (batch < 1 || limit < 0) {
                 throw new ConfigException("--batch " + batch + " / --limit " + limit + ", expected batch >= 1, limit >= 0");
             }
+            if (keep < 0) {
+                throw new ConfigException("--keep " + keep + ", expected 0 (none) or more images");
+            }
             org.diffsweep.spark.HadoopStore store = new org.diffsweep.spark.HadoopStore(
                     org.diffsweep.spark.HadoopStore.driverConf());
             String npz = qualifyOut(store, out);
@@ -285,7 +311,7 @@ public final class Main {
             org.diffsweep.config.NetSpec det = detector == null ? null
                     : new org.diffsweep.config.NetSpec("detector", detector, null, "detector", null, dim, batch, null);
             org.diffsweep.jobs.RefStatsJob.run(Spark.session("diffsweep ref-stats", master), data, format, det,
-                    limit, npz);
+                    limit, npz, keep);
             return 0;
         }
     }

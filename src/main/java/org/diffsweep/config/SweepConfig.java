@@ -38,10 +38,13 @@ import org.diffsweep.io.Store;
  * @param detector  the feature network, or null: then the features are the samples themselves
  * @param gridImages how many samples of each config to tile into a PNG grid (image models; 0 for none)
  * @param comparisons the paired differences the FID table reports ({@code vs:} keys), possibly none
+ * @param metrics   what the metrics stage measures (KID, precision/recall) and against which real features, or
+ *                  null for no metrics stage; like the reference, not part of the sweep's plan
  */
 public record SweepConfig(String name, String output, ModelSpec model, Family family, long seedStart,
                           long seedCount, int blockSize, int batchSize, List<SweepPoint> points,
-                          String reference, NetSpec detector, int gridImages, List<Comparison> comparisons)
+                          String reference, NetSpec detector, int gridImages, List<Comparison> comparisons,
+                          MetricsSpec metrics)
         implements Serializable {
 
     /**
@@ -55,7 +58,8 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
     public static final long MAX_SEED = (1L << 32) - 1;
 
     private static final Set<String> TOP_KEYS = Set.of("name", "output", "model", "process", "seeds", "block_size",
-            "batch_size", "samplers", "grids", "nfe", "reference", "detector", "grid_images");
+            "batch_size", "samplers", "grids", "nfe", "reference", "detector", "grid_images", "metrics",
+            "reference_features");
 
     /** YAML with duplicate keys refused (otherwise the last one silently wins). */
     private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
@@ -64,14 +68,14 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
     /** The same sweep written elsewhere. */
     public SweepConfig withOutput(String dir) {
         return new SweepConfig(name, dir, model, family, seedStart, seedCount, blockSize, batchSize, points,
-                reference, detector, gridImages, comparisons);
+                reference, detector, gridImages, comparisons, metrics);
     }
 
     /** The same sweep with the hashes of its network files resolved (by the driver, before a job starts). */
     public SweepConfig resolveFiles(java.util.function.UnaryOperator<String> hasher) {
         return new SweepConfig(name, output, model.resolve(hasher), family, seedStart, seedCount, blockSize,
                 batchSize, points, reference, detector == null ? null : detector.resolve(hasher), gridImages,
-                comparisons);
+                comparisons, metrics);
     }
 
     /** Statistics of a kind ({@link Need}) the config's cells need that do not exist yet. */
@@ -130,7 +134,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         List<Comparison> cmp = comparisons.stream().map(c -> new Comparison(c.name(), c.nfeRequested(),
                 ids.get(c.candidateId()), ids.get(c.baselineId()))).toList();
         return new SweepConfig(name, output, model, family, seedStart, seedCount, blockSize, batchSize,
-                List.copyOf(loaded), reference, detector, gridImages, cmp);
+                List.copyOf(loaded), reference, detector, gridImages, cmp, metrics);
     }
 
     /**
@@ -395,8 +399,27 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         if (gridImages < 0 || gridImages > 1024) {
             throw top.get("grid_images").error(gridImages + ", expected 0 to 1024");
         }
+        String features = null;
+        if (top.has("reference_features")) {
+            features = top.get("reference_features").text();
+            if (!features.endsWith(".parquet")) {
+                throw top.get("reference_features").error("'" + features + "', expected the .features.parquet of "
+                        + "'ref-stats --keep'");
+            }
+            features = qualify(store, features, top.get("reference_features"));
+        }
+        MetricsSpec metrics = null;
+        if (top.has("metrics")) {
+            metrics = MetricsSpec.parse(top.get("metrics"), features);
+            if (features == null && !reference.equals("exact")) {
+                throw top.get("metrics").error("no reference_features, expected the real features "
+                        + "('ref-stats --keep N' writes X.features.parquet) or reference: exact for an analytic model");
+            }
+        } else if (features != null) {
+            throw top.get("reference_features").error("given without metrics, expected a metrics: key that uses it");
+        }
         return new SweepConfig(name, output, model, family, seedStart, seedCount, blockSize, batchSize,
-                List.copyOf(points), reference, detector, (int) gridImages, List.copyOf(comparisons));
+                List.copyOf(points), reference, detector, (int) gridImages, List.copyOf(comparisons), metrics);
     }
 
     /** A path the config names, fully qualified; a path that cannot be is refused at its key. */

@@ -60,6 +60,24 @@ public final class RefStatsJob {
      */
     public static Gaussian run(SparkSession spark, String data, String format, NetSpec detector, long limit,
                                String out) throws IOException {
+        return run(spark, data, format, detector, limit, out, 0);
+    }
+
+    /** The seed of the kept sample's choice of images. */
+    static final long KEEP_SEED = 0;
+
+    /**
+     * As {@link #run(SparkSession, String, String, NetSpec, long, String)}, also keeping the features of a seeded
+     * sample of {@code keep} images (all of them if {@code keep} ≥ the count) as {@code X.features.parquet} (rows:
+     * {@code index} long, {@code features} array&lt;float&gt;), the real set of KID and precision/recall. Each task
+     * writes its chunk's kept rows itself, from the features it sums (the detector runs once), into
+     * {@code X.features.parquet._tmp}, which is renamed into place before the sums; {@code X.json} records
+     * {@code kept}.
+     *
+     * @param keep how many images' features to keep (0: none)
+     */
+    public static Gaussian run(SparkSession spark, String data, String format, NetSpec detector, long limit,
+                               String out, long keep) throws IOException {
         long t0 = System.nanoTime();
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         out = OutputFiles.qualify(out, conf);
@@ -91,10 +109,17 @@ public final class RefStatsJob {
         plan.put("data", dataset.describe());
         plan.put("images", Long.toString(count));
         plan.put("detector", det == null ? "none (pixels in [-1, 1])" : det.id());
+        long kept = keep > 0 ? Math.min(keep, count) : 0;
+        if (kept > 0) {
+            plan.put("kept", Long.toString(kept));
+            plan.put("kept_seed", Long.toString(KEEP_SEED));
+        }
         Path npz = new Path(out);
         Path sums = new Path(sibling(out, ".parquet"));
-        OutputFiles.clearTemporary(fs, List.of(out, sibling(out, ".json")), List.of(sums));
-        Committed committed = fs.exists(npz) ? null : committedSums(spark, fs, sums, plan);
+        Path keptDir = new Path(sibling(out, ".features.parquet"));
+        OutputFiles.clearTemporary(fs, List.of(out, sibling(out, ".json")), List.of(sums, keptDir));
+        Committed committed = fs.exists(npz) || (kept > 0 && !fs.exists(new Path(keptDir, "_SUCCESS"))) ? null
+                : committedSums(spark, fs, sums, plan);
         FeatureStats stats;
         Map<String, String> metadata;
         if (committed != null) {
@@ -107,16 +132,46 @@ public final class RefStatsJob {
             ImageDataset ds = dataset;
             Progress progress = new Progress("ref-stats", chunks.size());
             spark.sparkContext().addSparkListener(progress);
+            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            Path keptTmp = OutputFiles.tmpDir(keptDir);
+            String keptTo = kept > 0 ? keptTmp.toString() : null;
+            org.apache.spark.broadcast.Broadcast<int[]> chosen = kept > 0
+                    ? jsc.broadcast(keptIndices(count, kept)) : null;
+            Map<String, String> keptMeta = new LinkedHashMap<>(plan);
             try {
-                stats = JavaSparkContext.fromSparkContext(spark.sparkContext())
-                        .parallelize(chunks, chunks.size())
-                        .map(c -> features(ds, det, hadoop, c[0], (int) c[1], shape))
+                if (kept > 0) {
+                    fs.mkdirs(keptTmp);
+                }
+                stats = jsc.parallelize(chunks, chunks.size())
+                        .map(c -> {
+                            Chunk f = features(ds, det, hadoop, c[0], (int) c[1], shape);
+                            if (keptTo != null) {
+                                writeKept(f, chosen.value(), c[0], keptTo, hadoop, keptMeta);
+                            }
+                            return f.stats();
+                        })
                         .treeAggregate(null, RefStatsJob::merge, RefStatsJob::merge, 2);
+            } catch (RuntimeException e) {
+                if (kept > 0) {
+                    fs.delete(keptTmp, true);
+                }
+                throw e;
             } finally {
                 spark.sparkContext().removeSparkListener(progress);
+                if (chosen != null) {
+                    chosen.destroy();
+                }
             }
             metadata = new LinkedHashMap<>(plan);
             metadata.put("code_version", CodeVersion.get());
+            if (kept > 0) {
+                fs.create(new Path(keptTmp, "_SUCCESS"), true).close();
+                OutputFiles.delete(fs, npz);
+                OutputFiles.delete(fs, new Path(sibling(out, ".json")));
+                OutputFiles.commitDir(fs, keptTmp, keptDir);
+            } else {
+                OutputFiles.delete(fs, keptDir); // kept by an earlier run, not from these sums
+            }
             writeSums(spark, fs, out, stats, metadata);
         }
         Gaussian g = Gaussian.of(stats);
@@ -131,8 +186,12 @@ public final class RefStatsJob {
         return a == null ? b : b == null ? a : a.merge(b);
     }
 
+    /** One chunk's features (n×D, row-major) and their sums. */
+    record Chunk(FeatureStats stats, double[] rows, int dim) {
+    }
+
     /** The features of images [start, start + n): the detector's on 3-channel uint8, or the pixels in [−1, 1]. */
-    static FeatureStats features(ImageDataset ds, NetSpec det, HadoopConf hadoop, long start, int n, int[] shape)
+    static Chunk features(ImageDataset ds, NetSpec det, HadoopConf hadoop, long start, int n, int[] shape)
             throws IOException {
         byte[] images = ds.read(start, n);
         int per = shape[0] * shape[1] * shape[2];
@@ -143,7 +202,7 @@ public final class RefStatsJob {
                 rows[i] = (images[i] & 0xff) / 127.5 - 1;
             }
             s.addBatch(rows, n);
-            return s;
+            return new Chunk(s, rows, per);
         }
         Detector detector = ModelCache.detector(det, hadoop);
         byte[] rgb = shape[0] == 3 ? images : Images.repeatChannels(images, n, shape[1], shape[2]);
@@ -154,7 +213,63 @@ public final class RefStatsJob {
             rows[i] = f[i];
         }
         s.addBatch(rows, n);
-        return s;
+        return new Chunk(s, rows, detector.dim());
+    }
+
+    /**
+     * The images whose features are kept: {@code kept} distinct indices of [0, count), ascending, from a stream
+     * keyed by {@link #KEEP_SEED} (all of them when {@code kept} = count).
+     */
+    static int[] keptIndices(long count, long kept) {
+        if (count > Integer.MAX_VALUE) {
+            throw new ConfigException("ref-stats --keep: " + count + " images, expected at most " + Integer.MAX_VALUE);
+        }
+        if (kept >= count) {
+            int[] all = new int[(int) count];
+            for (int i = 0; i < all.length; i++) {
+                all[i] = i;
+            }
+            return all;
+        }
+        return org.diffsweep.metrics.Kid.subset(count, (int) kept, KEEP_SEED, 0, 0);
+    }
+
+    /** Writes the kept rows of the chunk starting at image {@code start} as {@code part-<chunk>.parquet}. */
+    private static void writeKept(Chunk chunk, int[] chosen, long start, String dir, HadoopConf hadoop,
+                                  Map<String, String> metadata) throws IOException {
+        int n = chunk.rows().length / chunk.dim();
+        int from = lowerBound(chosen, start);
+        int to = lowerBound(chosen, start + n);
+        if (from == to) {
+            return;
+        }
+        int dim = chunk.dim();
+        long[] index = new long[to - from];
+        float[] rows = new float[index.length * dim];
+        for (int i = 0; i < index.length; i++) {
+            index[i] = chosen[from + i];
+            int r = (int) (index[i] - start);
+            for (int d = 0; d < dim; d++) {
+                rows[i * dim + d] = (float) chunk.rows()[r * dim + d];
+            }
+        }
+        Path file = new Path(dir, String.format("part-%08d.parquet", start / CHUNK));
+        org.diffsweep.spark.FeatureParquet.writeKept(file, hadoop.get(), index, rows, dim, metadata);
+    }
+
+    /** The first position of {@code a} (ascending) holding a value ≥ v. */
+    private static int lowerBound(int[] a, long v) {
+        int lo = 0;
+        int hi = a.length;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (a[mid] < v) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
     /** The sums as they are stored: one row of n, Σf, Σffᵀ (row-major) and the metadata. */
@@ -247,6 +362,9 @@ public final class RefStatsJob {
         Path sums = new Path(sibling(out, ".parquet"));
         OutputFiles.requireReplaceable(fs, what, sums, false, List.of());
         OutputFiles.requireReplaceable(fs, what, OutputFiles.tmpDir(sums), true, List.of());
+        Path kept = new Path(sibling(out, ".features.parquet"));
+        OutputFiles.requireReplaceable(fs, what, kept, false, List.of());
+        OutputFiles.requireReplaceable(fs, what, OutputFiles.tmpDir(kept), true, List.of());
         return fs;
     }
 

@@ -6,7 +6,10 @@ import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import org.diffsweep.config.SweepConfig;
 
-/** The {@code run} job: sweep → fid from one YAML, skipping a stage whose complete output already exists. */
+/**
+ * The {@code run} job: sweep → fid (→ metrics, when the config has a {@code metrics:} key) from one YAML, skipping a
+ * stage whose complete output already exists.
+ */
 public final class RunJob {
 
     /** The norm-stats settings {@code run} uses for a missing DEIS-SN table (SPEC §5's 1000-step grid). */
@@ -28,6 +31,7 @@ public final class RunJob {
         config = org.diffsweep.spark.ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
         // Model, detector and reference are checked before the statistics jobs spend anything on them.
         SweepJob.validateOnDriver(config, spark.sparkContext().hadoopConfiguration());
+        MetricsJob.validate(config, spark.sparkContext().hadoopConfiguration());
         for (String table : config.pendingNormTables()) {
             System.out.printf("run %s: norm table %s does not exist; making it (norm-stats: Euler, %d steps, %d seeds)%n",
                     config.name(), table, NORM_STEPS, NORM_SEEDS);
@@ -50,12 +54,24 @@ public final class RunJob {
             SweepJob.run(spark, config, partitions);
             sweepRan = true;
         }
+        Outcome outcome;
         if (!sweepRan && FidJob.complete(spark, config)) {
             System.out.println("run " + config.name() + ": fid table complete, skipping fid");
             System.out.println();
             System.out.print(FidJob.readMarkdown(spark, config));
-            return new Outcome(false, false, List.of());
+            outcome = new Outcome(false, false, List.of());
+        } else {
+            outcome = new Outcome(sweepRan, true, FidJob.run(spark, config));
         }
-        return new Outcome(sweepRan, true, FidJob.run(spark, config));
+        if (config.metrics() != null) {
+            if (!sweepRan && MetricsJob.complete(spark, config)) {
+                System.out.println("run " + config.name() + ": metrics table complete, skipping metrics");
+                System.out.println();
+                System.out.print(MetricsJob.readMarkdown(spark, config));
+            } else {
+                MetricsJob.run(spark, config);
+            }
+        }
+        return outcome;
     }
 }

@@ -10,7 +10,8 @@ import org.diffsweep.linalg.Lapack;
  * deviation of the per-subset estimates (population form, as torch-fidelity reports it).
  *
  * <p>Per subset, with K the kernel matrices of the subsets X (real) and Y (generated):
- * MMD²ᵤ = Σ_{i≠j} K_XX / (m(m−1)) + Σ_{i≠j} K_YY / (m(m−1)) − 2 Σ K_XY / m². Each Gram matrix is one BLAS product.
+ * MMD²ᵤ = Σ_{i≠j} K_XX / (m(m−1)) + Σ_{i≠j} K_YY / (m(m−1)) − 2 Σ K_XY / m². The Gram matrices are BLAS
+ * products computed in tiles of {@value #TILE} rows, so no m×m matrix is held.
  * Subsets are chosen by a stream keyed by (seed, subset index) alone, so any subset can be computed anywhere, in any
  * order, with the same result.
  */
@@ -66,18 +67,31 @@ public final class Kid {
     }
 
     /**
-     * MMD²ᵤ of one pair of subsets.
+     * Rows per tile of the kernel sums: the Gram matrices are computed {@value}×{@value} at a time (8 MiB each), so
+     * memory stays bounded for any subset size.
+     */
+    public static final int TILE = 1024;
+
+    /**
+     * MMD²ᵤ of one pair of subsets, its kernel sums computed tile by tile (see {@link #TILE}).
      *
      * @param x m×D real features, row-major
      * @param y m×D generated features, row-major
      */
     public static double mmd2(double[] x, double[] y, int m, int dim) {
-        double xx = offDiagonalKernelSum(Lapack.multiply(x, false, x, true, m, dim, m), m, dim);
-        double yy = offDiagonalKernelSum(Lapack.multiply(y, false, y, true, m, dim, m), m, dim);
-        double[] gxy = Lapack.multiply(x, false, y, true, m, dim, m);
+        double xx = symmetricOffDiagonalSum(x, m, dim);
+        double yy = symmetricOffDiagonalSum(y, m, dim);
         double xy = 0;
-        for (double g : gxy) {
-            xy += kernel(g, dim);
+        for (int i0 = 0; i0 < m; i0 += TILE) {
+            int bi = Math.min(TILE, m - i0);
+            double[] xi = java.util.Arrays.copyOfRange(x, i0 * dim, (i0 + bi) * dim);
+            for (int j0 = 0; j0 < m; j0 += TILE) {
+                int bj = Math.min(TILE, m - j0);
+                double[] yj = java.util.Arrays.copyOfRange(y, j0 * dim, (j0 + bj) * dim);
+                for (double g : Lapack.multiply(xi, false, yj, true, bi, dim, bj)) {
+                    xy += kernel(g, dim);
+                }
+            }
         }
         return (xx + yy) / ((double) m * (m - 1)) - 2 * xy / ((double) m * m);
     }
@@ -88,12 +102,30 @@ public final class Kid {
         return s * s * s;
     }
 
-    private static double offDiagonalKernelSum(double[] gram, int m, int dim) {
+    /** Σ_{i≠j} k(x_i, x_j) by tiles: each off-diagonal tile pair once, counted twice (k is symmetric). */
+    private static double symmetricOffDiagonalSum(double[] x, int m, int dim) {
         double sum = 0;
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < m; j++) {
-                if (i != j) {
-                    sum += kernel(gram[i * m + j], dim);
+        for (int i0 = 0; i0 < m; i0 += TILE) {
+            int bi = Math.min(TILE, m - i0);
+            double[] xi = java.util.Arrays.copyOfRange(x, i0 * dim, (i0 + bi) * dim);
+            for (int j0 = i0; j0 < m; j0 += TILE) {
+                int bj = Math.min(TILE, m - j0);
+                if (j0 == i0) {
+                    double[] gram = Lapack.multiply(xi, false, xi, true, bi, dim, bi);
+                    for (int i = 0; i < bi; i++) {
+                        for (int j = 0; j < bi; j++) {
+                            if (i != j) {
+                                sum += kernel(gram[i * bi + j], dim);
+                            }
+                        }
+                    }
+                } else {
+                    double[] xj = java.util.Arrays.copyOfRange(x, j0 * dim, (j0 + bj) * dim);
+                    double block = 0;
+                    for (double g : Lapack.multiply(xi, false, xj, true, bi, dim, bj)) {
+                        block += kernel(g, dim);
+                    }
+                    sum += 2 * block;
                 }
             }
         }
@@ -105,6 +137,18 @@ public final class Kid {
         double[] out = new double[idx.length * dim];
         for (int i = 0; i < idx.length; i++) {
             System.arraycopy(features, idx[i] * dim, out, i * dim, dim);
+        }
+        return out;
+    }
+
+    /** Rows {@code idx} of an n×D matrix of floats, widened. */
+    public static double[] rows(float[] features, int[] idx, int dim) {
+        double[] out = new double[idx.length * dim];
+        for (int i = 0; i < idx.length; i++) {
+            int from = idx[i] * dim;
+            for (int d = 0; d < dim; d++) {
+                out[i * dim + d] = features[from + d];
+            }
         }
         return out;
     }
@@ -140,5 +184,27 @@ public final class Kid {
             est[s] = subsetEstimate(real, nReal, generated, nGenerated, dim, subsetSize, seed, s);
         }
         return summarise(est, subsetSize);
+    }
+
+    /**
+     * KID of two sets of float features held in memory (as the sweep stores them): the same subsets and the same
+     * numbers as {@link #of(double[], long, double[], long, int, int, int, long)} on the widened values.
+     */
+    public static Result of(float[] real, long nReal, float[] generated, long nGenerated, int dim, int subsets,
+                            int subsetSize, long seed) {
+        check(nReal, nGenerated, subsetSize, subsets);
+        double[] est = new double[subsets];
+        for (int s = 0; s < subsets; s++) {
+            double[] x = rows(real, subset(nReal, subsetSize, seed, s, 0), dim);
+            double[] y = rows(generated, subset(nGenerated, subsetSize, seed, s, 1), dim);
+            est[s] = mmd2(x, y, subsetSize, dim);
+        }
+        return summarise(est, subsetSize);
+    }
+
+    /** Heap bytes one KID subset pair holds at subset size m and dimension D (rows, and two kernel tiles). */
+    public static long heapBytes(int subsetSize, int dim) {
+        long tile = Math.min(TILE, subsetSize);
+        return 8L * (2L * subsetSize * dim + 2 * tile * dim + 2 * tile * tile);
     }
 }

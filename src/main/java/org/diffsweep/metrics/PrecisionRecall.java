@@ -144,27 +144,127 @@ public final class PrecisionRecall {
         return (double) n / margins.length;
     }
 
-    /** The k-NN radii² of an in-memory set (rows n×D). */
-    public static double[] radii(double[] x, int n, int dim, int k) {
+    /** Rows per tile: the distances are computed {@value}×{@value} at a time (8 MiB), whatever the set sizes. */
+    public static final int TILE = 1024;
+
+    /** The rows of an n×D matrix cut into tiles of {@link #TILE} rows. */
+    private static double[][] tiles(double[] x, int n, int dim) {
+        double[][] out = new double[(n + TILE - 1) / TILE][];
+        for (int t = 0; t < out.length; t++) {
+            int from = t * TILE;
+            out[t] = Arrays.copyOfRange(x, from * dim, Math.min(n, from + TILE) * dim);
+        }
+        return out;
+    }
+
+    private static int rowsOf(double[] tile, int dim) {
+        return tile.length / dim;
+    }
+
+    /** Refuses a k the set cannot give. */
+    public static void check(int k, long n, String role) {
         if (k < 1 || k >= n) {
-            throw new IllegalArgumentException("precision/recall k = " + k + " with n = " + n
+            throw new IllegalArgumentException("precision/recall k = " + k + " with " + role + " n = " + n
                     + ", expected 1 <= k < n");
         }
-        return radii(smallest(squaredDistances(x, n, x, n, dim), n, n, k + 1), k);
+    }
+
+    /**
+     * The k-NN radii² of an in-memory set (rows n×D), tile by tile: per query tile, the k + 1 smallest distances of
+     * each reference tile merged into one list.
+     */
+    public static double[] radii(double[] x, int n, int dim, int k) {
+        check(k, n, "the set's");
+        double[][] t = tiles(x, n, dim);
+        double[] out = new double[n];
+        for (int qi = 0; qi < t.length; qi++) {
+            int nq = rowsOf(t[qi], dim);
+            double[] merged = null;
+            for (double[] r : t) {
+                int nr = rowsOf(r, dim);
+                double[] part = smallest(squaredDistances(t[qi], nq, r, nr, dim), nq, nr, k + 1);
+                merged = merged == null ? part : mergeSmallest(merged, part, k + 1);
+            }
+            System.arraycopy(radii(merged, k), 0, out, qi * TILE, nq);
+        }
+        return out;
+    }
+
+    /**
+     * The fraction of query rows inside the manifold of the reference rows (their radii²), tile by tile.
+     */
+    public static double inside(double[] query, int nq, double[] reference, int nr, double[] radii2, int dim) {
+        double[][] rt = tiles(reference, nr, dim);
+        double[][] qt = tiles(query, nq, dim);
+        long in = 0;
+        for (double[] q : qt) {
+            int bq = rowsOf(q, dim);
+            double[] m = new double[bq];
+            Arrays.fill(m, Double.POSITIVE_INFINITY);
+            for (int ri = 0; ri < rt.length; ri++) {
+                int br = rowsOf(rt[ri], dim);
+                double[] part = margin(squaredDistances(q, bq, rt[ri], br, dim), bq, br, radii2, ri * TILE);
+                for (int i = 0; i < bq; i++) {
+                    m[i] = Math.min(m[i], part[i]);
+                }
+            }
+            for (double v : m) {
+                if (v <= 0) {
+                    in++;
+                }
+            }
+        }
+        return (double) in / nq;
     }
 
     /** Precision: the fraction of generated rows inside the real manifold (real radii). */
     public static double precision(double[] real, int nReal, double[] realRadii2, double[] generated, int nGen,
                                    int dim) {
-        return inside(margin(squaredDistances(generated, nGen, real, nReal, dim), nGen, nReal, realRadii2, 0));
+        return inside(generated, nGen, real, nReal, realRadii2, dim);
     }
 
-    /** Precision and recall of two in-memory sets (the Spark job tiles the same computation). */
+    /** Precision and recall of two in-memory sets, tile by tile. */
     public static Result of(double[] real, int nReal, double[] generated, int nGen, int dim, int k) {
+        check(k, nReal, "real");
+        check(k, nGen, "generated");
         double[] rr = radii(real, nReal, dim, k);
         double[] rg = radii(generated, nGen, dim, k);
         double precision = precision(real, nReal, rr, generated, nGen, dim);
         double recall = precision(generated, nGen, rg, real, nReal, dim);
         return new Result(precision, recall, k, nReal, nGen);
+    }
+
+    /** The rows a set of n contributes to precision and recall: {@code samples} of them, at most n. */
+    public static int sampleSize(long n, int samples) {
+        return (int) Math.min(n, samples);
+    }
+
+    /**
+     * The seeded subsample of a set (role 0 real, 1 generated): {@link #sampleSize} distinct rows, ascending, from
+     * a stream keyed by (seed, role), apart from every KID subset's.
+     */
+    public static int[] sample(long n, int samples, long seed, int role) {
+        return Kid.subset(n, sampleSize(n, samples), seed, -1, role);
+    }
+
+    /**
+     * Precision and recall of two sets of float features (as the sweep stores them) on a seeded subsample of at
+     * most {@code samples} rows of each; the result's n are the subsample sizes.
+     */
+    public static Result of(float[] real, long nReal, float[] generated, long nGen, int dim, int k, int samples,
+                            long seed) {
+        int sr = sampleSize(nReal, samples);
+        int sg = sampleSize(nGen, samples);
+        check(k, sr, "real");
+        check(k, sg, "generated");
+        double[] x = Kid.rows(real, sample(nReal, samples, seed, 0), dim);
+        double[] y = Kid.rows(generated, sample(nGen, samples, seed, 1), dim);
+        return of(x, sr, y, sg, dim, k);
+    }
+
+    /** Heap bytes precision and recall hold at {@code samples} rows a set and dimension D. */
+    public static long heapBytes(int samples, int dim) {
+        long tile = Math.min(TILE, samples);
+        return 8L * (4L * samples * dim + 2 * samples + 3 * tile * tile);
     }
 }

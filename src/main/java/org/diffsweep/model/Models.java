@@ -53,6 +53,29 @@ public final class Models {
     }
 
     /**
+     * Exact data samples of an analytic model, one per seed of [seedStart, seedStart + count) (stream
+     * {@link SeedStream#DATA}, as {@link #exactSampleStats}), rounded to float as the sweep stores features:
+     * count × D, row-major. The real set of KID and precision/recall for {@code reference: exact}.
+     */
+    public static float[] exactSamples(ModelSpec spec, long seedStart, int count) {
+        GaussianMixture mixture = spec.mixture();
+        if (mixture == null) {
+            throw new IllegalArgumentException("model type '" + spec.type() + "' cannot be sampled exactly");
+        }
+        int dim = mixture.dim();
+        float[] out = new float[Math.multiplyExact(count, dim)];
+        for (int i = 0; i < count; i++) {
+            UniformRandomProvider rng = SeedStream.generator(seedStart + i, SeedStream.DATA);
+            RandomGenerator generator = rng::nextLong;
+            double[] x = mixture.sample(generator);
+            for (int d = 0; d < dim; d++) {
+                out[i * dim + d] = (float) x[d];
+            }
+        }
+        return out;
+    }
+
+    /**
      * The finite-sample FID floor: mean and standard deviation of the FID of {@code seedCount} exact samples
      * against the exact statistics, over {@code replicates} independent draws (the sweep's own seeds shifted by
      * r·2^32).

@@ -30,13 +30,28 @@ public final class FeatureBlocks {
 
     /** Reads {@code path}, expecting {@code dim} features per row. */
     public static Block read(Path path, Configuration conf, int dim) throws IOException {
+        return read(path, conf, dim, "seed");
+    }
+
+    /** The number of rows of a Parquet file, from its footer. */
+    public static long count(Path path, Configuration conf) throws IOException {
+        try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(path, conf))) {
+            return reader.getRecordCount();
+        }
+    }
+
+    /**
+     * Reads {@code path}, expecting {@code dim} features per row, keyed by the long column {@code key} (the seed of
+     * a sweep block, the image index of kept reference features); the keys come back in {@link Block#seeds}.
+     */
+    public static Block read(Path path, Configuration conf, int dim, String key) throws IOException {
         try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(path, conf))) {
             MessageType file = reader.getFooter().getFileMetaData().getSchema();
-            if (!file.containsField("seed") || !file.containsField("features")) {
-                throw new IOException(path + ": expected a features block with columns seed and features, got "
+            if (!file.containsField(key) || !file.containsField("features")) {
+                throw new IOException(path + ": expected features with columns " + key + " and features, got "
                         + file);
             }
-            MessageType projection = new MessageType(file.getName(), file.getType("seed"), file.getType("features"));
+            MessageType projection = new MessageType(file.getName(), file.getType(key), file.getType("features"));
             reader.setRequestedSchema(projection);
             long total = reader.getRecordCount();
             if (total > Integer.MAX_VALUE / Math.max(1, dim)) {
@@ -45,7 +60,7 @@ public final class FeatureBlocks {
             int rows = (int) total;
             long[] seeds = new long[rows];
             float[] features = new float[rows * dim];
-            ColumnDescriptor seedColumn = projection.getColumnDescription(new String[] {"seed"});
+            ColumnDescriptor seedColumn = projection.getColumnDescription(new String[] {key});
             ColumnDescriptor featureColumn = projection.getColumnDescription(new String[] {"features", "list", "element"});
             int maxDefinition = featureColumn.getMaxDefinitionLevel();
             String createdBy = reader.getFooter().getFileMetaData().getCreatedBy();
@@ -65,7 +80,7 @@ public final class FeatureBlocks {
                     for (int i = 0; i < dim; i++) {
                         if (featureReader.getCurrentDefinitionLevel() != maxDefinition
                                 || (featureReader.getCurrentRepetitionLevel() == 0) != (i == 0)) {
-                            throw new IOException(path + ": seed " + seeds[r] + " does not hold " + dim
+                            throw new IOException(path + ": " + key + " " + seeds[r] + " does not hold " + dim
                                     + " features, expected " + dim + " per row");
                         }
                         features[v++] = featureReader.getFloat();

@@ -32,7 +32,40 @@ public final class FeatureParquet {
             .requiredList().requiredElement(PrimitiveTypeName.FLOAT).named("features")
             .named("features_block");
 
+    /** The kept real features of {@code ref-stats --keep}: the image's index in the data set and its features. */
+    public static final MessageType KEPT_SCHEMA = Types.buildMessage()
+            .required(PrimitiveTypeName.INT64).named("index")
+            .requiredList().requiredElement(PrimitiveTypeName.FLOAT).named("features")
+            .named("kept_features");
+
     private FeatureParquet() {
+    }
+
+    /**
+     * Writes kept rows ({@link #KEPT_SCHEMA}) to {@code path}, replacing any partial file there (a retried task
+     * writes the same rows again).
+     *
+     * @param rows n×D, row-major, in the order of {@code index}
+     */
+    public static void writeKept(Path path, Configuration conf, long[] index, float[] rows, int dim,
+                                 Map<String, String> metadata) throws IOException {
+        SimpleGroupFactory groups = new SimpleGroupFactory(KEPT_SCHEMA);
+        try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(HadoopOutputFile.fromPath(path, conf))
+                .withType(KEPT_SCHEMA)
+                .withConf(conf)
+                .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+                .withCompressionCodec(CompressionCodecName.SNAPPY)
+                .withExtraMetaData(metadata)
+                .build()) {
+            for (int r = 0; r < index.length; r++) {
+                Group g = groups.newGroup().append("index", index[r]);
+                Group list = g.addGroup("features");
+                for (int i = 0; i < dim; i++) {
+                    list.addGroup("list").append("element", rows[r * dim + i]);
+                }
+                writer.write(g);
+            }
+        }
     }
 
     /** One row to write. */

@@ -12,6 +12,7 @@ import org.apache.hadoop.fs.Path;
  *   sweep/grids/&lt;config_id&gt;.png                   the first samples of each config (image models)
  *   sweep/_COMPLETE                              written last, once every block is in
  *   fid/ (table.parquet, fid.csv, fid.md, _COMPLETE)
+ *   metrics/ (metrics.csv, metrics.md, _COMPLETE)    KID and precision/recall, when the config asks for them
  * </pre>
  */
 public record SweepLayout(String output) implements Serializable {
@@ -60,5 +61,17 @@ public record SweepLayout(String output) implements Serializable {
 
     public Path fidComplete() {
         return new Path(fidDir(), "_COMPLETE");
+    }
+
+    public Path metricsDir() {
+        return new Path(root(), "metrics");
+    }
+
+    public Path metricsTmp() {
+        return new Path(root(), "_metrics_tmp");
+    }
+
+    public Path metricsComplete() {
+        return new Path(metricsDir(), "_COMPLETE");
     }
 }

@@ -62,6 +62,30 @@ class KidTest {
         assertEquals(want, Kid.mmd2(x, y, m, d), 1e-12 * Math.abs(want));
     }
 
+    /** Above one tile ({@link Kid#TILE} rows) the kernel sums are tiled: still the direct computation. */
+    @Test
+    void tiledSubsetsEqualTheDirectComputation() {
+        SplittableRandom rng = new SplittableRandom(8);
+        int m = Kid.TILE + 177;
+        int d = 3;
+        double[] x = gaussian(rng, m, new double[] {1, 2, 0.5});
+        double[] y = gaussian(rng, m, new double[] {1, 1, 1.5});
+        double want = direct(x, y, m, d);
+        assertEquals(want, Kid.mmd2(x, y, m, d), 1e-10 * Math.abs(want));
+        // float features give the numbers of their widened values
+        float[] fx = new float[x.length];
+        float[] fy = new float[y.length];
+        double[] wx = new double[x.length];
+        double[] wy = new double[y.length];
+        for (int i = 0; i < x.length; i++) {
+            fx[i] = (float) x[i];
+            fy[i] = (float) y[i];
+            wx[i] = fx[i];
+            wy[i] = fy[i];
+        }
+        assertEquals(Kid.of(wx, m, wy, m, d, 3, 500, 4), Kid.of(fx, m, fy, m, d, 3, 500, 4));
+    }
+
     /**
      * For x ~ N(0, A), y ~ N(0, B): E k(x, y) = 1 + 3 tr(AB)/D² (odd moments vanish), so the unbiased estimate has
      * expectation 3 ‖A − B‖²_F / D². Fresh, independent subsets each time: their mean must be within 4 standard

@@ -83,6 +83,25 @@ class PrecisionRecallTest {
         assertArrayEquals(PrecisionRecall.radii(real, n, d, k), PrecisionRecall.radii(merged, k), 1e-9);
     }
 
+    /** Sets larger than one tile ({@link PrecisionRecall#TILE} rows): still brute force, and k is checked. */
+    @Test
+    void setsOfSeveralTilesEqualBruteForce() {
+        SplittableRandom rng = new SplittableRandom(4);
+        int d = 3;
+        int n = PrecisionRecall.TILE + 301;
+        double[] real = modes(rng, n, d, 5, -1);
+        double[] gen = modes(rng, n - 200, d, 5, -1);
+        for (int i = 0; i < gen.length; i++) {
+            gen[i] *= 1.05;
+        }
+        PrecisionRecall.Result r = PrecisionRecall.of(real, n, gen, n - 200, d, 4);
+        assertEquals(bruteInside(gen, n - 200, real, n, d, 4), r.precision(), 1e-12);
+        assertEquals(bruteInside(real, n, gen, n - 200, d, 4), r.recall(), 1e-12);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> PrecisionRecall.of(real, 5, gen, 5, d, 5));
+        assertTrue(e.getMessage().contains("k = 5") && e.getMessage().contains("n = 5"), e.getMessage());
+    }
+
     @Test
     void aModeCollapsedGeneratorHasHighPrecisionAndLowRecall() {
         SplittableRandom rng = new SplittableRandom(5);

@@ -128,4 +128,75 @@ class RefStatsSparkTest {
                 dir.resolve("det.npz").toString());
         assertClose(direct(imgs), det);
     }
+
+    /**
+     * --keep writes the features of a seeded sample of the images, committed beside the statistics: the kept rows
+     * are those images' features as computed here, the statistics are unchanged, and a keep above the count keeps
+     * every image.
+     */
+    @Test
+    void keptFeaturesAreTheDetectorsFeaturesOfASeededSample() throws Exception {
+        Path dir = SparkTestSupport.tempDir("refstats-keep");
+        byte[][] imgs = images(3);
+        Path idx = dir.resolve("t10k-images-idx3-ubyte");
+        try (DataOutputStream o = new DataOutputStream(Files.newOutputStream(idx))) {
+            o.writeInt(0x803);
+            o.writeInt(N);
+            o.writeInt(H);
+            o.writeInt(W);
+            for (byte[] img : imgs) {
+                o.write(img);
+            }
+        }
+        String out = dir.resolve("ref.npz").toString();
+        Gaussian g = RefStatsJob.run(SparkTestSupport.spark(), idx.toString(), null, detector(), 0, out, 12);
+        assertClose(direct(imgs), g);
+        FeatureBlocks.Block kept = readKept(dir.resolve("ref.features.parquet"), 2);
+        assertEquals(12, kept.rows());
+        for (int r = 0; r < kept.rows(); r++) {
+            int i = (int) kept.seeds()[r];
+            assertTrue(i >= 0 && i < N && (r == 0 || kept.seeds()[r - 1] < i), "index " + i);
+            Gaussian one = direct(new byte[][] {imgs[i], imgs[i]});
+            assertEquals(one.mean()[0], kept.features()[2 * r], 1e-6);
+            assertEquals(one.mean()[1], kept.features()[2 * r + 1], 1e-6);
+        }
+        String json = Files.readString(dir.resolve("ref.json"));
+        assertTrue(json.contains("\"kept\"") && json.contains("\"12\""), json);
+        // more than there are: all of them, in order
+        RefStatsJob.run(SparkTestSupport.spark(), idx.toString(), null, detector(), 0, out, 1000);
+        FeatureBlocks.Block all = readKept(dir.resolve("ref.features.parquet"), 2);
+        assertEquals(N, all.rows());
+        for (int r = 0; r < N; r++) {
+            assertEquals(r, all.seeds()[r]);
+        }
+        // without --keep, the kept features of the earlier run do not stay beside the new statistics
+        RefStatsJob.run(SparkTestSupport.spark(), idx.toString(), null, detector(), 0, out);
+        assertTrue(!Files.exists(dir.resolve("ref.features.parquet")));
+    }
+
+    /** The rows of a kept-features directory, in file order. */
+    static FeatureBlocks.Block readKept(Path dir, int dim) throws Exception {
+        java.util.List<Path> parts;
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            parts = s.filter(p -> p.getFileName().toString().startsWith("part-")).sorted().toList();
+        }
+        assertTrue(Files.exists(dir.resolve("_SUCCESS")));
+        java.util.List<Long> index = new java.util.ArrayList<>();
+        java.util.List<Float> rows = new java.util.ArrayList<>();
+        for (Path p : parts) {
+            FeatureBlocks.Block b = FeatureBlocks.read(new org.apache.hadoop.fs.Path(p.toUri()),
+                    new org.apache.hadoop.conf.Configuration(), dim, "index");
+            for (long i : b.seeds()) {
+                index.add(i);
+            }
+            for (float f : b.features()) {
+                rows.add(f);
+            }
+        }
+        float[] f = new float[rows.size()];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = rows.get(i);
+        }
+        return new FeatureBlocks.Block(index.stream().mapToLong(Long::longValue).toArray(), f, dim);
+    }
 }

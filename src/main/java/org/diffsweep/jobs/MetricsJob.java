@@ -1,0 +1,414 @@
+package org.diffsweep.jobs;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SparkSession;
+import org.diffsweep.config.ConfigException;
+import org.diffsweep.config.MetricsSpec;
+import org.diffsweep.config.SweepConfig;
+import org.diffsweep.config.SweepPoint;
+import org.diffsweep.metrics.Kid;
+import org.diffsweep.metrics.PrecisionRecall;
+import org.diffsweep.model.Models;
+import org.diffsweep.spark.CodeVersion;
+import org.diffsweep.spark.FeatureBlocks;
+import org.diffsweep.spark.HadoopConf;
+import org.diffsweep.spark.Manifest;
+import org.diffsweep.spark.MetricsTask;
+import org.diffsweep.spark.ModelFiles;
+import org.diffsweep.spark.Progress;
+import org.diffsweep.spark.SweepLayout;
+
+/**
+ * The {@code metrics} job (docs/metrics.md): KID and precision/recall of each config's features against real
+ * features, one Spark task per config ({@link MetricsTask}) with the real features broadcast once; writes
+ * {@code metrics/metrics.csv} and {@code metrics.md} (written aside, renamed into place, then marked complete) and
+ * prints the table. The real features are {@code reference_features} (from {@code ref-stats --keep}), or for an
+ * analytic model with {@code reference: exact}, one exact sample per seed of the sweep.
+ */
+public final class MetricsJob {
+
+    private MetricsJob() {
+    }
+
+    /** One row of the table (null: not measured). */
+    public record Entry(SweepPoint point, long nGenerated, long nReal, Kid.Result kid, PrecisionRecall.Result pr,
+                        double seconds) {
+    }
+
+    /** The real features and where they came from. */
+    record Real(float[] features, long n, String id) {
+    }
+
+    public static List<Entry> run(SparkSession spark, SweepConfig config) throws IOException {
+        long t0 = System.nanoTime();
+        config.requireStatisticsMade();
+        MetricsSpec spec = config.metrics();
+        if (spec == null) {
+            throw new ConfigException(config.name() + ": no metrics: key, expected metrics: { kid: {...}, "
+                    + "precision_recall: {...} } to say what to measure");
+        }
+        config = ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
+        SweepLayout layout = new SweepLayout(config.output());
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        FileSystem fs = layout.root().getFileSystem(conf);
+        int dim = config.featureDim();
+        long nReal = realCount(config, conf);
+        check(spec, nReal, config.seedCount());
+        if (!SweepJob.complete(spark, config)) {
+            throw new ConfigException("sweep output " + layout.sweepDir() + " is not complete, expected a finished "
+                    + "sweep (run 'diffsweep sweep' or 'diffsweep run' first)");
+        }
+        Real real = real(config, conf, dim);
+        System.out.printf(Locale.ROOT, "metrics %s: %d configs × %d seeds, D = %d, real features: %s (n = %d); %s%n",
+                config.name(), config.points().size(), config.seedCount(), dim, real.id(), real.n(), describe(spec,
+                        real.n(), config.seedCount()));
+        Map<String, MetricsTask.Result> results = reduce(spark, config, layout, dim, spec, real);
+        List<Entry> entries = new ArrayList<>();
+        double slowest = 0;
+        for (SweepPoint p : config.points()) {
+            MetricsTask.Result r = results.get(p.id());
+            entries.add(new Entry(p, r.n(), real.n(), r.kid(), r.pr(), r.seconds()));
+            slowest = Math.max(slowest, r.seconds());
+        }
+        fs.delete(layout.metricsTmp(), true);
+        fs.mkdirs(layout.metricsTmp());
+        write(fs, new Path(layout.metricsTmp(), "metrics.csv"), csv(config, spec, real, entries));
+        String md = markdown(config, spec, real, entries);
+        write(fs, new Path(layout.metricsTmp(), "metrics.md"), md);
+        fs.delete(layout.metricsDir(), true);
+        if (!fs.rename(layout.metricsTmp(), layout.metricsDir())) {
+            throw new IOException("could not rename " + layout.metricsTmp() + " to " + layout.metricsDir());
+        }
+        Manifest.writeAtomically(fs, layout.metricsComplete(), Manifest.json(Map.of("code_version",
+                CodeVersion.get(), "finished", java.time.Instant.now().toString(), "reference", real.id(),
+                "settings", spec.settings())));
+        System.out.println();
+        System.out.print(md);
+        System.out.printf(Locale.ROOT, "%nmetrics %s: written to %s (%.1f s; slowest config %.1f s)%n", config.name(),
+                layout.metricsDir(), (System.nanoTime() - t0) / 1e9, slowest);
+        return entries;
+    }
+
+    /**
+     * Refuses, before anything is computed, what the sets cannot give: a KID subset larger than either set, a k not
+     * below the precision/recall sample of either set.
+     *
+     * @throws ConfigException one line naming the value and both n
+     */
+    static void check(MetricsSpec spec, long nReal, long nGenerated) {
+        try {
+            if (spec.kid()) {
+                Kid.check(nReal, nGenerated, spec.kidSubsetSize(), spec.kidSubsets());
+            }
+            if (spec.precisionRecall()) {
+                PrecisionRecall.check(spec.k(), PrecisionRecall.sampleSize(nReal, spec.samples()), "real");
+                PrecisionRecall.check(spec.k(), PrecisionRecall.sampleSize(nGenerated, spec.samples()), "generated");
+            }
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("metrics: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The checks {@link #run} makes before computing, for {@code run} to make before it sweeps: the real features
+     * exist and the sizes fit.
+     */
+    public static void validate(SweepConfig config, Configuration conf) throws IOException {
+        if (config.metrics() != null) {
+            check(config.metrics(), realCount(config, conf), config.seedCount());
+        }
+    }
+
+    private static String describe(MetricsSpec spec, long nReal, long nGenerated) {
+        List<String> parts = new ArrayList<>();
+        if (spec.kid()) {
+            parts.add(String.format(Locale.ROOT, "KID over %d subsets of %d", spec.kidSubsets(),
+                    spec.kidSubsetSize()));
+        }
+        if (spec.precisionRecall()) {
+            parts.add(String.format(Locale.ROOT, "precision/recall with k = %d on seeded subsamples of %d real and "
+                    + "%d generated", spec.k(), PrecisionRecall.sampleSize(nReal, spec.samples()),
+                    PrecisionRecall.sampleSize(nGenerated, spec.samples())));
+        }
+        return String.join("; ", parts) + " (seed " + spec.seed() + ")";
+    }
+
+    /** The number of real rows, from Parquet footers alone (or the seed count for exact samples). */
+    static long realCount(SweepConfig config, Configuration conf) throws IOException {
+        String path = config.metrics().referenceFeatures();
+        if (path == null) {
+            return config.seedCount();
+        }
+        long n = 0;
+        for (Path p : referenceFiles(path, conf)) {
+            n += FeatureBlocks.count(p, conf);
+        }
+        return n;
+    }
+
+    /** The part files of a features directory (or the file itself), in name order. */
+    static List<Path> referenceFiles(String path, Configuration conf) throws IOException {
+        Path p = new Path(path);
+        FileSystem fs;
+        FileStatus status;
+        try {
+            fs = p.getFileSystem(conf);
+            status = fs.getFileStatus(p);
+        } catch (java.io.FileNotFoundException e) {
+            throw new ConfigException("reference_features " + path + " not found, expected the .features.parquet "
+                    + "that 'ref-stats --keep N' writes");
+        } catch (IOException | RuntimeException e) {
+            throw new ConfigException("reference_features " + path + ": cannot read (" + OutputFiles.firstLine(e)
+                    + "), expected a readable .features.parquet");
+        }
+        if (status.isFile()) {
+            return List.of(p);
+        }
+        List<Path> files = new ArrayList<>();
+        for (FileStatus f : fs.listStatus(p)) {
+            String name = f.getPath().getName();
+            if (f.isFile() && name.startsWith("part-") && name.endsWith(".parquet")) {
+                files.add(f.getPath());
+            }
+        }
+        if (files.isEmpty()) {
+            throw new ConfigException("reference_features " + path + " holds no part-*.parquet files, expected the "
+                    + ".features.parquet that 'ref-stats --keep N' writes");
+        }
+        files.sort(null);
+        return files;
+    }
+
+    /** The real features, rows in index order. */
+    static Real real(SweepConfig config, Configuration conf, int dim) throws IOException {
+        String path = config.metrics().referenceFeatures();
+        if (path == null) {
+            int n = Math.toIntExact(config.seedCount());
+            return new Real(Models.exactSamples(config.model(), config.seedStart(), n), n,
+                    "exact samples (data stream of seeds " + config.seedStart() + "–"
+                            + (config.seedStart() + n - 1) + ")");
+        }
+        checkDetector(config, path, conf);
+        List<FeatureBlocks.Block> blocks = new ArrayList<>();
+        long n = 0;
+        for (Path p : referenceFiles(path, conf)) {
+            try {
+                FeatureBlocks.Block b = FeatureBlocks.read(p, conf, dim, "index");
+                blocks.add(b);
+                n += b.rows();
+            } catch (IOException e) {
+                throw new ConfigException("reference_features " + path + ": " + OutputFiles.firstLine(e) + " ("
+                        + (config.detector() == null ? "the model's sample size" : "detector " + config.detector().id())
+                        + " has " + dim + ")");
+            }
+        }
+        long[] index = new long[Math.toIntExact(n)];
+        float[] rows = new float[Math.multiplyExact(index.length, dim)];
+        int at = 0;
+        for (FeatureBlocks.Block b : blocks) {
+            System.arraycopy(b.seeds(), 0, index, at, b.rows());
+            System.arraycopy(b.features(), 0, rows, at * dim, b.features().length);
+            at += b.rows();
+        }
+        boolean sorted = true;
+        for (int i = 1; i < index.length && sorted; i++) {
+            sorted = index[i - 1] < index[i];
+        }
+        if (!sorted) {
+            Integer[] order = new Integer[index.length];
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
+            }
+            Arrays.sort(order, (a, b) -> Long.compare(index[a], index[b]));
+            float[] out = new float[rows.length];
+            for (int i = 0; i < order.length; i++) {
+                System.arraycopy(rows, order[i] * dim, out, i * dim, dim);
+            }
+            rows = out;
+        }
+        String name = path.substring(path.lastIndexOf('/', path.length() - 2) + 1);
+        return new Real(rows, n, name + " (" + n + " rows)");
+    }
+
+    /** Refuses real features made with another detector than the config's (their {@code X.json} says which). */
+    private static void checkDetector(SweepConfig config, String path, Configuration conf) throws IOException {
+        if (config.detector() == null || !path.endsWith(".features.parquet")) {
+            return;
+        }
+        Path meta = new Path(path.substring(0, path.length() - ".features.parquet".length()) + ".json");
+        FileSystem fs = meta.getFileSystem(conf);
+        if (!fs.exists(meta)) {
+            return;
+        }
+        try (java.io.InputStream in = fs.open(meta)) {
+            String made = new com.fasterxml.jackson.databind.ObjectMapper().readTree(in).path("detector").asText("");
+            if (!made.isEmpty() && !made.equals(config.detector().id())) {
+                throw new ConfigException("reference_features " + path + " was made with detector " + made + " ("
+                        + meta + "), expected " + config.detector().id() + ": rerun ref-stats --keep");
+            }
+        }
+    }
+
+    /** Every config's numbers, one Spark task per config; the real features are broadcast once. */
+    static Map<String, MetricsTask.Result> reduce(SparkSession spark, SweepConfig config, SweepLayout layout, int dim,
+                                                  MetricsSpec spec, Real real) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        List<String> ids = new ArrayList<>();
+        for (SweepPoint p : config.points()) {
+            ids.add(p.id());
+        }
+        Broadcast<MetricsTask.Reference> ref = jsc.broadcast(new MetricsTask.Reference(real.features(), real.n()));
+        MetricsTask task = new MetricsTask(layout, new HadoopConf(spark.sparkContext().hadoopConfiguration()),
+                config.seedStart(), config.seedCount(), config.blockSize(), dim, spec, ref);
+        Progress progress = new Progress("metrics " + config.name(), ids.size());
+        spark.sparkContext().addSparkListener(progress);
+        try {
+            Map<String, MetricsTask.Result> out = new HashMap<>();
+            for (MetricsTask.Result r : jsc.parallelize(ids, ids.size()).map(task).collect()) {
+                out.put(r.configId(), r);
+            }
+            return out;
+        } finally {
+            spark.sparkContext().removeSparkListener(progress);
+            ref.destroy();
+        }
+    }
+
+    /**
+     * Whether the metrics table is complete (and the sweep behind it) and was measured against these real features
+     * with these settings.
+     */
+    public static boolean complete(SparkSession spark, SweepConfig config) throws IOException {
+        SweepLayout layout = new SweepLayout(config.output());
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        FileSystem fs = layout.root().getFileSystem(conf);
+        if (config.metrics() == null || !fs.exists(layout.metricsComplete()) || !SweepJob.complete(spark, config)) {
+            return false;
+        }
+        try (java.io.InputStream in = fs.open(layout.metricsComplete())) {
+            com.fasterxml.jackson.databind.JsonNode m = new com.fasterxml.jackson.databind.ObjectMapper().readTree(in);
+            return m.path("settings").asText("").equals(config.metrics().settings())
+                    && m.path("reference").asText("").equals(realId(config, conf));
+        }
+    }
+
+    /** The identity of the real features as {@link #real} names them, without reading them. */
+    private static String realId(SweepConfig config, Configuration conf) throws IOException {
+        String path = config.metrics().referenceFeatures();
+        if (path == null) {
+            return "exact samples (data stream of seeds " + config.seedStart() + "–"
+                    + (config.seedStart() + config.seedCount() - 1) + ")";
+        }
+        String name = path.substring(path.lastIndexOf('/', path.length() - 2) + 1);
+        return name + " (" + realCount(config, conf) + " rows)";
+    }
+
+    /** The Markdown table of a finished metrics stage. */
+    public static String readMarkdown(SparkSession spark, SweepConfig config) throws IOException {
+        Path md = new Path(new SweepLayout(config.output()).metricsDir(), "metrics.md");
+        FileSystem fs = md.getFileSystem(spark.sparkContext().hadoopConfiguration());
+        try (java.io.InputStream in = fs.open(md)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static String num(double v) {
+        return String.format(Locale.ROOT, "%.17g", v);
+    }
+
+    static String csv(SweepConfig config, MetricsSpec spec, Real real, List<Entry> entries) {
+        StringBuilder sb = new StringBuilder("config_id,sampler,grid,nfe_requested,steps,nfe,n_generated,n_real,"
+                + "kid_mean,kid_sd,kid_subsets,kid_subset_size,precision_generated_in_real,"
+                + "recall_real_in_generated,pr_k,pr_n_real,pr_n_generated,metrics_seed,seconds,model,sweep,"
+                + "real_features\n");
+        for (Entry e : entries) {
+            SweepPoint p = e.point();
+            Kid.Result k = e.kid();
+            PrecisionRecall.Result pr = e.pr();
+            sb.append(String.join(",", p.id(), "\"" + p.sampler() + "\"", "\"" + p.grid() + "\"",
+                    Integer.toString(p.nfeRequested()), Integer.toString(p.steps()), Integer.toString(p.nfe()),
+                    Long.toString(e.nGenerated()), Long.toString(e.nReal()),
+                    k == null ? "" : num(k.mean()), k == null ? "" : num(k.sd()),
+                    k == null ? "" : Integer.toString(k.subsets()), k == null ? "" : Integer.toString(k.subsetSize()),
+                    pr == null ? "" : num(pr.precision()), pr == null ? "" : num(pr.recall()),
+                    pr == null ? "" : Integer.toString(pr.k()), pr == null ? "" : Long.toString(pr.nReal()),
+                    pr == null ? "" : Long.toString(pr.nGenerated()), Long.toString(spec.seed()),
+                    String.format(Locale.ROOT, "%.3f", e.seconds()), config.model().id(), config.name(),
+                    "\"" + real.id().replace("\"", "'") + "\"")).append('\n');
+        }
+        return sb.toString();
+    }
+
+    static String markdown(SweepConfig config, MetricsSpec spec, Real real, List<Entry> entries) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("## KID and precision/recall: ").append(config.name()).append("\n\n");
+        sb.append("| config | sampler | grid | NFE |");
+        if (spec.kid()) {
+            sb.append(" KID (mean ± sd) |");
+        }
+        if (spec.precisionRecall()) {
+            sb.append(" precision (generated in real manifold) | recall (real in generated manifold) |");
+        }
+        sb.append("\n|---|---|---|---:|");
+        if (spec.kid()) {
+            sb.append("---:|");
+        }
+        if (spec.precisionRecall()) {
+            sb.append("---:|---:|");
+        }
+        sb.append('\n');
+        for (Entry e : entries) {
+            SweepPoint p = e.point();
+            String nfe = p.nfe() == p.nfeRequested() ? Integer.toString(p.nfe())
+                    : p.nfeRequested() + " (" + p.nfe() + ")";
+            sb.append("| ").append(p.id()).append(" | ").append(p.sampler()).append(" | ").append(p.grid())
+                    .append(" | ").append(nfe).append(" |");
+            if (spec.kid()) {
+                sb.append(String.format(Locale.ROOT, " %.4g ± %.2g |", e.kid().mean(), e.kid().sd()));
+            }
+            if (spec.precisionRecall()) {
+                sb.append(String.format(Locale.ROOT, " %.4f | %.4f |", e.pr().precision(), e.pr().recall()));
+            }
+            sb.append('\n');
+        }
+        sb.append('\n');
+        long nGen = config.seedCount();
+        sb.append(String.format(Locale.ROOT, "Real features: %s; generated: %d per config. Seed %d.%n", real.id(),
+                nGen, spec.seed()));
+        if (spec.kid()) {
+            sb.append(String.format(Locale.ROOT, "KID: unbiased MMD² with the kernel (x·y/D + 1)³, mean and standard "
+                    + "deviation over %d random subsets of %d real and %d generated features.%n", spec.kidSubsets(),
+                    spec.kidSubsetSize(), spec.kidSubsetSize()));
+        }
+        if (spec.precisionRecall()) {
+            sb.append(String.format(Locale.ROOT, "Precision/recall: k-NN manifolds with k = %d, measured on seeded "
+                    + "subsamples of %d real and %d generated features%s. Precision is the fraction of generated "
+                    + "samples inside the real manifold, recall the fraction of real samples inside the generated "
+                    + "manifold.%n", spec.k(), PrecisionRecall.sampleSize(real.n(), spec.samples()),
+                    PrecisionRecall.sampleSize(nGen, spec.samples()),
+                    spec.samples() < Math.max(real.n(), nGen) ? " (at most " + spec.samples() + " of each set)"
+                            : " (all of each set)"));
+        }
+        return sb.toString();
+    }
+
+    private static void write(FileSystem fs, Path path, String text) throws IOException {
+        try (OutputStream out = fs.create(path, true)) {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package org.diffsweep.spark;
+
+import java.io.IOException;
+import java.io.Serializable;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.api.java.function.Function;
+import org.apache.spark.broadcast.Broadcast;
+import org.diffsweep.config.MetricsSpec;
+import org.diffsweep.linalg.Lapack;
+import org.diffsweep.metrics.Kid;
+import org.diffsweep.metrics.PrecisionRecall;
+
+/**
+ * The metrics stage's task: one config's features read from its blocks in seed order, then its KID and its
+ * precision/recall against the broadcast real features, all on the executor, the pairwise kernels in tiles
+ * ({@link Kid#TILE}, {@link PrecisionRecall#TILE}); only the numbers go back. An executor runs at most as many
+ * configs at once as {@code spark.diffsweep.metrics.memory} (default 40 % of its heap) holds ({@link #heapBytes}).
+ */
+public final class MetricsTask implements Function<String, MetricsTask.Result> {
+
+    private static final long serialVersionUID = 1L;
+
+    /** The real features every task shares: n rows of D floats, row-major. */
+    public record Reference(float[] features, long n) implements Serializable {
+    }
+
+    /** One config's numbers (null: not asked for). */
+    public record Result(String configId, long n, Kid.Result kid, PrecisionRecall.Result pr, double seconds)
+            implements Serializable {
+    }
+
+    private final SweepLayout layout;
+    private final HadoopConf hadoop;
+    private final long seedStart;
+    private final long seedCount;
+    private final int blockSize;
+    private final int dim;
+    private final MetricsSpec spec;
+    private final Broadcast<Reference> reference;
+
+    public MetricsTask(SweepLayout layout, HadoopConf hadoop, long seedStart, long seedCount, int blockSize, int dim,
+                       MetricsSpec spec, Broadcast<Reference> reference) {
+        this.layout = layout;
+        this.hadoop = hadoop;
+        this.seedStart = seedStart;
+        this.seedCount = seedCount;
+        this.blockSize = blockSize;
+        this.dim = dim;
+        this.spec = spec;
+        this.reference = reference;
+    }
+
+    @Override
+    public Result call(String configId) throws Exception {
+        Lapack.parallelism(TaskCores.perExecutor());
+        return FidTask.Gate.run(permits(), () -> {
+            long t0 = System.nanoTime();
+            float[] generated = features(layout, hadoop.get(), configId, seedStart, seedCount, blockSize, dim);
+            Reference real = reference.value();
+            Kid.Result kid = spec.kid() ? Kid.of(real.features(), real.n(), generated, seedCount, dim,
+                    spec.kidSubsets(), spec.kidSubsetSize(), spec.seed()) : null;
+            PrecisionRecall.Result pr = spec.precisionRecall() ? PrecisionRecall.of(real.features(), real.n(),
+                    generated, seedCount, dim, spec.k(), spec.samples(), spec.seed()) : null;
+            return new Result(configId, seedCount, kid, pr, (System.nanoTime() - t0) / 1e9);
+        });
+    }
+
+    /** Heap bytes one config's task holds: its features, and the larger of KID's and P&R's working sets. */
+    public static long heapBytes(long seedCount, long nReal, int dim, MetricsSpec spec) {
+        long work = 0;
+        if (spec.kid()) {
+            work = Kid.heapBytes(spec.kidSubsetSize(), dim);
+        }
+        if (spec.precisionRecall()) {
+            work = Math.max(work, PrecisionRecall.heapBytes(
+                    PrecisionRecall.sampleSize(Math.max(seedCount, nReal), spec.samples()), dim));
+        }
+        return 4L * seedCount * dim + work;
+    }
+
+    /** How many configs this executor measures at once. */
+    int permits() {
+        long budget = (long) (0.4 * Runtime.getRuntime().maxMemory());
+        SparkEnv env = SparkEnv.get();
+        if (env != null && env.conf().contains("spark.diffsweep.metrics.memory")) {
+            budget = env.conf().getSizeAsBytes("spark.diffsweep.metrics.memory");
+        }
+        long fits = budget / heapBytes(seedCount, reference.value().n(), dim, spec);
+        return (int) Math.max(1, Math.min(TaskCores.perExecutor(), fits));
+    }
+
+    /**
+     * The features of seeds [seedStart, seedStart + seedCount) of one config, row-major, read from its committed
+     * blocks.
+     *
+     * @throws IOException when a block is missing or its rows are not exactly those seeds, in order
+     */
+    public static float[] features(SweepLayout layout, Configuration conf, String configId, long seedStart,
+                                   long seedCount, int blockSize, int dim) throws IOException {
+        float[] out = new float[Math.multiplyExact(Math.toIntExact(seedCount), dim)];
+        long end = seedStart + seedCount;
+        long expected = seedStart;
+        for (long s = seedStart; s < end; s += blockSize) {
+            Path p = layout.block(configId, s, Math.min(end, s + blockSize));
+            if (!p.getFileSystem(conf).exists(p)) {
+                throw new IOException("block " + p + " is missing: run the sweep first");
+            }
+            FeatureBlocks.Block b = FeatureBlocks.read(p, conf, dim);
+            for (int r = 0; r < b.rows(); r++, expected++) {
+                if (expected >= end || b.seeds()[r] != expected) {
+                    throw new IOException("config " + configId + ": found seed " + b.seeds()[r] + " where seed "
+                            + expected + " was expected (seeds " + seedStart + "–" + (end - 1) + " in order, once each)");
+                }
+            }
+            System.arraycopy(b.features(), 0, out, (int) ((s - seedStart) * dim), b.features().length);
+        }
+        if (expected != end) {
+            throw new IOException("config " + configId + ": " + (expected - seedStart) + " feature rows, expected "
+                    + seedCount);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,145 @@
+package org.diffsweep.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.diffsweep.config.ConfigException;
+import org.diffsweep.config.SweepConfig;
+import org.diffsweep.jobs.MetricsJob;
+import org.diffsweep.jobs.SweepJob;
+import org.diffsweep.metrics.Kid;
+import org.diffsweep.metrics.PrecisionRecall;
+import org.diffsweep.model.Models;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The metrics stage on a tiny mixture sweep: each config's KID and precision/recall are exactly what
+ * {@link Kid#of} and {@link PrecisionRecall#of} give on the features read back here (the distribution, the
+ * broadcast and the tiling change nothing); real features from a file give the numbers of the same rows drawn
+ * exactly; sizes the sets cannot give are refused in one line before anything runs.
+ */
+@Tag("spark")
+class MetricsStageSparkTest {
+
+    static final int SEEDS = 40;
+    static final String METRICS = """
+            metrics:
+              seed: 7
+              kid: { subsets: 6, subset_size: 20 }
+              precision_recall: { k: 3, samples: 30 }
+            """;
+
+    /** A config's features read back with Spark, in seed order. */
+    static float[] readBack(SparkSession spark, SweepConfig c, String id) {
+        String dir = new SweepLayout(c.output()).features() + "/" + id;
+        List<Row> rows = spark.read().parquet(dir).orderBy("seed").select("features").collectAsList();
+        int dim = c.featureDim();
+        float[] out = new float[rows.size() * dim];
+        for (int r = 0; r < rows.size(); r++) {
+            List<Float> f = rows.get(r).getList(0);
+            for (int i = 0; i < dim; i++) {
+                out[r * dim + i] = f.get(i);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void theJobsNumbersAreTheDirectComputationOnTheFeaturesReadBack() throws Exception {
+        SparkSession spark = SparkTestSupport.spark();
+        Path dir = SparkTestSupport.tempDir("metrics-stage");
+        String out = dir.resolve("out").toString();
+        String plain = SparkTestSupport.tinyConfig(out, SEEDS, 16);
+        SweepJob.run(spark, SweepConfig.parse(plain, "tiny"), 0);
+        // the metrics keys are not part of the sweep's identity: the sweep made without them is complete for it
+        SweepConfig c = SweepConfig.parse(plain + METRICS, "tiny");
+        assertTrue(SweepJob.complete(spark, c));
+
+        List<MetricsJob.Entry> table = MetricsJob.run(spark, c);
+        assertEquals(c.points().size(), table.size());
+        int dim = c.featureDim();
+        float[] real = Models.exactSamples(c.model(), c.seedStart(), SEEDS);
+        for (MetricsJob.Entry e : table) {
+            float[] gen = readBack(spark, c, e.point().id());
+            assertEquals(SEEDS * dim, gen.length);
+            assertEquals(Kid.of(real, SEEDS, gen, SEEDS, dim, 6, 20, 7), e.kid(), e.point().id());
+            assertEquals(PrecisionRecall.of(real, SEEDS, gen, SEEDS, dim, 3, 30, 7), e.pr(), e.point().id());
+            assertEquals(30, e.pr().nReal());
+            assertEquals(30, e.pr().nGenerated());
+            assertTrue(Double.isFinite(e.kid().mean()) && e.kid().sd() > 0, e.kid().toString());
+            System.out.printf("metrics test %s: KID %.4g ± %.2g, precision %.3f, recall %.3f (%.2f s)%n",
+                    e.point().id(), e.kid().mean(), e.kid().sd(), e.pr().precision(), e.pr().recall(), e.seconds());
+        }
+        Path md = dir.resolve("out/metrics/metrics.md");
+        assertTrue(Files.exists(dir.resolve("out/metrics/_COMPLETE")) && Files.exists(md));
+        assertTrue(Files.readString(md).contains("precision (generated in real manifold)"));
+        assertTrue(Files.readString(dir.resolve("out/metrics/metrics.csv"))
+                .startsWith("config_id,sampler,grid,nfe_requested,steps,nfe,n_generated,n_real,kid_mean,kid_sd,"));
+        assertTrue(MetricsJob.complete(spark, c));
+        assertFalse(MetricsJob.complete(spark, SweepConfig.parse(plain + METRICS.replace("seed: 7", "seed: 8"),
+                "tiny")));
+        // run: the sweep and the metrics table are complete, so only fid runs
+        java.nio.file.attribute.FileTime made = Files.getLastModifiedTime(dir.resolve("out/metrics/metrics.csv"));
+        org.diffsweep.jobs.RunJob.Outcome o = org.diffsweep.jobs.RunJob.run(spark, c, 0);
+        assertFalse(o.sweepRan());
+        assertEquals(made, Files.getLastModifiedTime(dir.resolve("out/metrics/metrics.csv")));
+
+        // The same real rows from a file (two parts, written out of order): the same numbers.
+        Path features = Files.createDirectories(dir.resolve("real.features.parquet"));
+        org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+        int half = SEEDS / 2;
+        long[] second = new long[SEEDS - half];
+        long[] first = new long[half];
+        for (int i = 0; i < SEEDS; i++) {
+            if (i < half) {
+                first[i] = i;
+            } else {
+                second[i - half] = i;
+            }
+        }
+        FeatureParquet.writeKept(new org.apache.hadoop.fs.Path(features.resolve("part-00000000.parquet").toUri()), conf,
+                second, java.util.Arrays.copyOfRange(real, half * dim, SEEDS * dim), dim, java.util.Map.of());
+        FeatureParquet.writeKept(new org.apache.hadoop.fs.Path(features.resolve("part-00000001.parquet").toUri()), conf,
+                first, java.util.Arrays.copyOfRange(real, 0, half * dim), dim, java.util.Map.of());
+        SweepConfig fromFile = SweepConfig.parse(plain + METRICS + "reference_features: " + features + "\n", "tiny");
+        assertTrue(SweepJob.complete(spark, fromFile));
+        List<MetricsJob.Entry> again = MetricsJob.run(spark, fromFile);
+        for (int i = 0; i < table.size(); i++) {
+            assertEquals(table.get(i).kid(), again.get(i).kid());
+            assertEquals(table.get(i).pr(), again.get(i).pr());
+        }
+    }
+
+    @Test
+    void sizesTheSetsCannotGiveAreRefusedInOneLine() throws Exception {
+        String out = SparkTestSupport.tempDir("metrics-refused").resolve("out").toString();
+        String plain = SparkTestSupport.tinyConfig(out, SEEDS, 16);
+        // refused before the sweep's completeness is even looked at: nothing has run in out
+        ConfigException big = assertThrows(ConfigException.class, () -> MetricsJob.run(SparkTestSupport.spark(),
+                SweepConfig.parse(plain + "metrics: { kid: { subset_size: 41 } }\n", "tiny")));
+        assertTrue(big.getMessage().contains("subset size 41") && big.getMessage().contains("real n = 40")
+                && big.getMessage().contains("generated n = 40"), big.getMessage());
+        ConfigException k = assertThrows(ConfigException.class, () -> MetricsJob.run(SparkTestSupport.spark(),
+                SweepConfig.parse(plain + "metrics: { precision_recall: { k: 40, samples: 100 } }\n", "tiny")));
+        assertTrue(k.getMessage().contains("k = 40") && k.getMessage().contains("n = 40"), k.getMessage());
+        for (String bad : new String[] {"metrics: { precision_recall: { k: 0 } }",
+                "metrics: { precision_recall: { k: 3, samples: 3 } }", "metrics: { kid: { subsets: 0 } }",
+                "metrics: { kid: { subset_size: 1 } }", "metrics: {}", "metrics: { fid: 1 }",
+                "reference_features: x.features.parquet"}) {
+            ConfigException e = assertThrows(ConfigException.class, () -> SweepConfig.parse(plain + bad + "\n",
+                    "tiny"), bad);
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        }
+        for (ConfigException e : List.of(big, k)) {
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
+}
