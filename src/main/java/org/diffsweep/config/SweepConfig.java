@@ -38,11 +38,21 @@ import org.diffsweep.io.Store;
  * @param detector  the feature network, or null: then the features are the samples themselves
  * @param gridImages how many samples of each config to tile into a PNG grid (image models; 0 for none)
  * @param comparisons the paired differences the FID table reports ({@code vs:} keys), possibly none
+ * @param export    which configs' samples to write as images ({@code export:} key), or null; not part of the plan
  */
 public record SweepConfig(String name, String output, ModelSpec model, Family family, long seedStart,
                           long seedCount, int blockSize, int batchSize, List<SweepPoint> points,
-                          String reference, NetSpec detector, int gridImages, List<Comparison> comparisons)
+                          String reference, NetSpec detector, int gridImages, List<Comparison> comparisons,
+                          Export export)
         implements Serializable {
+
+    /** A sweep without export. */
+    public SweepConfig(String name, String output, ModelSpec model, Family family, long seedStart, long seedCount,
+                       int blockSize, int batchSize, List<SweepPoint> points, String reference, NetSpec detector,
+                       int gridImages, List<Comparison> comparisons) {
+        this(name, output, model, family, seedStart, seedCount, blockSize, batchSize, points, reference, detector,
+                gridImages, comparisons, null);
+    }
 
     /**
      * The most seed blocks one sweep may plan (configs × blocks per config). The driver holds the plan, and every
@@ -55,7 +65,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
     public static final long MAX_SEED = (1L << 32) - 1;
 
     private static final Set<String> TOP_KEYS = Set.of("name", "output", "model", "process", "seeds", "block_size",
-            "batch_size", "samplers", "grids", "nfe", "reference", "detector", "grid_images");
+            "batch_size", "samplers", "grids", "nfe", "reference", "detector", "grid_images", "export");
 
     /** YAML with duplicate keys refused (otherwise the last one silently wins). */
     private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
@@ -64,14 +74,14 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
     /** The same sweep written elsewhere. */
     public SweepConfig withOutput(String dir) {
         return new SweepConfig(name, dir, model, family, seedStart, seedCount, blockSize, batchSize, points,
-                reference, detector, gridImages, comparisons);
+                reference, detector, gridImages, comparisons, export);
     }
 
     /** The same sweep with the hashes of its network files resolved (by the driver, before a job starts). */
     public SweepConfig resolveFiles(java.util.function.UnaryOperator<String> hasher) {
         return new SweepConfig(name, output, model.resolve(hasher), family, seedStart, seedCount, blockSize,
                 batchSize, points, reference, detector == null ? null : detector.resolve(hasher), gridImages,
-                comparisons);
+                comparisons, export);
     }
 
     /** Statistics of a kind ({@link Need}) the config's cells need that do not exist yet. */
@@ -130,7 +140,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         List<Comparison> cmp = comparisons.stream().map(c -> new Comparison(c.name(), c.nfeRequested(),
                 ids.get(c.candidateId()), ids.get(c.baselineId()))).toList();
         return new SweepConfig(name, output, model, family, seedStart, seedCount, blockSize, batchSize,
-                List.copyOf(loaded), reference, detector, gridImages, cmp);
+                List.copyOf(loaded), reference, detector, gridImages, cmp, export == null ? null : export.renamed(ids));
     }
 
     /**
@@ -395,8 +405,9 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         if (gridImages < 0 || gridImages > 1024) {
             throw top.get("grid_images").error(gridImages + ", expected 0 to 1024");
         }
+        Export export = top.has("export") ? Export.parse(top.get("export"), model, points, samplerLabels) : null;
         return new SweepConfig(name, output, model, family, seedStart, seedCount, blockSize, batchSize,
-                List.copyOf(points), reference, detector, (int) gridImages, List.copyOf(comparisons));
+                List.copyOf(points), reference, detector, (int) gridImages, List.copyOf(comparisons), export);
     }
 
     /** A path the config names, fully qualified; a path that cannot be is refused at its key. */
