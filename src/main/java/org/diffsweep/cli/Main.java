@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "diffsweep", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Evaluates diffusion-model samplers at scale on Apache Spark.",
         subcommands = {Main.Run.class, Main.Sweep.class, Main.Fid.class, Main.Distance.class, Main.Oracle.class, Main.RefStats.class, Main.NormStatsCommand.class,
-                Main.Schedule.class, Main.Bench.class, Main.BenchFid.class,
+                Main.Schedule.class, Main.Bench.class, Main.BenchFid.class, Listing.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
