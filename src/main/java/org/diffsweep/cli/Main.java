@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "diffsweep", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Evaluates diffusion-model samplers at scale on Apache Spark.",
         subcommands = {Main.Run.class, Main.Sweep.class, Main.Fid.class, Main.Metrics.class, Main.Distance.class, Main.Oracle.class, Main.RefStats.class, Main.NormStatsCommand.class,
-                Main.Schedule.class, Main.Bench.class, Main.BenchFid.class,
+                Main.Schedule.class, Main.Bench.class, Main.BenchFid.class, Main.Plan.class, Listing.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
@@ -520,6 +520,26 @@ public final class Main {
             org.diffsweep.jobs.ScheduleJob.checkOutput(options.store.conf(), options.qualifiedOut);
             org.diffsweep.jobs.ScheduleJob.run(Spark.session("diffsweep schedule", options.master), c, points,
                     options.seeds, options.shard, options.partitions, sorted, options.qualifiedOut);
+            return 0;
+        }
+    }
+
+    @Command(name = "plan", mixinStandardHelpOptions = true,
+            description = "What 'sweep' would run, without running it: the configs (id, sampler, grid, NFE requested "
+                    + "and used, steps), the seed blocks and how many are committed, the model calls, and a rough "
+                    + "time estimate from a short probe of the model on this machine. Starts no Spark job and writes "
+                    + "nothing.")
+    static final class Plan implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "CONFIG", description = "The sweep's YAML file (see conf/).")
+        Path config;
+
+        @Option(names = "--out", paramLabel = "DIR", description = "Output directory. Default: the config's.")
+        String out;
+
+        @Override
+        public Integer call() throws Exception {
+            SweepConfig c = loadConfig(config, out);
+            org.diffsweep.jobs.PlanJob.run(c, org.diffsweep.spark.HadoopStore.driverConf(), System.out);
             return 0;
         }
     }

@@ -40,12 +40,21 @@ import org.diffsweep.io.Store;
  * @param comparisons the paired differences the FID table reports ({@code vs:} keys), possibly none
  * @param metrics   what the metrics stage measures (KID, precision/recall) and against which real features, or
  *                  null for no metrics stage; like the reference, not part of the sweep's plan
+ * @param export    which configs' samples to write as images ({@code export:} key), or null; not part of the plan
  */
 public record SweepConfig(String name, String output, ModelSpec model, Family family, long seedStart,
                           long seedCount, int blockSize, int batchSize, List<SweepPoint> points,
                           String reference, NetSpec detector, int gridImages, List<Comparison> comparisons,
-                          MetricsSpec metrics)
+                          MetricsSpec metrics, Export export)
         implements Serializable {
+
+    /** A sweep without a metrics stage or export. */
+    public SweepConfig(String name, String output, ModelSpec model, Family family, long seedStart, long seedCount,
+                       int blockSize, int batchSize, List<SweepPoint> points, String reference, NetSpec detector,
+                       int gridImages, List<Comparison> comparisons) {
+        this(name, output, model, family, seedStart, seedCount, blockSize, batchSize, points, reference, detector,
+                gridImages, comparisons, null, null);
+    }
 
     /**
      * The most seed blocks one sweep may plan (configs × blocks per config). The driver holds the plan, and every
@@ -59,7 +68,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
 
     private static final Set<String> TOP_KEYS = Set.of("name", "output", "model", "process", "seeds", "block_size",
             "batch_size", "samplers", "grids", "nfe", "reference", "detector", "grid_images", "metrics",
-            "reference_features");
+            "reference_features", "export");
 
     /** YAML with duplicate keys refused (otherwise the last one silently wins). */
     private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
@@ -68,14 +77,14 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
     /** The same sweep written elsewhere. */
     public SweepConfig withOutput(String dir) {
         return new SweepConfig(name, dir, model, family, seedStart, seedCount, blockSize, batchSize, points,
-                reference, detector, gridImages, comparisons, metrics);
+                reference, detector, gridImages, comparisons, metrics, export);
     }
 
     /** The same sweep with the hashes of its network files resolved (by the driver, before a job starts). */
     public SweepConfig resolveFiles(java.util.function.UnaryOperator<String> hasher) {
         return new SweepConfig(name, output, model.resolve(hasher), family, seedStart, seedCount, blockSize,
                 batchSize, points, reference, detector == null ? null : detector.resolve(hasher), gridImages,
-                comparisons, metrics);
+                comparisons, metrics, export);
     }
 
     /** Statistics of a kind ({@link Need}) the config's cells need that do not exist yet. */
@@ -134,7 +143,8 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         List<Comparison> cmp = comparisons.stream().map(c -> new Comparison(c.name(), c.nfeRequested(),
                 ids.get(c.candidateId()), ids.get(c.baselineId()))).toList();
         return new SweepConfig(name, output, model, family, seedStart, seedCount, blockSize, batchSize,
-                List.copyOf(loaded), reference, detector, gridImages, cmp, metrics);
+                List.copyOf(loaded), reference, detector, gridImages, cmp, metrics,
+                export == null ? null : export.renamed(ids));
     }
 
     /**
@@ -418,8 +428,9 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         } else if (features != null) {
             throw top.get("reference_features").error("given without metrics, expected a metrics: key that uses it");
         }
+        Export export = top.has("export") ? Export.parse(top.get("export"), model, points, samplerLabels) : null;
         return new SweepConfig(name, output, model, family, seedStart, seedCount, blockSize, batchSize,
-                List.copyOf(points), reference, detector, (int) gridImages, List.copyOf(comparisons), metrics);
+                List.copyOf(points), reference, detector, (int) gridImages, List.copyOf(comparisons), metrics, export);
     }
 
     /** A path the config names, fully qualified; a path that cannot be is refused at its key. */

@@ -53,9 +53,17 @@ public final class SweepJob {
                 todo.add(b);
             }
         }
+        int committedCount = all.size() - todo.size();
+        List<SeedBlock> toExport = org.diffsweep.spark.SampleExport.missing(fs, layout, config, all);
+        toExport.removeAll(todo);
+        todo.addAll(toExport);
         System.out.printf("sweep %s: %d configs × %d seeds = %d blocks, %d already committed, %d to run%n",
-                config.name(), config.points().size(), config.seedCount(), all.size(), all.size() - todo.size(),
-                todo.size());
+                config.name(), config.points().size(), config.seedCount(), all.size(), committedCount,
+                todo.size() - toExport.size());
+        if (!toExport.isEmpty()) {
+            System.out.printf("sweep %s: %d committed blocks are sampled again to export them (samples are not "
+                    + "stored)%n", config.name(), toExport.size());
+        }
         int computed = 0;
         if (!todo.isEmpty()) {
             int slices = partitions > 0 ? partitions : todo.size();
@@ -80,6 +88,10 @@ public final class SweepJob {
                         + ") is missing after the sweep; not marking it complete");
             }
         }
+        if (!org.diffsweep.spark.SampleExport.missing(fs, layout, config, all).isEmpty()) {
+            throw new IOException("exported samples are missing after the sweep; not marking it complete");
+        }
+        org.diffsweep.spark.SampleExport.finish(fs, layout, config, all);
         fs.delete(layout.tmp(), true);
         Manifest.writeAtomically(fs, layout.sweepComplete(), Manifest.json(java.util.Map.of(
                 "blocks", all.size(), "code_version", version, "finished", java.time.Instant.now().toString())));
@@ -171,7 +183,8 @@ public final class SweepJob {
         SweepLayout layout = new SweepLayout(config.output());
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         FileSystem fs = layout.root().getFileSystem(conf);
-        if (!fs.exists(layout.sweepComplete())) {
+        if (!fs.exists(layout.sweepComplete())
+                || !org.diffsweep.spark.SampleExport.complete(fs, layout, config)) {
             return false;
         }
         Manifest.writeOrCheck(config, layout, conf, CodeVersion.get());

@@ -93,7 +93,12 @@ public final class Npz {
                     values[i] = buf.getInt();
                 }
             }
-            default -> throw new IOException(source + ": dtype " + descr + ", expected <f8, <f4, <i8 or <i4");
+            case "|u1" -> {
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = buf.get() & 0xff;
+                }
+            }
+            default -> throw new IOException(source + ": dtype " + descr + ", expected <f8, <f4, <i8, <i4 or |u1");
         }
         return new Array(shape, values);
     }

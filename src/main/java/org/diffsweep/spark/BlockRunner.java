@@ -21,7 +21,7 @@ import org.diffsweep.features.Images;
  * Runs seed blocks inside a Spark task: samples every seed of a block with the block's config, and commits
  * the block's features file once (written under {@code _tmp}, then renamed into place). A block whose file
  * already exists is skipped, so a rerun after a crash recomputes only what is missing and never duplicates
- * rows.
+ * rows. A block whose samples the config exports writes them before its features ({@link SampleExport}).
  */
 public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, BlockRunner.Result> {
 
@@ -58,7 +58,10 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
         long t0 = System.nanoTime();
         Path target = layout.block(block.configId(), block.seedStart(), block.seedEnd());
         FileSystem fs = target.getFileSystem(hadoop.get());
-        if (fs.exists(target)) {
+        // Features committed: skip the block, unless its samples are to be exported and are not yet (samples
+        // are not stored, so an export added to a finished sweep samples its blocks again).
+        boolean exportOnly = fs.exists(target);
+        if (exportOnly && SampleExport.done(fs, layout, config.export(), block)) {
             return new Result(block.configId(), block.seedStart(), block.size(), false, 0);
         }
         SweepPoint point = point(block.configId());
@@ -68,6 +71,9 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
         } catch (RuntimeException e) {
             throw new IllegalStateException("sweep " + config.name() + ", config " + point.id() + ", seeds "
                     + block.seedStart() + "–" + (block.seedEnd() - 1) + ": " + e.getMessage(), e);
+        }
+        if (exportOnly) {
+            return new Result(block.configId(), block.seedStart(), block.size(), true, (System.nanoTime() - t0) / 1e9);
         }
 
         Path tmp = new Path(layout.tmp(), block.configId() + "." + block.seedStart() + "." + UUID.randomUUID()
@@ -110,6 +116,8 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
         int gridCount = block.seedStart() == config.seedStart() ? Math.min(config.gridImages(), block.size()) : 0;
         double[] gridSamples = shape == null ? null : new double[gridCount * model.dim()];
         int dim = model.dim();
+        boolean export = config.export() != null && config.export().exports(point.id());
+        byte[] pixels = export ? new byte[block.size() * dim] : null;
         List<FeatureParquet.Row> rows = new ArrayList<>(block.size());
         for (long s = block.seedStart(); s < block.seedEnd(); s += config.batchSize()) {
             int batch = (int) Math.min(config.batchSize(), block.seedEnd() - s);
@@ -137,6 +145,10 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
                 int n = (int) Math.min(batch, gridCount - offset);
                 System.arraycopy(out, 0, gridSamples, (int) offset * dim, n * dim);
             }
+            if (export) {
+                byte[] p = SampleExport.uint8Nhwc(out, batch, shape);
+                System.arraycopy(p, 0, pixels, (int) offset * dim, p.length);
+            }
             float[] features = features(out, batch, detector, shape);
             int fdim = features.length / batch;
             for (int r = 0; r < batch; r++) {
@@ -152,6 +164,9 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
         }
         if (gridCount > 0 && gridSamples != null) {
             SampleGrid.write(fs, layout.grid(point.id()), gridSamples, gridCount, shape);
+        }
+        if (export) {
+            SampleExport.write(fs, layout, config.export().format(), block, pixels, shape);
         }
         return rows;
     }
