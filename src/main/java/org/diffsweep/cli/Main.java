@@ -467,7 +467,8 @@ public final class Main {
         int steps;
 
         @Option(names = "--truncation", defaultValue = "5",
-                description = "End points replaced by the k-th last value (SPEC 5; default ${DEFAULT-VALUE}).")
+                description = "The last k points take the value before them (docs/offline-statistics.md; "
+                        + "default ${DEFAULT-VALUE}).")
         int truncation;
 
         @Override
@@ -487,8 +488,9 @@ public final class Main {
     }
 
     @Command(name = "schedule", mixinStandardHelpOptions = true,
-            description = "Score-optimal schedules (SPEC 7): the corrector cost on a fine grid along trajectories of "
-                    + "the config's model -> equal-cost N-step schedules (a 'file' grid CSV), the cost curve and plots.")
+            description = "Score-optimal schedules (docs/offline-statistics.md): the corrector cost on a fine grid "
+                    + "along trajectories of the config's model -> equal-cost N-step schedules (a 'file' grid CSV), the cost "
+                    + "curve and plots.")
     static final class Schedule implements Callable<Integer> {
         @CommandLine.Mixin
         StatsOptions options = new StatsOptions();

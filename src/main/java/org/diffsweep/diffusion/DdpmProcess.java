@@ -1,7 +1,7 @@
 package org.diffsweep.diffusion;
 
 /**
- * Discrete DDPM as a VP process (SPEC §1): β_k linear from β_1 to β_K, ᾱ_k = Π_{j≤k}(1 − β_j),
+ * Discrete DDPM as a VP process (docs/conventions.md): β_k linear from β_1 to β_K, ᾱ_k = Π_{j≤k}(1 − β_j),
  * σ = sqrt((1 − ᾱ)/ᾱ), s = sqrt(ᾱ). Continuous time τ ∈ [0, 1]: ᾱ(τ) interpolates [1, ᾱ_1 … ᾱ_K]
  * linearly at τ = k/K. The model's step index for τ is τ·K − 1.
  */

@@ -1,7 +1,7 @@
 package org.diffsweep.diffusion;
 
 /**
- * A model as the samplers see it: D(x̂; σ) ≈ E[x_0 | x̂], in the unscaled variable x̂ = x / s (SPEC §1).
+ * A model as the samplers see it: D(x̂; σ) ≈ E[x_0 | x̂], in the unscaled variable x̂ = x / s (docs/conventions.md).
  *
  * <p>A batch is {@code batch} flattened samples of {@link #dim()} values each, stored row-major in one
  * array. All samples of a call share one noise level σ. Implementations must treat rows independently,

@@ -1,8 +1,8 @@
 package org.diffsweep.diffusion;
 
 /**
- * An ε-prediction model seen as a denoiser (SPEC §1): for x̂ and σ, t = t(σ), the model gets x = s(t)·x̂ and its
- * time input, and D = x̂ − σ·ε_θ(s·x̂, time(t)).
+ * An ε-prediction model seen as a denoiser (docs/conventions.md): for x̂ and σ, t = t(σ), the model gets x = s(t)·x̂
+ * and its time input, and D = x̂ − σ·ε_θ(s·x̂, time(t)).
  */
 public final class EpsilonDenoiser implements Denoiser {
 

@@ -1,7 +1,8 @@
 package org.diffsweep.diffusion;
 
 /**
- * The time input an ε-prediction model was trained with, as a function of the process time (SPEC §1).
+ * The time input an ε-prediction model was trained with, as a function of the process time (docs/conventions.md,
+ * ε-models).
  */
 public enum ModelTime {
 

@@ -1,7 +1,7 @@
 package org.diffsweep.diffusion;
 
 /**
- * A diffusion process in (s, σ) form (SPEC §1): x_t = s(t)·(x_0 + σ(t)·n), n ~ N(0, I).
+ * A diffusion process in (s, σ) form (docs/conventions.md, Processes): x_t = s(t)·(x_0 + σ(t)·n), n ~ N(0, I).
  *
  * <p>Samplers work in the unscaled variable x̂ = x / s with σ as their time; the process supplies the map
  * between its own time t and σ, the scale s, and its default σ range for time grids.

@@ -1,8 +1,8 @@
 package org.diffsweep.features;
 
 /**
- * A feature detector (SPEC §6): uint8 images [B, 3, H, W] in, features [B, D] out. Resizing to its own input
- * size is the detector's job; the convention is stated by each detector and fixed per table.
+ * A feature detector (docs/conventions.md): uint8 images [B, 3, H, W] in, features [B, D] out. Resizing to its own
+ * input size is the detector's job; the convention is stated by each detector and fixed per table.
  */
 public interface Detector {
 

@@ -3,8 +3,8 @@ package org.diffsweep.features;
 /**
  * Samples in [−1, 1] as uint8 images, exactly as EDM's generate.py writes them:
  * {@code (x·127.5 + 128).clip(0, 255).to(uint8)}, i.e. the value is clipped to [0, 255] and then truncated, which
- * is round(x·127.5 + 127.5). (SPEC §6 writes round(x·127.5 + 128), half a level off EDM's code; we follow the
- * code, whose images the published FIDs were computed on.) Grayscale is repeated to 3 channels.
+ * is round(x·127.5 + 127.5): the images the published FIDs were computed on (docs/conventions.md, Images).
+ * Grayscale is repeated to 3 channels.
  */
 public final class Images {
 

@@ -34,13 +34,14 @@ import org.diffsweep.stats.NormStats;
 import org.diffsweep.stats.NormTable;
 
 /**
- * The {@code norm-stats} job (SPEC §5): the config's model, Euler (= DEIS order 1) on a fine grid of the config's
- * process, seeds sharded across executors; every shard sums |ε| per step and writes its sums as Parquet rows
- * ({@link #SHARD_SCHEMA}, one row per shard and step) to {@code X.shards.parquet} next to the table
- * {@code X.csv}. The table is reduced from that Parquet (exactly, so in any order and for any partitioning) to the
- * DEIS-SN table r(σ) with its standard errors and end truncation, written as the CSV that {@code deis-sn}'s
- * {@code norm:} reads, with the plot {@code X.png} of r(σ) ± 2 SE. All of them on any Hadoop path (local,
- * {@code file:}, {@code hdfs://}, {@code s3a://}), committed as the sweep commits its blocks (see {@link #run}).
+ * The {@code norm-stats} job (docs/offline-statistics.md, DEIS-SN norm statistics): the config's model, Euler (= DEIS
+ * order 1) on a fine grid of the config's process, seeds sharded across executors; every shard sums |ε| per step and
+ * writes its sums as Parquet rows ({@link #SHARD_SCHEMA}, one row per shard and step) to {@code X.shards.parquet} next
+ * to the table {@code X.csv}. The table is reduced from that Parquet (exactly, so in any order and for any
+ * partitioning) to the DEIS-SN table r(σ) with its standard errors and end truncation, written as the CSV that
+ * {@code deis-sn}'s {@code norm:} reads, with the plot {@code X.png} of r(σ) ± 2 SE. All of them on any Hadoop path
+ * (local, {@code file:}, {@code hdfs://}, {@code s3a://}), committed as the sweep commits its blocks
+ * (see {@link #run}).
  */
 public final class NormStatsJob {
 
@@ -86,7 +87,7 @@ public final class NormStatsJob {
      * @param sigmas     the fine grid (ending at σ = 0, whose level is never evaluated)
      * @param seeds      seeds from the config's first seed
      * @param shard      seeds per task
-     * @param truncation the number of end points replaced (SPEC §5, default 5)
+     * @param truncation the number of end points replaced (docs/offline-statistics.md, Truncation; default 5)
      * @param out        the table {@code X.csv}, a Hadoop path (qualified here: a path without a scheme is on the
      *                   default file system); {@code X.shards.parquet} and {@code X.png} are written beside it
      * @throws ConfigException if {@code out} or its siblings cannot be written or replaced

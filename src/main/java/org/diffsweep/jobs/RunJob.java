@@ -12,7 +12,7 @@ import org.diffsweep.config.SweepConfig;
  */
 public final class RunJob {
 
-    /** The norm-stats settings {@code run} uses for a missing DEIS-SN table (SPEC §5's 1000-step grid). */
+    /** The norm-stats settings {@code run} uses for a missing DEIS-SN table (docs/offline-statistics.md). */
     static final int NORM_STEPS = 1000;
     static final long NORM_SEEDS = 1024;
 

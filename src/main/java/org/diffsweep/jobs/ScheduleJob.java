@@ -24,10 +24,11 @@ import org.diffsweep.stats.CorrectorCost;
 import org.diffsweep.stats.ScoreOptimalSchedule;
 
 /**
- * The {@code schedule} job (SPEC §7): the corrector cost L(σ_j, σ_{j+1}) on a fine grid, estimated along Euler
- * trajectories of the config's model with seeds sharded across executors, merged exactly; then the score-optimal
- * N-step schedules for the requested step counts, written in the {@code file} grid format, with the cost curve
- * (CSV) and a PNG plot of the cost and of the schedules against the edm ρ=7 grid, to any Hadoop path.
+ * The {@code schedule} job (docs/offline-statistics.md, Score-optimal schedules): the corrector cost L(σ_j, σ_{j+1}) on
+ * a fine grid, estimated along Euler trajectories of the config's model with seeds sharded across executors, merged
+ * exactly; then the score-optimal N-step schedules for the requested step counts, written in the {@code file} grid
+ * format, with the cost curve (CSV) and a PNG plot of the cost and of the schedules against the edm ρ=7 grid, to any
+ * Hadoop path.
  */
 public final class ScheduleJob {
 

@@ -3,7 +3,7 @@ package org.diffsweep.metrics;
 import java.io.Serializable;
 
 /**
- * An immutable Gaussian summary of features (SPEC §6): mean μ (D values), covariance Σ (D×D, row-major)
+ * An immutable Gaussian summary of features (docs/statistics.md): mean μ (D values), covariance Σ (D×D, row-major)
  * and the sample count n it was estimated from, where n = 0 means "exact" (no sample size, e.g. imported
  * reference statistics). Arrays are copied on the way in and out.
  */

@@ -13,7 +13,7 @@ import org.hipparchus.analysis.integration.gauss.GaussIntegratorFactory;
 
 /**
  * DEIS (Zhang &amp; Chen 2023) and DEIS-SN (score-normalised DEIS) as one linear multistep family in x̂ with σ as
- * the integration variable (SPEC §4):
+ * the integration variable (docs/samplers.md, DEIS):
  * <pre>
  *   x̂_{i+1} = x̂_i + Σ_{j=0..q} C_{i,j} · z_{i−j},        z_k = ε(x̂_k; σ_k) / r(σ_k),
  *   C_{i,j} = ∫_{σ_i}^{σ_{i+1}} r(σ) · ℓ_j(u(σ)) dσ,      q = min(order − 1, i),

@@ -4,7 +4,7 @@ import org.diffsweep.diffusion.Denoiser;
 import org.diffsweep.rng.BatchNoise;
 
 /**
- * DPM-Solver++(2M) (Lu et al. 2022; SPEC §3, as in k-diffusion's {@code sample_dpmpp_2m}). With λ = −ln σ and
+ * DPM-Solver++(2M) (Lu et al. 2022; docs/samplers.md; as in k-diffusion's {@code sample_dpmpp_2m}). With λ = −ln σ and
  * h = λ_{i+1} − λ_i:
  * <pre>
  *   x̂_{i+1} = (σ_{i+1}/σ_i)·x̂_i − expm1(−h)·D̃

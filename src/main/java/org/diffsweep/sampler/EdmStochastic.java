@@ -4,7 +4,7 @@ import org.diffsweep.diffusion.Denoiser;
 import org.diffsweep.rng.BatchNoise;
 
 /**
- * EDM's stochastic sampler (Karras et al. 2022, Algorithm 2; SPEC §3), in x̂-space with σ as time. On a grid
+ * EDM's stochastic sampler (Karras et al. 2022, Algorithm 2; docs/samplers.md), in x̂-space with σ as time. On a grid
  * σ_0 &gt; … &gt; σ_N of N steps, step i is
  *
  * <pre>

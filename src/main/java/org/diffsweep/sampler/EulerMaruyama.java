@@ -5,7 +5,7 @@ import org.diffsweep.diffusion.Process;
 import org.diffsweep.rng.BatchNoise;
 
 /**
- * Euler–Maruyama on the reverse SDE of the model's own process, stepped in the process's time t (SPEC §3).
+ * Euler–Maruyama on the reverse SDE of the model's own process, stepped in the process's time t (docs/samplers.md).
  *
  * <p>For x = s(t)·(x_0 + σ(t)·n) the forward SDE is dx = f(t)·x dt + g(t) dw with (EDM eq. 4 rearranged)
  *

@@ -4,7 +4,7 @@ import org.diffsweep.diffusion.Denoiser;
 import org.diffsweep.rng.BatchNoise;
 
 /**
- * DEIS's improved PNDM (iPNDM; SPEC §3): the DDIM step with ε replaced by a fixed-weight Adams–Bashforth
+ * DEIS's improved PNDM (iPNDM; docs/samplers.md): the DDIM step with ε replaced by a fixed-weight Adams–Bashforth
  * combination of the most recent evaluations,
  * <pre>
  *   x̂_{i+1} = x̂_i + (σ_{i+1} − σ_i)·ε̃_i,      ε_k = ε(x̂_k; σ_k),
@@ -14,10 +14,10 @@ import org.diffsweep.rng.BatchNoise;
  *   ε̃_i = (55ε_i − 59ε_{i−1} + 37ε_{i−2} − 9ε_{i−3})/24     for i ≥ 3.
  * </pre>
  * The weights are those of Adams–Bashforth on equal steps; they are applied whatever the grid's spacing, as
- * DEIS does. On unequal steps (every grid of SPEC §2) the combination then has a local error O(h²·(h_i − h_{i−1}))
- * = O(h³), and the Euler first step one of O(h²), so the method is globally second order, not fourth (measured:
- * 2.0 from 512 steps on, after a pre-asymptotic ≈ 2.7–2.9 at 32–256 steps; see DeisConvergenceTest). One model
- * call per step (N steps, N NFE); the grid's last level is never evaluated.
+ * DEIS does. On unequal steps (every grid of docs/grids.md) the combination then has a local error
+ * O(h²·(h_i − h_{i−1})) = O(h³), and the Euler first step one of O(h²), so the method is globally second order, not
+ * fourth (measured: 2.0 from 512 steps on, after a pre-asymptotic ≈ 2.7–2.9 at 32–256 steps; see DeisConvergenceTest).
+ * One model call per step (N steps, N NFE); the grid's last level is never evaluated.
  */
 public final class Ipndm implements Sampler {
 

@@ -2,7 +2,7 @@ package org.diffsweep.sampler;
 
 import org.diffsweep.diffusion.Denoiser;
 
-/** The probability-flow ODE dx̂/dσ = ε(x̂; σ), ε = (x̂ − D(x̂; σ))/σ (SPEC §1), and small vector helpers. */
+/** The probability-flow ODE dx̂/dσ = ε(x̂; σ), ε = (x̂ − D(x̂; σ))/σ (docs/samplers.md), and small vector helpers. */
 final class Ode {
 
     private Ode() {

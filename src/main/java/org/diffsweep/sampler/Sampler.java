@@ -5,7 +5,7 @@ import org.diffsweep.diffusion.Denoiser;
 import org.diffsweep.rng.BatchNoise;
 
 /**
- * A sampler integrates from σ_0 down a grid σ_0 &gt; … &gt; σ_N, in x̂-space with σ as time (SPEC §3).
+ * A sampler integrates from σ_0 down a grid σ_0 &gt; … &gt; σ_N, in x̂-space with σ as time (docs/samplers.md).
  *
  * <p>It works on a whole batch at once, calls the model once per NFE with the whole batch, keeps whatever
  * history of model outputs a multistep method needs inside one {@link #sample} call, and takes every random

@@ -15,15 +15,16 @@ import org.diffsweep.diffusion.Process;
 import org.diffsweep.model.GaussianMixture;
 
 /**
- * DEIS-SN's score scale r(σ) (SPEC §4–5): the mean absolute value of ε(x̂; σ) at each noise level, so that
- * DEIS-SN integrates the reparameterised score z = ε / r, which varies slowly even near σ → 0.
+ * DEIS-SN's score scale r(σ) (docs/samplers.md, DEIS-SN; docs/offline-statistics.md): the mean absolute value of
+ * ε(x̂; σ) at each noise level, so that DEIS-SN integrates the reparameterised score z = ε / r, which varies slowly
+ * even near σ → 0.
  *
  * <p>A table of points (σ_k, r_k). Between two points r is linear in the interpolation variable u,
  * <pre>
  *   r(σ) = r_k + (u(σ) − u(σ_k)) / (u(σ_{k+1}) − u(σ_k)) · (r_{k+1} − r_k),    σ_k ≤ σ ≤ σ_{k+1},
  * </pre>
- * and constant beyond the first and last points. SPEC §5 asks for interpolation "piecewise linear in the grid's
- * time variable", so u is the time of a {@link Process}: u(σ) = process.time(σ) (τ for the discrete DDPM,
+ * and constant beyond the first and last points. The interpolation is piecewise linear in the grid's
+ * time variable, so u is the time of a {@link Process}: u(σ) = process.time(σ) (τ for the discrete DDPM,
  * t for VP, σ itself for EDM). Holding the process rather than an arbitrary function keeps the table
  * serializable (it travels to Spark executors inside the sampler) and makes "which variable" a named, logged
  * choice. A constant factor in r cancels out of DEIS-SN; only the shape matters.

@@ -3,7 +3,7 @@ package org.diffsweep.schedule;
 import org.diffsweep.diffusion.Process;
 
 /**
- * DEIS-SN's grid on a discrete DDPM (SPEC §2): τ_k = (k/N)², k = N … 0, mapped through σ(τ); the last step
+ * DEIS-SN's grid on a discrete DDPM (docs/grids.md): τ_k = (k/N)², k = N … 0, mapped through σ(τ); the last step
  * goes to τ = 0, where σ = 0. Defined for processes whose time runs over [0, 1] (vp-discrete, vp).
  */
 public record DdpmQuadraticGrid(Process process) implements TimeGrid {

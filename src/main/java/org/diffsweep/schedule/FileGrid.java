@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Explicit schedules from a CSV file (SPEC §2 {@code file:}), as the schedule job writes them or as written by
+ * Explicit schedules from a CSV file (docs/grids.md, file), as the schedule job writes them or as written by
  * hand. The file has a header line and either
  * <ul>
  *   <li>one column {@code sigma}: one schedule, its N + 1 levels in order, or</li>

@@ -3,7 +3,7 @@ package org.diffsweep.schedule;
 import java.io.Serializable;
 
 /**
- * A time grid (SPEC §2): for N steps, N + 1 noise levels σ_0 > σ_1 > … > σ_N, the last one 0.
+ * A time grid (docs/grids.md): for N steps, N + 1 noise levels σ_0 > σ_1 > … > σ_N, the last one 0.
  */
 public interface TimeGrid extends Serializable {
 

@@ -3,7 +3,7 @@ package org.diffsweep.schedule;
 import java.util.Map;
 import org.diffsweep.diffusion.Process;
 
-/** The grids of SPEC §2, built from a name and its options. */
+/** The grids of docs/grids.md, built from a name and its options. */
 public final class TimeGrids {
 
     public static final String NAMES = "edm, loglinear, time-uniform, time-quadratic, ddpm-quadratic, file";

@@ -171,7 +171,7 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
         return rows;
     }
 
-    /** The detector's features of uint8 images of the samples (SPEC §6), or the samples themselves. */
+    /** The detector's features of uint8 images of the samples (docs/conventions.md), or the samples themselves. */
     private static float[] features(double[] samples, int batch, Detector detector, int[] shape) {
         if (detector == null) {
             float[] f = new float[samples.length];

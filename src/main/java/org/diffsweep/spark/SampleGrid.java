@@ -8,7 +8,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.diffsweep.features.Images;
 
-/** A PNG grid of samples (8 per row, 2-pixel gaps), their pixels as the detector sees them (SPEC §6 uint8). */
+/** A PNG grid of samples (8 per row, 2-pixel gaps), their pixels as the detector sees them (docs/conventions.md). */
 final class SampleGrid {
 
     private static final int COLUMNS = 8;

@@ -17,13 +17,13 @@ import org.diffsweep.sampler.Sampler;
 import org.diffsweep.schedule.TimeGrid;
 
 /**
- * The corrector cost of Score-Optimal Diffusion Schedules (Williams et al. 2024; SPEC §7) on a fine grid
- * σ_0 &gt; σ_1 &gt; … &gt; σ_M &gt; 0, one value per interval j = 0 … M − 1:
+ * The corrector cost of Score-Optimal Diffusion Schedules (Williams et al. 2024; docs/offline-statistics.md) on a fine
+ * grid σ_0 &gt; σ_1 &gt; … &gt; σ_M &gt; 0, one value per interval j = 0 … M − 1:
  * <pre>
  *   L_j = L(σ_j, σ_{j+1}) = σ_{j+1}² · E_{x ~ p_{σ_j}} ‖score(x; σ_{j+1}) − score(x; σ_j)‖²,
  *   score(x; σ) = (D(x; σ) − x) / σ².
  * </pre>
- * ‖·‖² is the <b>sum</b> over the D dimensions, the paper's and SPEC's literal squared norm (so a Gaussian
+ * ‖·‖² is the <b>sum</b> over the D dimensions, the paper's literal squared norm (so a Gaussian
  * N(0, v·I) has L = D·σ'²(σ² − σ'²)² / ((v + σ²)(v + σ'²)²), see the tests). Taking the mean over dimensions
  * instead divides every L_j by D, which scales the path length Λ by 1/√D and leaves the schedule
  * Λ⁻¹(i·Λ_M/n) unchanged.
@@ -71,14 +71,14 @@ public final class CorrectorCost implements Serializable {
     }
 
     /**
-     * The fine grid of an {@code edm} grid (SPEC §2) without its σ = 0: {@code points} levels from σ_max down to
+     * The fine grid of an {@code edm} grid (docs/grids.md) without its σ = 0: {@code points} levels from σ_max down to
      * σ_min with spacing ρ, i.e. M = points − 1 intervals.
      */
     public static double[] edmLevels(double sigmaMin, double sigmaMax, double rho, int points) {
         return Arrays.copyOf(new org.diffsweep.schedule.EdmGrid(sigmaMin, sigmaMax, rho).sigmas(points), points);
     }
 
-    /** {@link #collect(Denoiser, Sampler, double[], long[])} with Euler, SPEC §7's high-NFE trajectories. */
+    /** {@link #collect(Denoiser, Sampler, double[], long[])} with Euler (docs/offline-statistics.md, Corrector cost). */
     public static CorrectorCost collect(Denoiser model, double[] sigmas, long[] seeds) {
         return collect(model, new Euler(), sigmas, seeds);
     }

@@ -13,8 +13,9 @@ import org.diffsweep.sampler.Sampler;
 import org.diffsweep.schedule.TimeGrid;
 
 /**
- * DEIS-SN's statistics (SPEC §5): for one model and one grid σ_0 &gt; … &gt; σ_N, mergeable sums over the states
- * x̂_i that a high-NFE sampler run visits at each step i, of ε_i = ε(x̂_i; σ_i) = (x̂_i − D(x̂_i; σ_i)) / σ_i:
+ * DEIS-SN's statistics (docs/offline-statistics.md): for one model and one grid σ_0 &gt; … &gt; σ_N, mergeable sums
+ * over the states x̂_i that a high-NFE sampler run visits at each step i, of
+ * ε_i = ε(x̂_i; σ_i) = (x̂_i − D(x̂_i; σ_i)) / σ_i:
  * <pre>
  *   Σ|ε|  and  Σε²     over samples and dimensions  (count = samples · D elements)
  *   Σ m_s and  Σ m_s²  over samples, m_s = (1/D) Σ_d |ε_{s,d}|, the mean |ε| of sample s
@@ -82,7 +83,7 @@ public final class NormStats implements Serializable {
      * {@link BatchNoise}) as one batch, and records ε at every step: the model is wrapped so that each call at
      * σ_i records ε = (x̂ − D)/σ_i of its own input and output (exactly the ε the sampler uses).
      *
-     * <p>SPEC §5 runs Euler (= DEIS order 1) or DEIS on the model's native high-NFE grid: e.g. an {@code edm}
+     * <p>The job runs Euler (= DEIS order 1) or DEIS on the model's native high-NFE grid: e.g. an {@code edm}
      * grid of 1000 steps, or for the discrete DDPM the 1000 steps τ_k = k/1000, k = 1000 … 1, then 0 — the
      * {@code time-uniform} grid of 1000 steps on {@code vp-discrete}. The sampler must call the model once at each
      * level but the last (see {@link GridRecorder}). For many seeds, call this per block of seeds and

@@ -15,9 +15,9 @@ import org.diffsweep.diffusion.Process;
 import org.diffsweep.sampler.ScoreScale;
 
 /**
- * DEIS-SN's score-normalisation table (SPEC §5), reduced from {@link NormStats}: one row per evaluated step i of
- * the collection run, σ decreasing, with r_i = mean |ε|, its standard error SE_i, and count_i = n·D elements;
- * the last k rows truncated (see {@link NormStats#table(int)}).
+ * DEIS-SN's score-normalisation table (docs/offline-statistics.md), reduced from {@link NormStats}: one row per
+ * evaluated step i of the collection run, σ decreasing, with r_i = mean |ε|, its standard error SE_i, and count_i = n·D
+ * elements; the last k rows truncated (see {@link NormStats#table(int)}).
  *
  * <p>The CSV file is the format {@link ScoreScale#fromCsv} reads:
  * <pre>

@@ -10,25 +10,25 @@ import org.diffsweep.schedule.FileGrid;
 import org.diffsweep.schedule.TimeGrid;
 
 /**
- * Score-optimal schedules (Williams et al. 2024, Algorithm 1 "UpdateSchedule"; SPEC §7) from the corrector cost
- * L_j = L(σ_j, σ_{j+1}) on a fine grid σ_0 &gt; … &gt; σ_M &gt; 0:
+ * Score-optimal schedules (Williams et al. 2024, Algorithm 1 "UpdateSchedule"; docs/offline-statistics.md) from the
+ * corrector cost L_j = L(σ_j, σ_{j+1}) on a fine grid σ_0 &gt; … &gt; σ_M &gt; 0:
  * <pre>
  *   Λ_0 = 0,   Λ_{j+1} = Λ_j + √L_j           (the cumulative path length; Λ_M the total)
  *   σ*_i = Λ⁻¹(i · Λ_M / (N − 1)),   i = 0 … N − 1,   then σ*_N = 0
  * </pre>
  * so every step but the last carries an equal share Λ_M/(N − 1) of the path length.
  *
- * <p><b>N steps = N + 1 levels.</b> A schedule for a sampler of N steps has the form of SPEC §2's grids:
+ * <p><b>N steps = N + 1 levels.</b> A schedule for a sampler of N steps has the form of the grids in docs/grids.md:
  * N + 1 levels, the first σ_max = σ_0, the last nonzero one σ_{N−1} = σ_min = σ_M, then σ_N = 0. So
  * Algorithm 1 places N levels over N − 1 equal-length intervals from σ_max to σ_min, and 0 is appended;
  * the step from σ_min to 0 carries no corrector cost (L(σ, 0) is not defined: the score at σ = 0 is not).
  * This matches the {@code edm} grid, whose formula also divides by N − 1, so "N steps" of either grid cost the
- * same NFE and span the same σ range and can be compared directly. (SPEC §7 read literally, i = 0 … N with
+ * same NFE and span the same σ range and can be compared directly. (Dividing by N instead, i = 0 … N with
  * Λ_M/N and then σ = 0 appended, would give N + 2 levels, i.e. N + 1 steps.)
  *
  * <p><b>Λ⁻¹</b> is the monotone cubic ({@link MonotoneCubic}, Fritsch–Carlson) through the points (Λ_j, σ_j),
- * as SPEC §7 writes it. Interpolating log σ instead was tried and measured on a Gaussian, where Λ is known in
- * closed form (ScoreOptimalScheduleTest): with edm (ρ = 7 and 3) and log-uniform fine grids its interpolation
+ * as in docs/offline-statistics.md. Interpolating log σ instead was tried and measured on a Gaussian, where Λ is known
+ * in closed form (ScoreOptimalScheduleTest): with edm (ρ = 7 and 3) and log-uniform fine grids its interpolation
  * error is about twice that of interpolating σ (e.g. 3.8e-6 vs 1.9e-6 relative in σ* at M = 200, N = 10), so σ
  * it is. Either is far below the error of the path length itself: Λ_j sums chord costs L(σ_j, σ_{j+1}), the
  * expectation taken at the interval's start, a first-order rule, so the schedule is within O(1/M) of the

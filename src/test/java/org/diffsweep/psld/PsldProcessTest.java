@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.diffsweep.model.GaussianMixture;
 import org.junit.jupiter.api.Test;
 
-/** The PSLD kernel, the exact OU piece and the ε → score path, against SPEC-independent checks. */
+/** The PSLD kernel, the exact OU piece and the ε → score path, against independent checks. */
 class PsldProcessTest {
 
     static final PsldProcess CIFAR = new PsldProcess(8, 8, 0.02, 4.02, 0.04, 1e-3);

@@ -174,7 +174,7 @@ class DeisTest {
         }
     }
 
-    /** r(τ) = 0.8 − 0.25·exp(−τ/0.02) at τ = k/1000 (SPEC §5's shape: ≈ 0.8, falling to 0.55 at τ = 0). */
+    /** r(τ) = 0.8 − 0.25·exp(−τ/0.02) at τ = k/1000 (docs/offline-statistics.md's shape: ≈ 0.8, 0.55 at τ = 0). */
     static double tauTable(double tau) {
         return 0.8 - 0.25 * Math.exp(-tau / 0.02);
     }

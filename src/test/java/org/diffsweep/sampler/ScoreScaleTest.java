@@ -133,7 +133,7 @@ class ScoreScaleTest {
      * </ul>
      * Shape seen: ≈ 0.797 for σ ≳ 3, a dip to ≈ 0.74 around σ ≈ 0.5–1 (where the noised components overlap and
      * E[ε²] = 1 − mmse/σ² &lt; 1), then a fall to 0, linear in σ: this data has a density, so D − x̂ = O(σ²) and ε → 0
-     * (r(0.002) ≈ 0.0093), unlike image models' 0.55–0.58 (SPEC §5).
+     * (r(0.002) ≈ 0.0093), unlike image models' 0.55–0.58 (docs/offline-statistics.md).
      */
     @Test
     void tableOfTheExactModel() {

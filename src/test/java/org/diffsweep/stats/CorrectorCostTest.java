@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The corrector cost L(σ, σ') = σ'²·E_{x~p_σ}‖score(x; σ') − score(x; σ)‖² (SPEC §7) against its closed form on a
- * Gaussian, merging, and the cost-curve file.
+ * The corrector cost L(σ, σ') = σ'²·E_{x~p_σ}‖score(x; σ') − score(x; σ)‖² (docs/offline-statistics.md) against its
+ * closed form on a Gaussian, merging, and the cost-curve file.
  *
  * <p>Closed form for data N(0, v·I) in D dimensions: p_σ = N(0, (v + σ²)I) and score(x; σ) = −x/(v + σ²), so
  * score(x; σ') − score(x; σ) = x·(1/(v + σ²) − 1/(v + σ'²)) = x·(σ'² − σ²)/((v + σ²)(v + σ'²)), and with
@@ -88,9 +88,9 @@ class CorrectorCostTest {
     }
 
     /**
-     * States of Euler trajectories (SPEC §7's estimator as the schedule job runs it). For this linear ODE an
-     * Euler step multiplies x by 1 + (σ_{j+1} − σ_j)·σ_j/(v + σ_j²), so x_j = c_j·x_0 with x_0 = σ_0·n and
-     * E‖x_j‖² = D·c_j²·σ_0² exactly: the estimator must match that expectation within 4 standard errors. Its ratio
+     * States of Euler trajectories (the estimator of docs/offline-statistics.md, as the schedule job runs it). For this
+     * linear ODE an Euler step multiplies x by 1 + (σ_{j+1} − σ_j)·σ_j/(v + σ_j²), so x_j = c_j·x_0 with x_0 = σ_0·n
+     * and E‖x_j‖² = D·c_j²·σ_0² exactly: the estimator must match that expectation within 4 standard errors. Its ratio
      * to the p_σ closed form (E‖x‖² = D(v + σ²)) is Euler's discretisation bias, reported.
      */
     @Test

@@ -34,7 +34,10 @@ import org.diffsweep.schedule.TimeGrids;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** DEIS-SN statistics (SPEC §5): collection, merging, the table against direct Monte Carlo, truncation, CSV. */
+/**
+ * DEIS-SN statistics (docs/offline-statistics.md): collection, merging, the table against direct Monte Carlo,
+ * truncation, CSV.
+ */
 class NormStatsTest {
 
     static final GaussianMixture MIXTURE = GaussianMixture.random(8, 16, 0.5, 2024);

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Score-optimal schedules (SPEC §7): equal cost per step on the exact mixture, the continuum optimum of a
- * Gaussian, the N-steps convention against the edm grid, and the FileGrid format.
+ * Score-optimal schedules (docs/offline-statistics.md): equal cost per step on the exact mixture, the continuum optimum
+ * of a Gaussian, the N-steps convention against the edm grid, and the FileGrid format.
  *
  * <p>For N(0, v·I) in D dimensions the cost of a small step is L(σ, σ − h) ≈ 4D·σ⁴h²/(v + σ²)³ (from the closed
  * form in CorrectorCostTest), so the continuum path length from σ_max is
