@@ -94,7 +94,7 @@ public final class Deis implements Sampler {
     }
 
     /**
-     * @param order   1, 2 or 3
+     * @param order   1 to 4 (order k combines k model outputs)
      * @param variant {@link Variant#TAB} or {@link Variant#RHOAB}
      * @param process the process whose time t(σ) is u for {@code tab} (unused by {@code rhoab})
      * @param r       the score scale: {@link ScoreScale#constant()} for {@code deis}, a table for {@code deis-sn}

@@ -5,8 +5,8 @@ import org.diffsweep.diffusion.Process;
 /**
  * Uniform in t^{1/κ} from the process's T to ε_t, mapped through σ(t) (docs/grids.md): κ = 1 is
  * {@code time-uniform}, κ = 2 is DEIS's quadratic {@code time-quadratic}:
- * t_i = (T^{1/κ} + i/N·(ε_t^{1/κ} − T^{1/κ}))^κ, i = 0…N, so N steps end at σ(ε_t); then σ = 0 is appended
- * as the final (N+1-th level) point as in every grid, the step to it being the sampler's last.
+ * t_i = (T^{1/κ} + i/(N−1)·(ε_t^{1/κ} − T^{1/κ}))^κ, i = 0…N−1, so the N non-zero levels run from σ(T) to
+ * σ(ε_t); then σ_N = 0 is appended as in every grid, the step to it being the sampler's last.
  */
 public record PowerTimeGrid(Process process, double kappa, String name) implements TimeGrid {
 
