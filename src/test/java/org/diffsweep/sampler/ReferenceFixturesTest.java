@@ -13,7 +13,6 @@ import java.util.function.Supplier;
 import org.diffsweep.diffusion.EdmProcess;
 import org.diffsweep.model.GaussianMixture;
 import org.diffsweep.rng.BatchNoise;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -126,8 +125,6 @@ class ReferenceFixturesTest {
 
     @Test
     void deisMatchesThDeisWithExactQuadrature() throws IOException {
-        Assumptions.assumeTrue(ReferenceFixturesTest.class.getResource("/fixtures/deis-tab3.json") != null,
-                "no deis fixture: tools/fixtures/reference_deis.py needs jax (tools/fixtures/README.md)");
         compare("deis-tab3.json", "deis(order=3,variant=tab)",
                 () -> new Deis(3, Deis.Variant.TAB, new EdmProcess()), 5e-11);
     }
