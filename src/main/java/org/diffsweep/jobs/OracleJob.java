@@ -51,7 +51,8 @@ public final class OracleJob {
     /**
      * @param dump if not null, a local JSON file that receives the mixture, the seeds, and per config the σ grid,
      *             the latents, the samples and the reference solution, in float64, for comparing samplers with
-     *             other implementations on exactly the same inputs
+     *             other implementations on exactly the same inputs; {@code unit_latents} are the N(0, I) draws
+     *             before scaling by σ_0, for samplers (like EDM's) that take unit latents and scale them themselves
      */
     public static List<Entry> run(SweepConfig config, int seeds, double tolerance, Configuration conf,
                                   java.nio.file.Path dump) throws IOException {
@@ -81,6 +82,7 @@ public final class OracleJob {
             m.set("variances", json.valueToTree(config.model().mixture().variances()));
             trace.set("seeds", json.valueToTree(seedList));
             trace.put("dim", dim);
+            trace.set("unit_latents", json.valueToTree(unitLatents));
             trace.put("process", edm.processObject().name());
             trace.put("process_parameters", config.family().process());
             trace.put("code_version", CodeVersion.get());
