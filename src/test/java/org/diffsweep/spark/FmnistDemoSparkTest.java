@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.diffsweep.config.SweepConfig;
 import org.diffsweep.jobs.FidJob;
 import org.diffsweep.jobs.RunJob;
@@ -27,8 +28,11 @@ class FmnistDemoSparkTest {
                 .replace("batch_size: 250", "batch_size: 8")
                 .replace("grid_images: 64", "grid_images: 8")
                 .replace("nfe: [5, 10, 20]", "nfe: [5]")
-                .replace("output: runs/fmnist-demo", "output: " + out);
-        assertTrue(yaml.contains("count: 16") && yaml.contains("nfe: [5]"), "the demo config changed shape");
+                .replace("output: runs/fmnist-demo", "output: " + out)
+                .replace("subset_size: 500", "subset_size: 8")
+                .replace("samples: 1000", "samples: 16");
+        assertTrue(yaml.contains("count: 16") && yaml.contains("nfe: [5]") && yaml.contains("subset_size: 8")
+                && yaml.contains("samples: 16"), "the demo config changed shape");
         SweepConfig config = SweepConfig.parse(yaml, "fmnist-demo (16 seeds)");
         RunJob.Outcome outcome = RunJob.run(SparkTestSupport.spark(), config, 0);
         assertEquals(4, outcome.table().size());
@@ -37,5 +41,9 @@ class FmnistDemoSparkTest {
             assertEquals(16, e.n());
             assertTrue(Files.size(out.resolve("sweep/grids/" + e.point().id() + ".png")) > 100);
         }
+        // the demo's metrics stage ran against the shipped real features: one row per config
+        List<String> metrics = Files.readAllLines(out.resolve("metrics/metrics.csv"));
+        assertEquals(5, metrics.stream().filter(l -> !l.isBlank() && !l.startsWith("#")).count(), metrics.toString());
+        assertTrue(Files.exists(out.resolve("metrics/_COMPLETE")));
     }
 }
