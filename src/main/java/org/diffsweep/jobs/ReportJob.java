@@ -83,8 +83,11 @@ public final class ReportJob {
                 .append("<title>diffsweep report: ").append(esc(config.name())).append("</title>\n")
                 .append("<style>\n").append(CSS).append("</style>\n</head>\n<body>\n");
         h.append("<h1>diffsweep report: ").append(esc(config.name())).append("</h1>\n");
+        // The manifest's model id carries the network's hash, which a config read from its YAML has not resolved.
+        String modelId = manifest == null ? config.model().id()
+                : manifest.path("plan").path("model").path("id").asText(config.model().id());
         h.append("<p class=\"lead\">").append(esc(fid.size() + " configs × " + config.seedCount() + " seeds, model "
-                + config.model().id() + ", reference " + fidDone.path("reference").asText("?"))).append("</p>\n");
+                + modelId + ", reference " + fidDone.path("reference").asText("?"))).append("</p>\n");
         h.append("<nav>").append(link("fid", "FID")).append(differences.isEmpty() ? "" : link("differences",
                 "Paired differences")).append(link("plot", "FID vs NFE")).append(metrics.isEmpty() ? ""
                 : link("metrics", "KID and precision/recall")).append(link("grids", "Sample grids"))
@@ -313,8 +316,10 @@ public final class ReportJob {
         if (config.reference().equals("exact")) {
             return "exact: the model's own mean and covariance";
         }
-        try {
-            return Long.toString(FidJob.reference(config, conf).n());
+        Path npz = new Path(config.reference());
+        try (InputStream in = npz.getFileSystem(conf).open(npz)) {
+            return Long.toString(org.diffsweep.metrics.Npz.gaussian(org.diffsweep.metrics.Npz.read(in,
+                    config.reference()), config.reference()).n());
         } catch (IOException | RuntimeException e) {
             return "unknown (" + OutputFiles.firstLine(e) + ")";
         }
