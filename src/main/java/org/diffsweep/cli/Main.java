@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "diffsweep", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Evaluates diffusion-model samplers at scale on Apache Spark.",
         subcommands = {Main.Run.class, Main.Sweep.class, Main.Fid.class, Main.Metrics.class, Main.Distance.class, Main.Oracle.class, Main.RefStats.class, Main.NormStatsCommand.class,
-                Main.Schedule.class, Main.Bench.class, Main.BenchFid.class, Main.Plan.class, Listing.class,
+                Main.Schedule.class, Main.Bench.class, Main.BenchFid.class, Main.Plan.class, Main.Report.class, Listing.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
@@ -170,6 +170,24 @@ public final class Main {
             SweepConfig c = options.load();
             c.requireStatisticsMade();
             FidJob.run(options.spark("fid", c), c);
+            return 0;
+        }
+    }
+
+    @Command(name = "report", mixinStandardHelpOptions = true,
+            description = "Writes <out>/report/index.html from a finished run's files: the FID (and KID, P&R) tables "
+                    + "with their spread, the paired differences, the plots, each config's sample grid, the offline "
+                    + "statistics' plots and the provenance, in one self-contained page (images embedded). 'run' "
+                    + "writes it too.")
+    static final class Report implements Callable<Integer> {
+        @CommandLine.Mixin
+        JobOptions options = new JobOptions();
+
+        @Override
+        public Integer call() throws Exception {
+            SweepConfig c = options.load();
+            SparkSession spark = options.spark("report", c);
+            org.diffsweep.jobs.ReportJob.run(spark.sparkContext().hadoopConfiguration(), c);
             return 0;
         }
     }

@@ -53,6 +53,11 @@ public interface Cell extends Serializable {
         return this;
     }
 
+    /** The files of offline statistics the cell reads (score tables, schedules), as their paths; empty when none. */
+    default List<String> statisticsFiles() {
+        return List.of();
+    }
+
     /** What a manifest should record about the statistics the cell reads (their content hashes). */
     default Map<String, String> provenance() {
         return Map.of();

@@ -79,6 +79,20 @@ public record EdmCell(EdmFamily family, Sampler samplerObject, TimeGrid gridObje
     }
 
     @Override
+    public List<String> statisticsFiles() {
+        List<String> files = new ArrayList<>();
+        if (samplerObject instanceof Deis d && d.normalised() && d.scoreScale().source() != null) {
+            files.add(d.scoreScale().source());
+        }
+        if (gridObject instanceof org.diffsweep.schedule.FileGrid g) {
+            files.add(g.source());
+        } else if (gridObject instanceof PendingFileGrid g) {
+            files.add(g.location());
+        }
+        return files;
+    }
+
+    @Override
     public Map<String, String> provenance() {
         if (samplerObject instanceof Deis d && d.normalised() && d.scoreScale().pendingPath() == null) {
             ScoreScale scale = d.scoreScale();

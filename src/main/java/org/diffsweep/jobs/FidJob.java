@@ -329,7 +329,23 @@ public final class FidJob {
             series.put(r.getKey(), xyse);
         }
         org.diffsweep.report.Plots.linesWithErrors("FID vs NFE: " + config.name() + " (" + config.model().id() + ")",
-                "NFE", "FID", series, png);
+                "NFE", "FID", series, styles(config), png);
+    }
+
+    /**
+     * The plot style of each sampler-and-grid line of a config: its sampler's colour by the sampler's position among
+     * the config's samplers, the same in every plot of the run ({@link org.diffsweep.report.Plots#styles}).
+     */
+    public static Map<String, org.diffsweep.report.Plots.Style> styles(SweepConfig config) {
+        List<String> samplers = new ArrayList<>();
+        Map<String, String> seriesSampler = new LinkedHashMap<>();
+        for (SweepPoint p : config.points()) {
+            if (!samplers.contains(p.sampler())) {
+                samplers.add(p.sampler());
+            }
+            seriesSampler.putIfAbsent(p.label(), p.sampler());
+        }
+        return org.diffsweep.report.Plots.styles(samplers, seriesSampler);
     }
 
     private static String rowLabel(SweepPoint p) {

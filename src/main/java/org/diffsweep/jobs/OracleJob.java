@@ -130,7 +130,7 @@ public final class OracleJob {
         Manifest.writeAtomically(fs, new Path(dir, "oracle.csv"), csv(entries));
         try (OutputStream png = fs.create(new Path(dir, "oracle.png"), true)) {
             Plots.lines("Integration error against the exact ODE solution: " + config.name(), "NFE",
-                    "RMS error at sigma = 0", series(entries), true, true, png);
+                    "RMS error at sigma = 0", series(entries), FidJob.styles(config), true, true, png);
         }
         System.out.println();
         System.out.print(md);

@@ -8,7 +8,7 @@ import org.diffsweep.config.SweepConfig;
 
 /**
  * The {@code run} job: sweep → fid (→ metrics, when the config has a {@code metrics:} key) from one YAML, skipping a
- * stage whose complete output already exists.
+ * stage whose complete output already exists, then the HTML report of it all ({@link ReportJob}, always rewritten).
  */
 public final class RunJob {
 
@@ -72,6 +72,7 @@ public final class RunJob {
                 MetricsJob.run(spark, config);
             }
         }
+        ReportJob.run(spark.sparkContext().hadoopConfiguration(), config);
         return outcome;
     }
 }

@@ -65,7 +65,7 @@ public final class Samplers {
     /** A score table at a qualified path, read through {@code store} (see {@link ScoreScale#fromCsv}). */
     public static ScoreScale readTable(String path, Process process, Store store) {
         try {
-            return ScoreScale.fromLines(store.readLines(path), path, process);
+            return ScoreScale.fromLines(store.readLines(path), path, process).fromFile(path);
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException("score table " + path + ": no such file");
         } catch (IOException e) {

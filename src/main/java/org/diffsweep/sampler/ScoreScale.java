@@ -58,6 +58,8 @@ public final class ScoreScale implements Serializable {
     private String madeFor;
     /** For a table still to be made ({@link #pending}): where it will be written; null otherwise. */
     private String pendingPath;
+    /** The file the table was read from ({@link Samplers#readTable}), or null. */
+    private String source;
 
     private ScoreScale(double[] sigma, double[] r, Process process, String label) {
         this.sigma = sigma;
@@ -92,6 +94,16 @@ public final class ScoreScale implements Serializable {
 
     private static String fileName(String path) {
         return path.substring(path.lastIndexOf('/') + 1);
+    }
+
+    /** The file the table was read from, or will be written to when pending; null for a computed table. */
+    public String source() {
+        return source != null ? source : pendingPath;
+    }
+
+    ScoreScale fromFile(String path) {
+        this.source = path;
+        return this;
     }
 
     /** Where a pending table will be written, or null for a table that exists. */

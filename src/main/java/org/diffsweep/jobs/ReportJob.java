@@ -1,0 +1,471 @@
+package org.diffsweep.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.diffsweep.config.ConfigException;
+import org.diffsweep.config.SweepConfig;
+import org.diffsweep.config.SweepPoint;
+import org.diffsweep.spark.CodeVersion;
+import org.diffsweep.spark.SweepLayout;
+
+/**
+ * The {@code report} job: one self-contained HTML page of a finished run, {@code OUT/report/index.html}, written
+ * from the files the stages left (fid/fid.csv, fid/differences.csv, fid/fid-vs-nfe.png, fid/_COMPLETE,
+ * metrics/metrics.csv, sweep/manifest.json, sweep/grids/*.png, and the plots beside the offline statistics the
+ * config reads) on any Hadoop file system. Images are embedded as data: URIs, so the page alone is the report:
+ * it loads nothing, runs no script, and can be mailed or archived as one file. Every string from the files is
+ * HTML-escaped. Written under a temporary name and renamed into place.
+ */
+public final class ReportJob {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** How the samples become the detector's images (features/Images.java, EDM's generate.py). */
+    static final String IMAGE_CONVENTION = "samples in [-1, 1] become uint8 as EDM's generate.py writes them: "
+            + "(x·127.5 + 128) clipped to [0, 255] and truncated; 1 channel is repeated to RGB; the detector sees "
+            + "uint8 [B, 3, H, W]";
+
+    private ReportJob() {
+    }
+
+    /** Where the report goes: {@code OUT/report/index.html}. */
+    public static Path index(SweepConfig config) {
+        return new Path(new Path(new SweepLayout(config.output()).root(), "report"), "index.html");
+    }
+
+    /**
+     * Writes the report of a finished run.
+     *
+     * @return the path of index.html
+     * @throws ConfigException if the fid stage has not finished
+     */
+    public static Path run(Configuration conf, SweepConfig config) throws IOException {
+        SweepLayout layout = new SweepLayout(config.output());
+        FileSystem fs = layout.root().getFileSystem(conf);
+        if (!fs.exists(layout.fidComplete())) {
+            throw new ConfigException("report: the fid table " + layout.fidDir() + " is not complete, expected a "
+                    + "finished fid stage (run 'diffsweep run' or 'diffsweep fid' first)");
+        }
+        String html = html(fs, conf, config, layout);
+        Path index = index(config);
+        OutputFiles.write(fs, index, out -> out.write(html.getBytes(StandardCharsets.UTF_8)));
+        System.out.println("report " + config.name() + ": written to " + index);
+        return index;
+    }
+
+    static String html(FileSystem fs, Configuration conf, SweepConfig config, SweepLayout layout) throws IOException {
+        JsonNode manifest = fs.exists(layout.manifest()) ? JSON.readTree(text(fs, layout.manifest())) : null;
+        JsonNode fidDone = JSON.readTree(text(fs, layout.fidComplete()));
+        List<Map<String, String>> fid = csv(text(fs, new Path(layout.fidDir(), "fid.csv")));
+        Path differencesFile = new Path(layout.fidDir(), "differences.csv");
+        List<Map<String, String>> differences = fs.exists(differencesFile) ? csv(text(fs, differencesFile)) : List.of();
+        Path metricsFile = new Path(layout.metricsDir(), "metrics.csv");
+        List<Map<String, String>> metrics = fs.exists(layout.metricsComplete()) && fs.exists(metricsFile)
+                ? csv(text(fs, metricsFile)) : List.of();
+
+        StringBuilder h = new StringBuilder();
+        h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+                .append("<title>diffsweep report: ").append(esc(config.name())).append("</title>\n")
+                .append("<style>\n").append(CSS).append("</style>\n</head>\n<body>\n");
+        h.append("<h1>diffsweep report: ").append(esc(config.name())).append("</h1>\n");
+        // The manifest's model id carries the network's hash, which a config read from its YAML has not resolved.
+        String modelId = manifest == null ? config.model().id()
+                : manifest.path("plan").path("model").path("id").asText(config.model().id());
+        h.append("<p class=\"lead\">").append(esc(fid.size() + " configs × " + config.seedCount() + " seeds, model "
+                + modelId + ", reference " + fidDone.path("reference").asText("?"))).append("</p>\n");
+        h.append("<nav>").append(link("fid", "FID")).append(differences.isEmpty() ? "" : link("differences",
+                "Paired differences")).append(link("plot", "FID vs NFE")).append(metrics.isEmpty() ? ""
+                : link("metrics", "KID and precision/recall")).append(link("grids", "Sample grids"))
+                .append(link("statistics", "Offline statistics")).append(link("provenance", "Provenance"))
+                .append("</nav>\n");
+
+        fidTables(h, fid);
+        if (!differences.isEmpty()) {
+            differencesTable(h, differences);
+        }
+        h.append("<section id=\"plot\"><h2>FID vs NFE</h2>\n");
+        image(h, fs, new Path(layout.fidDir(), "fid-vs-nfe.png"), "FID against the NFE actually used, ±2 SE bars; "
+                + "one colour per sampler, one marker and dash per grid");
+        h.append("</section>\n");
+        if (!metrics.isEmpty()) {
+            metricsTable(h, metrics);
+        }
+        grids(h, fs, config, layout);
+        statistics(h, fs, conf, config);
+        provenance(h, fs, conf, config, manifest, fidDone, fid);
+        h.append("<footer>Written by diffsweep ").append(esc(CodeVersion.get())).append(" at ")
+                .append(esc(java.time.Instant.now().toString())).append(".</footer>\n</body>\n</html>\n");
+        return h.toString();
+    }
+
+    private static final String CSS = """
+            body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 24px auto;
+                   max-width: 1150px; padding: 0 16px; color: #222; background: #fff; }
+            h1 { font-size: 24px; margin-bottom: 4px; } h2 { font-size: 19px; margin-top: 32px;
+                   border-bottom: 1px solid #ddd; padding-bottom: 4px; } h3 { font-size: 15px; }
+            .lead { color: #555; margin-top: 0; } nav a { margin-right: 14px; }
+            table { border-collapse: collapse; margin: 8px 0 12px; font-variant-numeric: tabular-nums; }
+            th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; }
+            th { background: #f3f3f3; } td.num { text-align: right; white-space: nowrap; }
+            tbody tr:nth-child(even) { background: #fafafa; }
+            .note { color: #555; font-size: 13px; max-width: 900px; }
+            img { max-width: 100%; border: 1px solid #e3e3e3; }
+            img.grid { image-rendering: pixelated; min-width: 240px; }
+            figure { display: inline-block; margin: 6px 14px 14px 0; vertical-align: top; }
+            figcaption { font-size: 12px; color: #444; max-width: 360px; }
+            dl.prov { display: grid; grid-template-columns: max-content auto; gap: 3px 16px; }
+            dl.prov dt { font-weight: 600; } dl.prov dd { margin: 0; word-break: break-all; }
+            footer { margin-top: 36px; color: #777; font-size: 12px; }
+            """;
+
+    private static String link(String id, String text) {
+        return "<a href=\"#" + id + "\">" + esc(text) + "</a>";
+    }
+
+    /** The FID table pivoted (sampler and grid × requested NFE), then every row as fid.csv has it. */
+    private static void fidTables(StringBuilder h, List<Map<String, String>> fid) {
+        h.append("<section id=\"fid\"><h2>FID</h2>\n");
+        Map<String, Map<Integer, Map<String, String>>> byRow = new LinkedHashMap<>();
+        TreeSet<Integer> nfes = new TreeSet<>();
+        for (Map<String, String> r : fid) {
+            int nfe = Integer.parseInt(r.get("nfe_requested"));
+            nfes.add(nfe);
+            byRow.computeIfAbsent(r.get("sampler") + "\u0000" + r.get("grid"), k -> new LinkedHashMap<>()).put(nfe, r);
+        }
+        h.append("<table class=\"pivot\"><thead><tr><th>sampler</th><th>grid</th>");
+        for (int n : nfes) {
+            h.append("<th>NFE ").append(n).append("</th>");
+        }
+        h.append("</tr></thead>\n<tbody>\n");
+        for (Map.Entry<String, Map<Integer, Map<String, String>>> row : byRow.entrySet()) {
+            String[] sg = row.getKey().split("\u0000", 2);
+            h.append("<tr><td>").append(esc(sg[0])).append("</td><td>").append(esc(sg[1])).append("</td>");
+            for (int n : nfes) {
+                Map<String, String> r = row.getValue().get(n);
+                h.append("<td class=\"num\">");
+                if (r != null) {
+                    StringBuilder cell = new StringBuilder(fmt(r.get("fid"), "%.4g"));
+                    double se = num(r.get("fid_se"));
+                    if (!Double.isNaN(se)) {
+                        cell.append(" ± ").append(fmt(r.get("fid_se"), "%.2g"));
+                    }
+                    if (!r.get("nfe").equals(r.get("nfe_requested"))) {
+                        cell.append(" (").append(r.get("nfe")).append(')');
+                    }
+                    h.append(esc(cell.toString()));
+                }
+                h.append("</td>");
+            }
+            h.append("</tr>\n");
+        }
+        h.append("</tbody></table>\n");
+        Map<String, String> first = fid.isEmpty() ? Map.of() : fid.get(0);
+        h.append("<p class=\"note\">± is the standard error over draws of the seeds (delete-a-group jackknife over ")
+                .append(esc(first.getOrDefault("jackknife_groups", "?"))).append(" seed groups). A number in "
+                + "parentheses is the NFE actually used, when the sampler cannot spend the budget exactly.");
+        double floor = num(first.get("floor_mean"));
+        if (!Double.isNaN(floor)) {
+            h.append(" Floor: exact samples of the model score FID ").append(esc(fmt(first.get("floor_mean"), "%.4g")))
+                    .append(" ± ").append(esc(fmt(first.get("floor_sd"), "%.2g")))
+                    .append(" (mean ± sd over independent draws of as many samples): a perfect sampler scores "
+                            + "about this.");
+        }
+        h.append("</p>\n<h3>Every config (fid.csv, full precision; the sampler and grid are in the id)</h3>\n");
+        table(h, "fid-rows", fid, List.of("config_id", "nfe_requested", "steps", "nfe", "n", "fid", "fid_se"));
+        h.append("</section>\n");
+    }
+
+    private static void differencesTable(StringBuilder h, List<Map<String, String>> differences) {
+        h.append("<section id=\"differences\"><h2>Paired differences (candidate − baseline, same seeds)</h2>\n");
+        h.append("<table><thead><tr><th>comparison</th><th>NFE</th><th>candidate</th><th>baseline</th>"
+                + "<th>candidate FID</th><th>baseline FID</th><th>difference ± SE</th></tr></thead>\n<tbody>\n");
+        for (Map<String, String> d : differences) {
+            h.append("<tr><td>").append(esc(d.get("comparison"))).append("</td><td class=\"num\">")
+                    .append(esc(d.get("nfe_requested"))).append("</td><td>").append(esc(d.get("candidate_id")))
+                    .append("</td><td>").append(esc(d.get("baseline_id"))).append("</td><td class=\"num\">")
+                    .append(esc(fmt(d.get("candidate_fid"), "%.4g"))).append("</td><td class=\"num\">")
+                    .append(esc(fmt(d.get("baseline_fid"), "%.4g"))).append("</td><td class=\"num\">")
+                    .append(esc(FidJob.signedCell(num(d.get("difference")), num(d.get("difference_se")))))
+                    .append("</td></tr>\n");
+        }
+        h.append("</tbody></table>\n<p class=\"note\">Negative: the candidate has the lower FID. * marks a difference "
+                + "larger than twice its paired SE (jackknife over the same seed groups).</p>\n</section>\n");
+    }
+
+    private static void metricsTable(StringBuilder h, List<Map<String, String>> metrics) {
+        h.append("<section id=\"metrics\"><h2>KID and precision/recall</h2>\n");
+        table(h, "metrics-rows", metrics, List.of("config_id", "nfe_requested", "nfe",
+                "n_generated", "n_real", "kid_mean", "kid_sd", "kid_subsets", "kid_subset_size",
+                "precision_generated_in_real", "recall_real_in_generated", "pr_k"));
+        h.append("<p class=\"note\">KID: unbiased MMD² under the cubic kernel, mean ± sd over random subsets. "
+                + "Precision: the fraction of generated samples inside the real k-NN manifold; recall: the reverse."
+                + "</p>\n</section>\n");
+    }
+
+    private static void grids(StringBuilder h, FileSystem fs, SweepConfig config, SweepLayout layout)
+            throws IOException {
+        h.append("<section id=\"grids\"><h2>Sample grids</h2>\n");
+        int shown = 0;
+        for (SweepPoint p : config.points()) {
+            Path grid = layout.grid(p.id());
+            if (fs.exists(grid)) {
+                h.append("<figure><img class=\"grid\" alt=\"").append(esc("samples of " + p.id())).append("\" src=\"")
+                        .append(dataUri(fs, grid)).append("\"><figcaption>").append(esc(p.id())).append("<br>")
+                        .append(esc(p.label() + ", NFE " + p.nfe())).append("</figcaption></figure>\n");
+                shown++;
+            }
+        }
+        if (shown == 0) {
+            h.append("<p class=\"note\">None: the model's samples are not images (or the config sets grid_images: 0)."
+                    + "</p>\n");
+        }
+        h.append("</section>\n");
+    }
+
+    /** The plots beside the offline statistics (DEIS-SN tables X.png, schedules X.png and X-grid.png) it reads. */
+    private static void statistics(StringBuilder h, FileSystem fs, Configuration conf, SweepConfig config)
+            throws IOException {
+        h.append("<section id=\"statistics\"><h2>Offline statistics</h2>\n");
+        Set<String> files = new LinkedHashSet<>();
+        for (SweepPoint p : config.points()) {
+            files.addAll(p.cell().statisticsFiles());
+        }
+        org.diffsweep.spark.HadoopStore store = new org.diffsweep.spark.HadoopStore(conf);
+        int shown = 0;
+        for (String f : files) {
+            String q;
+            try {
+                q = store.qualify(f);
+            } catch (IllegalArgumentException e) {
+                continue;
+            }
+            for (String suffix : List.of(".png", "-grid.png")) {
+                Path png = new Path(OutputFiles.sibling(q, ".csv", suffix));
+                FileSystem pfs = png.getFileSystem(conf);
+                if (pfs.exists(png)) {
+                    h.append("<h3>").append(esc(f + " (" + png.getName() + ")")).append("</h3>\n");
+                    image(h, pfs, png, "plot of " + f);
+                    shown++;
+                }
+            }
+        }
+        if (shown == 0) {
+            h.append("<p class=\"note\">None: the config reads no DEIS-SN table or schedule file with a plot beside it."
+                    + "</p>\n");
+        }
+        h.append("</section>\n");
+    }
+
+    private static void provenance(StringBuilder h, FileSystem fs, Configuration conf, SweepConfig config,
+                                   JsonNode manifest, JsonNode fidDone, List<Map<String, String>> fid) {
+        JsonNode plan = manifest == null ? JSON.createObjectNode() : manifest.path("plan");
+        Map<String, String> rows = new LinkedHashMap<>();
+        rows.put("sweep", plan.path("name").asText(config.name()));
+        rows.put("output", config.output());
+        rows.put("model", plan.path("model").path("id").asText(config.model().id()) + " ("
+                + plan.path("model").path("type").asText(config.model().type()) + ")");
+        rows.put("detector", plan.path("detector").asText(config.detector() == null ? "none" : config.detector().id()));
+        rows.put("process", plan.path("process").asText(""));
+        String reference = fidDone.path("reference").asText(config.reference());
+        rows.put("reference", reference);
+        rows.put("reference n", referenceN(conf, config));
+        long start = plan.path("seeds").path("start").asLong(config.seedStart());
+        long count = plan.path("seeds").path("count").asLong(config.seedCount());
+        rows.put("seeds", count + " seeds, " + start + " to " + (start + count - 1) + " (every config the same), blocks"
+                + " of " + plan.path("block_size").asText(Integer.toString(config.blockSize())));
+        rows.put("samples per config (n)", fid.isEmpty() ? "?" : fid.get(0).get("n"));
+        rows.put("image convention", config.detector() == null && plan.path("model").path("type").asText("")
+                .equals("gmm") ? "none: the features are the samples themselves" : IMAGE_CONVENTION);
+        rows.put("code version (sweep)", manifest == null ? "?" : manifest.path("code_version").asText("?"));
+        rows.put("code version (fid)", fidDone.path("code_version").asText("?"));
+        rows.put("sweep created", manifest == null ? "?" : manifest.path("created").asText("?"));
+        rows.put("fid finished", fidDone.path("finished").asText("?"));
+        if (manifest != null) {
+            Set<String> tables = new TreeSet<>();
+            for (JsonNode c : plan.path("configs")) {
+                if (c.has("score_table")) {
+                    tables.add(c.get("score_table").asText());
+                }
+            }
+            if (!tables.isEmpty()) {
+                rows.put("score tables", String.join("; ", tables));
+            }
+        }
+        h.append("<section id=\"provenance\"><h2>Provenance</h2>\n<dl class=\"prov\">\n");
+        rows.forEach((k, v) -> h.append("<dt>").append(esc(k)).append("</dt><dd>").append(esc(v)).append("</dd>\n"));
+        h.append("</dl>\n<p class=\"note\">Networks are named by file and the first 12 hex digits of their SHA-256; "
+                + "the full plan (every config's noise levels) is in sweep/manifest.json.</p>\n</section>\n");
+    }
+
+    private static String referenceN(Configuration conf, SweepConfig config) {
+        if (config.reference().equals("exact")) {
+            return "exact: the model's own mean and covariance";
+        }
+        Path npz = new Path(config.reference());
+        try (InputStream in = npz.getFileSystem(conf).open(npz)) {
+            return Long.toString(org.diffsweep.metrics.Npz.gaussian(org.diffsweep.metrics.Npz.read(in,
+                    config.reference()), config.reference()).n());
+        } catch (IOException | RuntimeException e) {
+            return "unknown (" + OutputFiles.firstLine(e) + ")";
+        }
+    }
+
+    /** A table of the given columns (those the rows have), the cells as the file has them. */
+    private static void table(StringBuilder h, String id, List<Map<String, String>> rows, List<String> columns) {
+        List<String> cols = new ArrayList<>();
+        for (String c : columns) {
+            if (!rows.isEmpty() && rows.get(0).containsKey(c)) {
+                cols.add(c);
+            }
+        }
+        h.append("<table id=\"").append(esc(id)).append("\"><thead><tr>");
+        for (String c : cols) {
+            h.append("<th>").append(esc(c)).append("</th>");
+        }
+        h.append("</tr></thead>\n<tbody>\n");
+        for (Map<String, String> r : rows) {
+            h.append("<tr>");
+            for (String c : cols) {
+                String v = r.getOrDefault(c, "");
+                boolean numeric = !v.isEmpty() && !Double.isNaN(num(v));
+                h.append(numeric ? "<td class=\"num\">" : "<td>").append(esc(v)).append("</td>");
+            }
+            h.append("</tr>\n");
+        }
+        h.append("</tbody></table>\n");
+    }
+
+    private static void image(StringBuilder h, FileSystem fs, Path png, String alt) throws IOException {
+        if (!fs.exists(png)) {
+            h.append("<p class=\"note\">").append(esc(png.getName() + " is missing")).append("</p>\n");
+            return;
+        }
+        h.append("<img alt=\"").append(esc(alt)).append("\" src=\"").append(dataUri(fs, png)).append("\">\n");
+    }
+
+    private static String dataUri(FileSystem fs, Path png) throws IOException {
+        try (InputStream in = fs.open(png)) {
+            return "data:image/png;base64," + Base64.getEncoder().encodeToString(in.readAllBytes());
+        }
+    }
+
+    private static String text(FileSystem fs, Path path) throws IOException {
+        try (InputStream in = fs.open(path)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** HTML-escapes text for an element's content or a quoted attribute. */
+    public static String esc(String s) {
+        if (s == null) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder(s.length() + 16);
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '&' -> sb.append("&amp;");
+                case '<' -> sb.append("&lt;");
+                case '>' -> sb.append("&gt;");
+                case '"' -> sb.append("&quot;");
+                case '\'' -> sb.append("&#39;");
+                default -> sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
+
+    private static double num(String s) {
+        if (s == null || s.isBlank()) {
+            return Double.NaN;
+        }
+        try {
+            return Double.parseDouble(s.trim());
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
+    }
+
+    private static String fmt(String s, String format) {
+        double v = num(s);
+        return Double.isNaN(v) ? (s == null ? "" : s) : String.format(Locale.ROOT, format, v);
+    }
+
+    /**
+     * The rows of a CSV file with a header, as the jobs write it: fields separated by commas, a field in double
+     * quotes may hold commas and doubled quotes.
+     */
+    public static List<Map<String, String>> csv(String text) {
+        List<List<String>> records = new ArrayList<>();
+        List<String> fields = new ArrayList<>();
+        StringBuilder field = new StringBuilder();
+        boolean quoted = false;
+        boolean any = false;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (quoted) {
+                if (c == '"' && i + 1 < text.length() && text.charAt(i + 1) == '"') {
+                    field.append('"');
+                    i++;
+                } else if (c == '"') {
+                    quoted = false;
+                } else {
+                    field.append(c);
+                }
+            } else if (c == '"') {
+                quoted = true;
+                any = true;
+            } else if (c == ',') {
+                fields.add(field.toString());
+                field.setLength(0);
+                any = true;
+            } else if (c == '\n' || c == '\r') {
+                if (c == '\r' && i + 1 < text.length() && text.charAt(i + 1) == '\n') {
+                    i++;
+                }
+                if (any || field.length() > 0) {
+                    fields.add(field.toString());
+                    records.add(fields);
+                }
+                fields = new ArrayList<>();
+                field.setLength(0);
+                any = false;
+            } else {
+                field.append(c);
+                any = true;
+            }
+        }
+        if (any || field.length() > 0) {
+            fields.add(field.toString());
+            records.add(fields);
+        }
+        List<Map<String, String>> rows = new ArrayList<>();
+        if (records.isEmpty()) {
+            return rows;
+        }
+        List<String> header = records.get(0);
+        for (List<String> r : records.subList(1, records.size())) {
+            Map<String, String> row = new LinkedHashMap<>();
+            for (int i = 0; i < header.size(); i++) {
+                row.put(header.get(i), i < r.size() ? r.get(i) : "");
+            }
+            rows.add(row);
+        }
+        return rows;
+    }
+}
