@@ -12,6 +12,8 @@
 #   --dim D            the detector's feature dimension (needed with --detector)
 #   --batch B          images per forward pass; default 256
 #   --limit N          only the first N images; default: all
+#   --keep N           also keep the features of a seeded sample of N images as X.features.parquet, the real
+#                      set of KID and precision/recall; default: none
 #   --out FILE.npz     where to write the .npz, any Hadoop path
 #   --master URL       leave unset: spark-submit's --master (in SPARK_SUBMIT_ARGS) decides
 d="${BASH_SOURCE[0]%/*}"

@@ -64,7 +64,8 @@ class DeployRecipesTest {
     static final String MAIN = "org.diffsweep.cli.Main";
     /** Jobs that must have a launcher under jobs/: everything that is meant to run under spark-submit. */
     static final Set<String> CLUSTER_JOBS =
-            Set.of("run", "sweep", "fid", "distance", "ref-stats", "norm-stats", "schedule", "oracle");
+            Set.of("run", "sweep", "fid", "metrics", "report", "distance", "ref-stats", "norm-stats", "schedule",
+                    "oracle");
     /** Prints its arguments one a line: stands in for spark-submit, gcloud. */
     static final String ECHO_ARGS = "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\n";
 
