@@ -422,8 +422,11 @@ public final class FidJob {
                 : config.detector().id(), config.reference(), config.seedCount(), config.seedStart(),
                 config.seedStart() + config.seedCount() - 1, table.codeVersion()));
         Table.Provenance prov = table.provenance();
-        sb.append(String.format(Locale.ROOT, "n_generated %d, n_reference %s, reference sha256 %s%n%n",
-                prov.nGenerated(), prov.nReference(), prov.referenceHash()));
+        sb.append(prov.reference().equals("exact")
+                ? String.format(Locale.ROOT, "n_generated %d, n_reference exact (the model's exact statistics)%n%n",
+                        prov.nGenerated())
+                : String.format(Locale.ROOT, "n_generated %d, n_reference %s, reference sha256 %s%n%n",
+                        prov.nGenerated(), prov.nReference(), prov.referenceHash()));
         sb.append(fids.markdown()).append('\n');
         if (!table.differences().isEmpty()) {
             NfeTable diffs = new NfeTable("comparison");
