@@ -17,6 +17,7 @@ import org.diffsweep.config.ConfigException;
 import org.diffsweep.config.SweepConfig;
 import org.diffsweep.config.SweepPoint;
 import org.diffsweep.report.NfeTable;
+import org.diffsweep.report.Table;
 import org.diffsweep.spark.CodeVersion;
 import org.diffsweep.spark.Manifest;
 import org.diffsweep.spark.ModelFiles;
@@ -116,6 +117,7 @@ public final class DistanceJob {
         for (Comparison c : config.comparisons()) {
             Map<Long, Double> a = byConfig.get(c.candidateId());
             Map<Long, Double> b = byConfig.get(c.baselineId());
+            Table.requireSameN(c.candidateId(), a.size(), c.baselineId(), b.size());
             double[] meanSe = meanSe(a.keySet().stream().mapToDouble(s -> a.get(s) - b.get(s)).toArray());
             differences.add(new Difference(c, meanSe[0], meanSe[1]));
         }
@@ -124,7 +126,9 @@ public final class DistanceJob {
         Path dir = new Path(config.output(), "distance");
         FileSystem fs = dir.getFileSystem(conf);
         fs.mkdirs(dir);
-        Manifest.writeAtomically(fs, new Path(dir, "distance.csv"), csv(config, anchorPoint, entries));
+        Table table = table(config, anchor, anchorPoint, entries);
+        Manifest.writeAtomically(fs, new Path(dir, "distance.csv"), table.toCsv());
+        Manifest.writeAtomically(fs, new Path(dir, "distance.html"), table.toHtml());
         Manifest.writeAtomically(fs, new Path(dir, "distance.md"), md);
         System.out.println();
         System.out.print(md);
@@ -162,17 +166,44 @@ public final class DistanceJob {
         return new double[] {mean, v.length < 2 ? Double.NaN : Math.sqrt(ss / (v.length - 1) / v.length)};
     }
 
-    static String csv(SweepConfig config, SweepPoint anchor, List<Entry> entries) {
-        StringBuilder sb = new StringBuilder("config_id,sampler,grid,nfe_requested,nfe,n,mean_sq_distance,se,"
-                + "anchor_sampler,anchor_grid,anchor_nfe,model,code_version\n");
+    /** What distance.csv states: the anchor is the reference, its n the seeds paired with it. */
+    static Table.Provenance provenance(SweepConfig config, SweepConfig anchorConfig, SweepPoint anchor) {
+        return new Table.Provenance(config.model().id(), FidJob.detectorId(config), "anchor " + anchorConfig.name()
+                + ": " + anchor.sampler() + " on " + anchor.grid() + " at " + anchor.nfe() + " NFE", "none",
+                Long.toString(config.seedCount()), config.seedCount(),
+                Table.Provenance.seeds(config.seedStart(), config.seedCount()), CodeVersion.get());
+    }
+
+    /** distance.csv: its 13 columns as before (numbers as %.17g), n_reference and detector added after them. */
+    static Table table(SweepConfig config, SweepConfig anchorConfig, SweepPoint anchor, List<Entry> entries) {
+        Map<String, Long> ns = new java.util.LinkedHashMap<>();
+        entries.forEach(e -> ns.put(e.point().id(), e.n()));
+        Table.requireOneN(ns);
+        Table.Provenance prov = provenance(config, anchorConfig, anchor);
+        Table t = new Table("Distance to the anchor: " + config.name(), prov, List.of(
+                Table.Column.string("config_id", "the config (sampler, grid, NFE)"),
+                Table.Column.string("sampler", "the sampler and its options"),
+                Table.Column.string("grid", "the time/noise-level grid"),
+                Table.Column.integer("nfe_requested", "the NFE budget of the config"),
+                Table.Column.integer("nfe", "network evaluations actually used"),
+                Table.Column.count("n", "seeds paired with the anchor"),
+                Table.Column.real("mean_sq_distance", "%.17g", "mean over seeds of the squared feature distance "
+                        + "to the anchor's sample of the same seed"),
+                Table.Column.real("se", "%.17g", "standard error of that mean over seeds"),
+                Table.Column.string("anchor_sampler", "the anchor's sampler"),
+                Table.Column.string("anchor_grid", "the anchor's grid"),
+                Table.Column.integer("anchor_nfe", "the anchor's network evaluations"),
+                Table.Column.string("model", "the model's identity"),
+                Table.Column.string("code_version", "the code that computed the row"),
+                Table.Column.string("n_reference", "the anchor's samples paired with the config's"),
+                Table.Column.string("detector", "the feature detector with its hash, or none")));
         for (Entry e : entries) {
             SweepPoint p = e.point();
-            sb.append(String.format(Locale.ROOT, "%s,\"%s\",\"%s\",%d,%d,%d,%.17g,%.17g,\"%s\",\"%s\",%d,%s,\"%s\"%n",
-                    p.id(), p.sampler(), p.grid(), p.nfeRequested(), p.nfe(), e.n(), e.mean(),
-                    e.se(), anchor.sampler(), anchor.grid(), anchor.nfe(), config.model().id(),
-                    CodeVersion.get()));
+            t.add(p.id(), p.sampler(), p.grid(), p.nfeRequested(), p.nfe(), e.n(), e.mean(), e.se(),
+                    anchor.sampler(), anchor.grid(), anchor.nfe(), config.model().id(), prov.codeVersion(),
+                    prov.nReference(), prov.detector());
         }
-        return sb.toString();
+        return t;
     }
 
     static String markdown(SweepConfig config, SweepConfig anchorConfig, SweepPoint anchor, List<Entry> entries,
@@ -189,6 +220,8 @@ public final class DistanceJob {
                 config.seedStart() + config.seedCount() - 1, config.detector() == null ? "the samples themselves"
                 : config.detector().id(), anchor.sampler(), anchor.grid(), anchor.nfe(),
                 anchorConfig.name(), config.model().id(), CodeVersion.get()));
+        sb.append(String.format(Locale.ROOT, "n_generated %d per config, n_reference %d (the anchor's samples on the "
+                + "same seeds), detector %s%n%n", config.seedCount(), config.seedCount(), FidJob.detectorId(config)));
         sb.append(distances.markdown());
         if (!differences.isEmpty()) {
             NfeTable diffs = new NfeTable("comparison");

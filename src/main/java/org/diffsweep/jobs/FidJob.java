@@ -14,11 +14,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.diffsweep.config.ConfigException;
 import org.diffsweep.config.Comparison;
 import org.diffsweep.config.SweepConfig;
@@ -36,6 +32,8 @@ import org.diffsweep.spark.Progress;
 import org.diffsweep.spark.Manifest;
 import org.diffsweep.spark.SweepLayout;
 import org.diffsweep.report.NfeTable;
+import org.diffsweep.report.Table;
+import org.diffsweep.spark.TableParquet;
 
 /**
  * The {@code fid} job: reduces each config's features to float64 sums (n, Σf, Σffᵀ) with one
@@ -63,9 +61,9 @@ public final class FidJob {
     public record Difference(Comparison comparison, Entry candidate, Entry baseline, double difference, double se) {
     }
 
-    /** The table and its context. */
-    public record Table(List<Entry> entries, List<Difference> differences, int groups, double floorMean,
-                        double floorSd, String codeVersion) {
+    /** The results and their context. */
+    public record Results(List<Entry> entries, List<Difference> differences, int groups, double floorMean,
+                          double floorSd, String codeVersion, Table.Provenance provenance) {
     }
 
     public static List<Entry> run(SparkSession spark, SweepConfig config) throws IOException {
@@ -112,21 +110,28 @@ public final class FidJob {
         for (Comparison c : config.comparisons()) {
             Entry a = byId.get(c.candidateId());
             Entry b = byId.get(c.baselineId());
+            Table.requireSameN(a.point().id(), a.n(), b.point().id(), b.n());
             double se = groups < 2 ? Double.NaN : JackknifeFid.differenceStandardError(a.leaveOneOut(), b.leaveOneOut());
             differences.add(new Difference(c, a, b, a.fid() - b.fid(), se));
         }
         double[] floor = config.reference().equals("exact")
                 ? Models.exactSampleFloor(config.model(), config.seedStart(), config.seedCount(), FLOOR_REPLICATES)
                 : new double[] {Double.NaN, Double.NaN};
-        Table table = new Table(entries, differences, groups, floor[0], floor[1], CodeVersion.get());
+        Results table = new Results(entries, differences, groups, floor[0], floor[1], CodeVersion.get(),
+                provenance(config, conf, reference));
+        Table fids = fidTable(config, table);
 
         fs.delete(layout.fidTmp(), true);
         fs.mkdirs(layout.fidTmp());
-        writeParquet(spark, config, table, new Path(layout.fidTmp(), "table.parquet").toString());
-        write(fs, new Path(layout.fidTmp(), "fid.csv"), csv(config, table));
+        TableParquet.write(spark, fids, new Path(layout.fidTmp(), "table.parquet").toString());
+        write(fs, new Path(layout.fidTmp(), "fid.csv"), fids.toCsv());
+        String html = fids.toHtml();
         if (!differences.isEmpty()) {
-            write(fs, new Path(layout.fidTmp(), "differences.csv"), differencesCsv(config, table));
+            Table diffs = differencesTable(config, table);
+            write(fs, new Path(layout.fidTmp(), "differences.csv"), diffs.toCsv());
+            html += diffs.toHtml();
         }
+        write(fs, new Path(layout.fidTmp(), "fid.html"), html);
         try (OutputStream png = fs.create(new Path(layout.fidTmp(), "fid-vs-nfe.png"), true)) {
             plot(config, table, png);
         }
@@ -213,8 +218,35 @@ public final class FidJob {
         if (config.reference().equals("exact")) {
             return "exact";
         }
-        String name = config.reference().substring(config.reference().lastIndexOf('/') + 1);
-        return name + "@" + org.diffsweep.spark.ModelFiles.sha256(config.reference(), conf);
+        return referenceName(config) + "@" + org.diffsweep.spark.ModelFiles.sha256(config.reference(), conf);
+    }
+
+    private static String referenceName(SweepConfig config) {
+        return config.reference().substring(config.reference().lastIndexOf('/') + 1);
+    }
+
+    /**
+     * What the FID tables state about their numbers: model, detector, the reference with its hash and n (the .npz's
+     * {@code n}, which ref-stats writes and pytorch-fid's files lack: then "unknown"; "exact" for the model's exact
+     * statistics), and the seeds.
+     */
+    static Table.Provenance provenance(SweepConfig config, Configuration conf, Gaussian reference) {
+        boolean exact = config.reference().equals("exact");
+        return new Table.Provenance(config.model().id(), detectorId(config),
+                exact ? "exact" : referenceName(config),
+                exact ? "none" : org.diffsweep.spark.ModelFiles.sha256(config.reference(), conf),
+                exact ? "exact" : Table.Provenance.nReference(reference.n()), config.seedCount(),
+                Table.Provenance.seeds(config.seedStart(), config.seedCount()), CodeVersion.get());
+    }
+
+    /** The detector's identity (with its hash), or "none" when the features are the samples. */
+    static String detectorId(SweepConfig config) {
+        return config.detector() == null ? "none" : config.detector().id();
+    }
+
+    /** The reference as the tables' {@code reference} column names it: "exact", or name@sha256. */
+    private static String referenceColumn(Table.Provenance p) {
+        return p.reference().equals("exact") ? "exact" : p.reference() + "@" + p.referenceHash();
     }
 
     /** The Markdown table of a finished fid stage. */
@@ -256,63 +288,88 @@ public final class FidJob {
         }
     }
 
-    private static void writeParquet(SparkSession spark, SweepConfig config, Table table, String path) {
-        StructType schema = new StructType()
-                .add("config_id", DataTypes.StringType, false)
-                .add("sampler", DataTypes.StringType, false)
-                .add("grid", DataTypes.StringType, false)
-                .add("nfe_requested", DataTypes.IntegerType, false)
-                .add("steps", DataTypes.IntegerType, false)
-                .add("nfe", DataTypes.IntegerType, false)
-                .add("n", DataTypes.LongType, false)
-                .add("fid", DataTypes.DoubleType, false)
-                .add("fid_se", DataTypes.DoubleType, false)
-                .add("jackknife_groups", DataTypes.IntegerType, false)
-                .add("floor_mean", DataTypes.DoubleType, false)
-                .add("floor_sd", DataTypes.DoubleType, false)
-                .add("model", DataTypes.StringType, false)
-                .add("sweep", DataTypes.StringType, false)
-                .add("seed_start", DataTypes.LongType, false)
-                .add("code_version", DataTypes.StringType, false);
-        List<Row> rows = new ArrayList<>();
+    /**
+     * fid.csv and table.parquet: one row per config. The first 16 columns are those fid.csv always had, in the same
+     * order and number format (%.17g); n_reference, detector and reference were added after them.
+     */
+    static Table fidTable(SweepConfig config, Results table) {
+        Map<String, Long> ns = new LinkedHashMap<>();
+        table.entries().forEach(e -> ns.put(e.point().id(), e.n()));
+        Table.requireOneN(ns);
+        Table.Provenance prov = table.provenance();
+        Table t = new Table("FID: " + config.name(), prov, List.of(
+                Table.Column.string("config_id", "the config (sampler, grid, NFE)"),
+                Table.Column.string("sampler", "the sampler and its options"),
+                Table.Column.string("grid", "the time/noise-level grid"),
+                Table.Column.integer("nfe_requested", "the NFE budget of the config"),
+                Table.Column.integer("steps", "sampler steps"),
+                Table.Column.integer("nfe", "network evaluations actually used"),
+                Table.Column.count("n", "generated samples (one per seed)"),
+                Table.Column.real("fid", "%.17g", "Fréchet distance to the reference in the detector's features"),
+                Table.Column.real("fid_se", "%.17g", "jackknife standard error of fid over draws of the seeds "
+                        + "(NaN with one seed group)"),
+                Table.Column.integer("jackknife_groups", "contiguous seed groups of the jackknife"),
+                Table.Column.real("floor_mean", "%.17g", "mean FID of n exact samples (exact reference; NaN "
+                        + "otherwise)"),
+                Table.Column.real("floor_sd", "%.17g", "sd of that floor over independent draws"),
+                Table.Column.string("model", "the model's identity"),
+                Table.Column.string("sweep", "the sweep's name"),
+                Table.Column.count("seed_start", "the first seed"),
+                Table.Column.string("code_version", "the code that computed the row"),
+                Table.Column.string("n_reference", "the reference's sample size: a number, exact or unknown"),
+                Table.Column.string("detector", "the feature detector with its hash, or none"),
+                Table.Column.string("reference", "exact, or the reference statistics file as name@sha256")));
         for (Entry e : table.entries()) {
             SweepPoint p = e.point();
-            rows.add(RowFactory.create(p.id(), p.sampler(), p.grid(), p.nfeRequested(),
-                    p.steps(), p.nfe(), e.n(), e.fid(), e.se(), table.groups(), table.floorMean(), table.floorSd(), config.model().id(),
-                    config.name(), config.seedStart(), table.codeVersion()));
+            t.add(p.id(), p.sampler(), p.grid(), p.nfeRequested(), p.steps(), p.nfe(), e.n(), e.fid(), e.se(),
+                    table.groups(), table.floorMean(), table.floorSd(), config.model().id(), config.name(),
+                    config.seedStart(), table.codeVersion(), prov.nReference(), prov.detector(),
+                    referenceColumn(prov));
         }
-        spark.createDataFrame(rows, schema).coalesce(1).write().parquet(path);
+        return t;
     }
 
-    static String csv(SweepConfig config, Table table) {
-        StringBuilder sb = new StringBuilder("config_id,sampler,grid,nfe_requested,steps,nfe,n,fid,fid_se,"
-                + "jackknife_groups,floor_mean,floor_sd,model,sweep,seed_start,code_version\n");
-        for (Entry e : table.entries()) {
-            SweepPoint p = e.point();
-            sb.append(String.format(Locale.ROOT, "%s,\"%s\",\"%s\",%d,%d,%d,%d,%.17g,%.17g,%d,%.17g,%.17g,%s,%s,%d,\"%s\"%n",
-                    p.id(), p.sampler(), p.grid(), p.nfeRequested(), p.steps(), p.nfe(), e.n(),
-                    e.fid(), e.se(), table.groups(), table.floorMean(), table.floorSd(), config.model().id(),
-                    config.name(), config.seedStart(), table.codeVersion()));
-        }
-        return sb.toString();
-    }
-
-    static String differencesCsv(SweepConfig config, Table table) {
-        StringBuilder sb = new StringBuilder("comparison,nfe_requested,candidate_id,baseline_id,candidate_nfe,"
-                + "baseline_nfe,candidate_fid,baseline_fid,difference,difference_se,jackknife_groups,model,"
-                + "code_version\n");
+    /**
+     * differences.csv: one row per comparison, its first 13 columns as before; n (the same for both sides, or the
+     * comparison is refused), n_reference, detector and reference added after them.
+     */
+    static Table differencesTable(SweepConfig config, Results table) {
+        Table.Provenance prov = table.provenance();
+        Table t = new Table("Paired FID differences: " + config.name(), prov, List.of(
+                Table.Column.string("comparison", "candidate vs baseline"),
+                Table.Column.integer("nfe_requested", "the NFE budget of both configs"),
+                Table.Column.string("candidate_id", "the candidate config"),
+                Table.Column.string("baseline_id", "the baseline config"),
+                Table.Column.integer("candidate_nfe", "network evaluations the candidate used"),
+                Table.Column.integer("baseline_nfe", "network evaluations the baseline used"),
+                Table.Column.real("candidate_fid", "%.17g", "the candidate's FID"),
+                Table.Column.real("baseline_fid", "%.17g", "the baseline's FID"),
+                Table.Column.real("difference", "%.17g", "candidate_fid − baseline_fid (negative: candidate better)"),
+                Table.Column.real("difference_se", "%.17g", "paired jackknife standard error of the difference"),
+                Table.Column.integer("jackknife_groups", "contiguous seed groups of the jackknife"),
+                Table.Column.string("model", "the model's identity"),
+                Table.Column.string("code_version", "the code that computed the row"),
+                Table.Column.count("n", "generated samples of each side (the same seeds)"),
+                Table.Column.string("n_reference", "the reference's sample size: a number, exact or unknown"),
+                Table.Column.string("detector", "the feature detector with its hash, or none"),
+                Table.Column.string("reference", "exact, or the reference statistics file as name@sha256")));
         for (Difference d : table.differences()) {
-            sb.append(String.format(Locale.ROOT, "\"%s\",%d,%s,%s,%d,%d,%.17g,%.17g,%.17g,%.17g,%d,%s,\"%s\"%n",
-                    d.comparison().name(), d.comparison().nfeRequested(), d.candidate().point().id(),
+            Table.requireSameN(d.candidate().point().id(), d.candidate().n(), d.baseline().point().id(),
+                    d.baseline().n());
+            t.add(d.comparison().name(), d.comparison().nfeRequested(), d.candidate().point().id(),
                     d.baseline().point().id(), d.candidate().point().nfe(), d.baseline().point().nfe(),
                     d.candidate().fid(), d.baseline().fid(), d.difference(), d.se(), table.groups(),
-                    config.model().id(), table.codeVersion()));
+                    config.model().id(), table.codeVersion(), d.candidate().n(), prov.nReference(),
+                    prov.detector(), referenceColumn(prov));
         }
-        return sb.toString();
+        return t;
     }
 
     /** FID against the NFE actually used, one line per sampler and grid (log–log), with ±2 SE bars. */
-    static void plot(SweepConfig config, Table table, OutputStream png) throws IOException {
+    static void plot(SweepConfig config, Results table, OutputStream png) throws IOException {
+        Map<String, Long> ns = new LinkedHashMap<>();
+        table.entries().forEach(e -> ns.put(e.point().id(), e.n()));
+        Table.requireOneN(ns);
         Map<String, List<Entry>> rows = new LinkedHashMap<>();
         for (Entry e : table.entries()) {
             rows.computeIfAbsent(e.point().label(), k -> new ArrayList<>()).add(e);
@@ -365,7 +422,10 @@ public final class FidJob {
     }
 
     /** The table as Markdown: FID ± SE by sampler and grid (rows) against requested NFE (columns). */
-    static String markdown(SweepConfig config, Table table) {
+    static String markdown(SweepConfig config, Results table) {
+        Map<String, Long> ns = new LinkedHashMap<>();
+        table.entries().forEach(e -> ns.put(e.point().id(), e.n()));
+        Table.requireOneN(ns);
         NfeTable fids = new NfeTable("sampler", "grid");
         for (Entry e : table.entries()) {
             SweepPoint p = e.point();
@@ -377,6 +437,12 @@ public final class FidJob {
                 + "%s%n%n", config.model().id(), config.detector() == null ? "none (features = samples)"
                 : config.detector().id(), config.reference(), config.seedCount(), config.seedStart(),
                 config.seedStart() + config.seedCount() - 1, table.codeVersion()));
+        Table.Provenance prov = table.provenance();
+        sb.append(prov.reference().equals("exact")
+                ? String.format(Locale.ROOT, "n_generated %d, n_reference exact (the model's exact statistics)%n%n",
+                        prov.nGenerated())
+                : String.format(Locale.ROOT, "n_generated %d, n_reference %s, reference sha256 %s%n%n",
+                        prov.nGenerated(), prov.nReference(), prov.referenceHash()));
         sb.append(fids.markdown()).append('\n');
         if (!table.differences().isEmpty()) {
             NfeTable diffs = new NfeTable("comparison");

@@ -23,6 +23,7 @@ import org.diffsweep.config.SweepPoint;
 import org.diffsweep.metrics.Kid;
 import org.diffsweep.metrics.PrecisionRecall;
 import org.diffsweep.model.Models;
+import org.diffsweep.report.Table;
 import org.diffsweep.spark.CodeVersion;
 import org.diffsweep.spark.FeatureBlocks;
 import org.diffsweep.spark.HadoopConf;
@@ -86,7 +87,9 @@ public final class MetricsJob {
         }
         fs.delete(layout.metricsTmp(), true);
         fs.mkdirs(layout.metricsTmp());
-        write(fs, new Path(layout.metricsTmp(), "metrics.csv"), csv(config, spec, real, entries));
+        Table table = table(config, spec, real, entries);
+        write(fs, new Path(layout.metricsTmp(), "metrics.csv"), table.toCsv());
+        write(fs, new Path(layout.metricsTmp(), "metrics.html"), table.toHtml());
         String md = markdown(config, spec, real, entries);
         write(fs, new Path(layout.metricsTmp(), "metrics.md"), md);
         fs.delete(layout.metricsDir(), true);
@@ -326,31 +329,62 @@ public final class MetricsJob {
         }
     }
 
-    private static String num(double v) {
-        return String.format(Locale.ROOT, "%.17g", v);
+    /** What metrics.csv states: the real features are the reference, their n the rows read. */
+    static Table.Provenance provenance(SweepConfig config, Real real) {
+        return new Table.Provenance(config.model().id(), FidJob.detectorId(config), real.id(), "none",
+                Table.Provenance.nReference(real.n()), config.seedCount(),
+                Table.Provenance.seeds(config.seedStart(), config.seedCount()), CodeVersion.get());
     }
 
-    static String csv(SweepConfig config, MetricsSpec spec, Real real, List<Entry> entries) {
-        StringBuilder sb = new StringBuilder("config_id,sampler,grid,nfe_requested,steps,nfe,n_generated,n_real,"
-                + "kid_mean,kid_sd,kid_subsets,kid_subset_size,precision_generated_in_real,"
-                + "recall_real_in_generated,pr_k,pr_n_real,pr_n_generated,metrics_seed,seconds,model,sweep,"
-                + "real_features\n");
+    /**
+     * metrics.csv: its 22 columns as before (numbers as %.17g, seconds as %.3f, empty where a metric was not
+     * measured), detector and code_version added after them.
+     */
+    static Table table(SweepConfig config, MetricsSpec spec, Real real, List<Entry> entries) {
+        Map<String, Long> ns = new java.util.LinkedHashMap<>();
+        entries.forEach(e -> ns.put(e.point().id(), e.nGenerated()));
+        Table.requireOneN(ns);
+        Table.Provenance prov = provenance(config, real);
+        Table t = new Table("KID and precision/recall: " + config.name(), prov, List.of(
+                Table.Column.string("config_id", "the config (sampler, grid, NFE)"),
+                Table.Column.string("sampler", "the sampler and its options"),
+                Table.Column.string("grid", "the time/noise-level grid"),
+                Table.Column.integer("nfe_requested", "the NFE budget of the config"),
+                Table.Column.integer("steps", "sampler steps"),
+                Table.Column.integer("nfe", "network evaluations actually used"),
+                Table.Column.count("n_generated", "generated samples (one per seed)"),
+                Table.Column.count("n_real", "real (reference) features"),
+                Table.Column.real("kid_mean", "%.17g", "KID: unbiased MMD² with the kernel (x·y/D + 1)³, mean over "
+                        + "subsets"),
+                Table.Column.real("kid_sd", "%.17g", "KID's standard deviation over subsets"),
+                Table.Column.integer("kid_subsets", "KID subsets"),
+                Table.Column.integer("kid_subset_size", "features per KID subset, of each set"),
+                Table.Column.real("precision_generated_in_real", "%.17g", "fraction of generated samples inside "
+                        + "the real k-NN manifold"),
+                Table.Column.real("recall_real_in_generated", "%.17g", "fraction of real samples inside the "
+                        + "generated k-NN manifold"),
+                Table.Column.integer("pr_k", "k of the k-NN manifolds"),
+                Table.Column.count("pr_n_real", "real features in the precision/recall subsample"),
+                Table.Column.count("pr_n_generated", "generated features in the precision/recall subsample"),
+                Table.Column.count("metrics_seed", "seed of the subsets and subsamples"),
+                Table.Column.real("seconds", "%.3f", "time to measure the config, s"),
+                Table.Column.string("model", "the model's identity"),
+                Table.Column.string("sweep", "the sweep's name"),
+                Table.Column.string("real_features", "the real features and their rows"),
+                Table.Column.string("detector", "the feature detector with its hash, or none"),
+                Table.Column.string("code_version", "the code that computed the row")));
         for (Entry e : entries) {
             SweepPoint p = e.point();
             Kid.Result k = e.kid();
             PrecisionRecall.Result pr = e.pr();
-            sb.append(String.join(",", p.id(), "\"" + p.sampler() + "\"", "\"" + p.grid() + "\"",
-                    Integer.toString(p.nfeRequested()), Integer.toString(p.steps()), Integer.toString(p.nfe()),
-                    Long.toString(e.nGenerated()), Long.toString(e.nReal()),
-                    k == null ? "" : num(k.mean()), k == null ? "" : num(k.sd()),
-                    k == null ? "" : Integer.toString(k.subsets()), k == null ? "" : Integer.toString(k.subsetSize()),
-                    pr == null ? "" : num(pr.precision()), pr == null ? "" : num(pr.recall()),
-                    pr == null ? "" : Integer.toString(pr.k()), pr == null ? "" : Long.toString(pr.nReal()),
-                    pr == null ? "" : Long.toString(pr.nGenerated()), Long.toString(spec.seed()),
-                    String.format(Locale.ROOT, "%.3f", e.seconds()), config.model().id(), config.name(),
-                    "\"" + real.id().replace("\"", "'") + "\"")).append('\n');
+            t.add(p.id(), p.sampler(), p.grid(), p.nfeRequested(), p.steps(), p.nfe(), e.nGenerated(), e.nReal(),
+                    k == null ? null : k.mean(), k == null ? null : k.sd(), k == null ? null : k.subsets(),
+                    k == null ? null : k.subsetSize(), pr == null ? null : pr.precision(),
+                    pr == null ? null : pr.recall(), pr == null ? null : pr.k(), pr == null ? null : pr.nReal(),
+                    pr == null ? null : pr.nGenerated(), spec.seed(), e.seconds(), config.model().id(),
+                    config.name(), real.id(), prov.detector(), prov.codeVersion());
         }
-        return sb.toString();
+        return t;
     }
 
     static String markdown(SweepConfig config, MetricsSpec spec, Real real, List<Entry> entries) {
@@ -389,6 +423,9 @@ public final class MetricsJob {
         long nGen = config.seedCount();
         sb.append(String.format(Locale.ROOT, "Real features: %s; generated: %d per config. Seed %d.%n", real.id(),
                 nGen, spec.seed()));
+        sb.append(String.format(Locale.ROOT, "model %s, detector %s, n_generated %d, n_reference %s, seeds %s, %s%n",
+                config.model().id(), FidJob.detectorId(config), nGen, Table.Provenance.nReference(real.n()),
+                Table.Provenance.seeds(config.seedStart(), config.seedCount()), CodeVersion.get()));
         if (spec.kid()) {
             sb.append(String.format(Locale.ROOT, "KID: unbiased MMD² with the kernel (x·y/D + 1)³, mean and standard "
                     + "deviation over %d random subsets of %d real and %d generated features.%n", spec.kidSubsets(),

@@ -18,6 +18,7 @@ import org.diffsweep.config.SweepPoint;
 import org.diffsweep.diffusion.Denoiser;
 import org.diffsweep.model.Models;
 import org.diffsweep.report.NfeTable;
+import org.diffsweep.report.Table;
 import org.diffsweep.report.Plots;
 import org.diffsweep.rng.BatchNoise;
 import org.diffsweep.sampler.ReferenceSolver;
@@ -127,7 +128,9 @@ public final class OracleJob {
         fs.mkdirs(dir);
         String md = markdown(config, entries, batch, tolerance);
         Manifest.writeAtomically(fs, new Path(dir, "oracle.md"), md);
-        Manifest.writeAtomically(fs, new Path(dir, "oracle.csv"), csv(entries));
+        Table table = table(config, entries, batch, tolerance);
+        Manifest.writeAtomically(fs, new Path(dir, "oracle.csv"), table.toCsv());
+        Manifest.writeAtomically(fs, new Path(dir, "oracle.html"), table.toHtml());
         try (OutputStream png = fs.create(new Path(dir, "oracle.png"), true)) {
             Plots.lines("Integration error against the exact ODE solution: " + config.name(), "NFE",
                     "RMS error at sigma = 0", series(entries), FidJob.styles(config), true, true, png);
@@ -164,15 +167,35 @@ public final class OracleJob {
         return out;
     }
 
-    static String csv(List<Entry> entries) {
-        StringBuilder sb = new StringBuilder("config_id,sampler,grid,nfe_requested,steps,nfe,rms_error\n");
+    /** What oracle.csv states: the reference is the ODE's accurate solution from the same latents. */
+    static Table.Provenance provenance(SweepConfig config, int seeds, double tolerance) {
+        return new Table.Provenance(config.model().id(), "none (errors in sample space)",
+                String.format(Locale.ROOT, "exact ODE solution (Dormand-Prince 8(5,3), tolerance %.0e)", tolerance),
+                "none", Integer.toString(seeds), seeds, Table.Provenance.seeds(config.seedStart(), seeds),
+                CodeVersion.get());
+    }
+
+    /**
+     * oracle.csv: its 7 columns as before (rms_error as %.6e, empty for stochastic samplers), n (the seeds, the
+     * same latents for every config) added after them.
+     */
+    static Table table(SweepConfig config, List<Entry> entries, int seeds, double tolerance) {
+        Table t = new Table("Integration error: " + config.name(), provenance(config, seeds, tolerance), List.of(
+                Table.Column.string("config_id", "the config (sampler, grid, NFE)"),
+                Table.Column.string("sampler", "the sampler and its options"),
+                Table.Column.string("grid", "the time/noise-level grid"),
+                Table.Column.integer("nfe_requested", "the NFE budget of the config"),
+                Table.Column.integer("steps", "sampler steps"),
+                Table.Column.integer("nfe", "network evaluations actually used"),
+                Table.Column.real("rms_error", "%.6e", "RMS over seeds and coordinates of the sample minus the exact "
+                        + "ODE solution at sigma = 0 (empty: stochastic sampler)"),
+                Table.Column.count("n", "seeds (the same latents for every config)")));
         for (Entry e : entries) {
             SweepPoint p = e.point();
-            sb.append(String.format(Locale.ROOT, "%s,\"%s\",\"%s\",%d,%d,%d,%s%n", p.id(), p.sampler(),
-                    p.grid(), p.nfeRequested(), p.steps(), p.nfe(),
-                    Double.isNaN(e.rmsError()) ? "" : String.format(Locale.ROOT, "%.6e", e.rmsError())));
+            t.add(p.id(), p.sampler(), p.grid(), p.nfeRequested(), p.steps(), p.nfe(),
+                    Double.isNaN(e.rmsError()) ? null : e.rmsError(), (long) seeds);
         }
-        return sb.toString();
+        return t;
     }
 
     static String markdown(SweepConfig config, List<Entry> entries, int seeds, double tolerance) {
@@ -188,6 +211,8 @@ public final class OracleJob {
         sb.append(String.format(Locale.ROOT, "model %s, %d seeds from %d, RMS over seeds and coordinates of the "
                 + "sample minus the reference ODE solution (Dormand-Prince 8(5,3), tolerance %.0e) at sigma = 0, %s%n%n",
                 config.model().id(), seeds, config.seedStart(), tolerance, CodeVersion.get()));
+        sb.append(String.format(Locale.ROOT, "n_generated %d, n_reference %d (the reference solutions from the same "
+                + "latents), detector none (errors in sample space)%n%n", seeds, seeds));
         sb.append(errors.markdown());
         if (!config.comparisons().isEmpty()) {
             Map<String, Entry> byId = new LinkedHashMap<>();

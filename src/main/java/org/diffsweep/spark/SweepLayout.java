@@ -11,8 +11,8 @@ import org.apache.hadoop.fs.Path;
  *   sweep/_tmp/                                  blocks being written (renamed into features/ when done)
  *   sweep/grids/&lt;config_id&gt;.png                   the first samples of each config (image models)
  *   sweep/_COMPLETE                              written last, once every block is in
- *   fid/ (table.parquet, fid.csv, fid.md, _COMPLETE)
- *   metrics/ (metrics.csv, metrics.md, _COMPLETE)    KID and precision/recall, when the config asks for them
+ *   fid/ (table.parquet, fid.csv, differences.csv, fid.md, fid.html, _COMPLETE)
+ *   metrics/ (metrics.csv, metrics.md, metrics.html, _COMPLETE)   KID and precision/recall, when the config asks for them
  * </pre>
  */
 public record SweepLayout(String output) implements Serializable {

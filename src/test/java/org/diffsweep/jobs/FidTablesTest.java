@@ -1,0 +1,88 @@
+package org.diffsweep.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.StringReader;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+import org.diffsweep.config.Comparison;
+import org.diffsweep.config.SweepConfig;
+import org.diffsweep.config.SweepPoint;
+import org.diffsweep.report.Table;
+import org.junit.jupiter.api.Test;
+
+/** fid.csv and differences.csv as the report.Table model writes them, and the refusal to mix n. */
+class FidTablesTest {
+
+    static final SweepConfig CONFIG = SweepConfig.parse("""
+            name: tables
+            model: { type: gmm, random: { components: 2, dim: 3, seed: 1 } }
+            seeds: { count: 10 }
+            nfe: [4, 6]
+            samplers:
+              - { name: euler, label: e }
+              - { name: heun, label: h, vs: e }
+            grids:
+              - { name: edm, rho: 7 }
+            """, "tables.yaml");
+
+    static final Table.Provenance PROVENANCE = new Table.Provenance(CONFIG.model().id(), "none", "ref.npz",
+            "ab12", "50000", 10, "0–9", "v1");
+
+    static FidJob.Results results(long... ns) {
+        List<FidJob.Entry> entries = new ArrayList<>();
+        List<SweepPoint> points = CONFIG.points();
+        for (int i = 0; i < points.size(); i++) {
+            entries.add(new FidJob.Entry(points.get(i), ns[i], 1.0 / 3 + i, 0.125, new double[] {1, 2}));
+        }
+        List<FidJob.Difference> diffs = new ArrayList<>();
+        for (Comparison c : CONFIG.comparisons()) {
+            FidJob.Entry a = entries.stream().filter(e -> e.point().id().equals(c.candidateId())).findFirst().get();
+            FidJob.Entry b = entries.stream().filter(e -> e.point().id().equals(c.baselineId())).findFirst().get();
+            diffs.add(new FidJob.Difference(c, a, b, a.fid() - b.fid(), 0.5));
+        }
+        return new FidJob.Results(entries, diffs, 2, Double.NaN, Double.NaN, "v1", PROVENANCE);
+    }
+
+    @Test
+    void fidCsvKeepsItsColumnsAndNumberFormatAndStatesTheReference() throws Exception {
+        String csv = FidJob.fidTable(CONFIG, results(10, 10, 10, 10)).toCsv();
+        String header = csv.substring(0, csv.indexOf('\n'));
+        assertEquals("config_id,sampler,grid,nfe_requested,steps,nfe,n,fid,fid_se,jackknife_groups,floor_mean,"
+                + "floor_sd,model,sweep,seed_start,code_version,n_reference,detector,reference", header);
+        try (CSVParser p = CSVParser.parse(new StringReader(csv),
+                Table.CSV.builder().setHeader().setSkipHeaderRecord(true).get())) {
+            List<CSVRecord> rows = p.getRecords();
+            assertEquals(4, rows.size());
+            CSVRecord r = rows.get(0);
+            assertEquals(String.format(java.util.Locale.ROOT, "%.17g", 1.0 / 3), r.get("fid"));
+            assertEquals("0.12500000000000000", r.get("fid_se"));
+            assertEquals("NaN", r.get("floor_mean"));
+            assertEquals("10", r.get("n"));
+            assertEquals("50000", r.get("n_reference"));
+            assertEquals("none", r.get("detector"));
+            assertEquals("ref.npz@ab12", r.get("reference"));
+        }
+        String diffs = FidJob.differencesTable(CONFIG, results(10, 10, 10, 10)).toCsv();
+        assertTrue(diffs.startsWith("comparison,nfe_requested,candidate_id,baseline_id,candidate_nfe,baseline_nfe,"
+                + "candidate_fid,baseline_fid,difference,difference_se,jackknife_groups,model,code_version,n,"
+                + "n_reference,detector,reference\n"), diffs);
+        assertTrue(FidJob.markdown(CONFIG, results(10, 10, 10, 10)).contains("n_reference 50000"));
+    }
+
+    @Test
+    void aTableOrPlotOfDifferentNIsRefused() {
+        FidJob.Results mixed = results(10, 10, 10, 9);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> FidJob.fidTable(CONFIG, mixed));
+        assertTrue(e.getMessage().contains("n = 9") && e.getMessage().contains("n = 10"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> FidJob.markdown(CONFIG, mixed));
+        assertThrows(IllegalArgumentException.class, () -> FidJob.plot(CONFIG, mixed, new ByteArrayOutputStream()));
+        assertThrows(IllegalArgumentException.class, () -> FidJob.differencesTable(CONFIG, mixed));
+    }
+}
