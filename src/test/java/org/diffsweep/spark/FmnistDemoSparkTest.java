@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.diffsweep.config.SweepConfig;
+import org.diffsweep.io.Store;
 import org.diffsweep.jobs.FidJob;
 import org.diffsweep.jobs.RunJob;
 import org.junit.jupiter.api.Tag;
@@ -27,9 +28,12 @@ class FmnistDemoSparkTest {
                 .replace("batch_size: 250", "batch_size: 8")
                 .replace("grid_images: 64", "grid_images: 8")
                 .replace("nfe: [5, 10, 20]", "nfe: [5]")
-                .replace("output: runs/fmnist-demo", "output: " + out);
-        assertTrue(yaml.contains("count: 16") && yaml.contains("nfe: [5]"), "the demo config changed shape");
-        SweepConfig config = SweepConfig.parse(yaml, "fmnist-demo (16 seeds)");
+                .replace("output: ../runs/fmnist-demo", "output: " + out);
+        assertTrue(yaml.contains("count: 16") && yaml.contains("nfe: [5]") && yaml.contains("output: " + out),
+                "the demo config changed shape");
+        // read as if it were the file in conf/: its model paths are relative to that folder
+        SweepConfig config = SweepConfig.parse(yaml, "fmnist-demo (16 seeds)",
+                Store.local().relativeTo("file:" + Path.of("conf").toAbsolutePath()));
         RunJob.Outcome outcome = RunJob.run(SparkTestSupport.spark(), config, 0);
         assertEquals(4, outcome.table().size());
         for (FidJob.Entry e : outcome.table()) {
