@@ -81,7 +81,8 @@ public final class Main {
 
     /**
      * A config as the driver reads it: every path it names qualified on the driver's Hadoop file systems (relative
-     * paths against the working directory), {@code --out} too, before anything is planned.
+     * paths in the file against the folder that holds it), {@code --out} too (a relative one against the working
+     * directory), before anything is planned.
      */
     static SweepConfig loadConfig(Path file, String out) {
         org.diffsweep.spark.HadoopStore store = new org.diffsweep.spark.HadoopStore(

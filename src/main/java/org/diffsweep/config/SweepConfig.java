@@ -191,7 +191,9 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
 
     /**
      * Reads and validates a YAML file. Every path it names (output, model, detector, reference, score tables,
-     * schedules) comes back fully qualified by {@code store}, so executors anywhere read and write the same files.
+     * schedules) comes back fully qualified by {@code store}, so executors anywhere read and write the same files;
+     * a relative one is resolved against the folder that holds the file, not the working directory, so a config
+     * means the files beside it wherever it is run from.
      */
     public static SweepConfig load(Path file, Store store) {
         String text;
@@ -202,10 +204,19 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read (" + e.getMessage() + ")");
         }
-        return parse(text, file.toString(), store);
+        return parse(text, file.toString(), store.relativeTo(folder(file)));
     }
 
-    /** Parses and validates YAML text; {@code source} names it in error messages; local paths. */
+    /** The folder that holds a local config file, as a qualified {@code file:} path. */
+    static String folder(Path file) {
+        Path dir = file.toAbsolutePath().normalize().getParent();
+        return "file:" + (dir == null ? "/" : dir.toString());
+    }
+
+    /**
+     * Parses and validates YAML text; {@code source} names it in error messages; local paths. Text has no folder:
+     * its relative paths resolve against the working directory.
+     */
     public static SweepConfig parse(String yaml, String source) {
         return parse(yaml, source, Store.local());
     }
@@ -230,7 +241,10 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         if (!name.matches("[A-Za-z0-9._-]+")) {
             throw top.get("name").error("'" + name + "', expected letters, digits, '.', '_' or '-'");
         }
-        String output = qualify(store, top.text("output", "runs/" + name), top.has("output") ? top.get("output") : top);
+        // The default output is no path the file names: like a command-line path, it lands under the working
+        // directory.
+        String output = top.has("output") ? qualify(store, top.get("output").text(), top.get("output"))
+                : qualify(store.fromWorkingDirectory(), "runs/" + name, top);
 
         ModelSpec model = ModelSpec.parse(top.get("model"), store);
         Family family = parseFamily(top.has("process") ? top.get("process") : null).using(store);

@@ -23,6 +23,20 @@ public interface Store {
      */
     String qualify(String path);
 
+    /**
+     * This store with relative paths qualified against {@code dir} instead of the working directory: the view a
+     * config file's paths go through, {@code dir} being the qualified folder that holds the file. Absolute paths
+     * and URIs with a scheme are qualified as before; reading is unchanged.
+     */
+    default Store relativeTo(String dir) {
+        return new RelativeStore(this, dir);
+    }
+
+    /** This store with relative paths qualified against the working directory again (undoes {@link #relativeTo}). */
+    default Store fromWorkingDirectory() {
+        return this;
+    }
+
     /** Whether a file or directory exists at a qualified path. */
     boolean exists(String path) throws IOException;
 

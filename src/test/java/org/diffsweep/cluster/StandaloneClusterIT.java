@@ -42,11 +42,13 @@ import org.junit.jupiter.api.TestMethodOrder;
  *   the FID table equals a local-mode run of the same config;</li>
  *   <li>the driver SIGKILLed mid-sweep, then the same command again: only the missing blocks are computed (the
  *   driver says how many were already committed), no duplicates, the same FID table;</li>
- *   <li>conf/fmnist-demo.yaml, cut to a few seeds but with its relative model, detector and reference paths, run
- *   from the repository root: the network loads on the executors and an executor killed mid-sweep loses
- *   nothing;</li>
- *   <li>conf/gmm-demo.yaml unchanged (relative output) from a scratch working directory: the output lands under
- *   that directory, not in an executor's working directory.</li>
+ *   <li>conf/fmnist-demo.yaml, cut to a few seeds but with its relative model, detector and reference paths
+ *   ({@code ../models/...}), in a conf/ folder beside a models/ one, run from another working directory: the paths
+ *   resolve against the config's folder, the network loads on the executors and an executor killed mid-sweep
+ *   loses nothing;</li>
+ *   <li>conf/gmm-demo.yaml unchanged (relative output {@code ../runs/gmm-demo}), copied into a scratch project's
+ *   conf/ and run from the folder above that project: the output lands beside the config's folder, not under the
+ *   driver's working directory nor in an executor's.</li>
  * </ol>
  *
  * <p>Skipped when target/diffsweep-*-cluster.jar is absent (build it with
@@ -222,19 +224,22 @@ class StandaloneClusterIT {
                 .replace("nfe: [5, 10, 20]", "nfe: [10]");
         assertTrue(yaml.contains("count: 256") && yaml.contains("nfe: [10]") && !yaml.contains("heun")
                 && !yaml.contains("deis"), "conf/fmnist-demo.yaml changed shape:\n" + yaml);
-        for (String relative : List.of("path: models/fmnist-edm-denoiser.pt", "path: models/fmnist-features.pt",
-                "reference: models/fmnist-train-features.npz")) {
+        for (String relative : List.of("path: ../models/fmnist-edm-denoiser.pt",
+                "path: ../models/fmnist-features.pt", "reference: ../models/fmnist-train-features.npz")) {
             assertTrue(yaml.contains(relative), "the demo no longer has the relative '" + relative + "'");
         }
-        Path config = work.resolve("fmnist-demo-small.yaml");
+        // A project laid out as the repository: conf/ with the config, models/ beside it.
+        Path project = Files.createDirectories(work.resolve("c-project/conf")).getParent();
+        Files.createSymbolicLink(project.resolve("models"), StandaloneCluster.REPO.resolve("models"));
+        Path config = project.resolve("conf/fmnist-demo-small.yaml");
         Files.writeString(config, yaml);
         Path out = work.resolve("c-out");
         Path log = work.resolve("c-driver.log");
         int blocks = 2 * 256 / 32;
         long t0 = System.nanoTime();
-        // From the repository root, as a user runs the demo: models/... is relative to it.
-        Process driver = cluster.driver(StandaloneCluster.REPO, log, "run", config.toString(), "--out",
-                out.toString());
+        // From a working directory with no models/ in it: ../models/... is relative to the config's folder.
+        Path cwd = Files.createDirectories(work.resolve("c-cwd"));
+        Process driver = cluster.driver(cwd, log, "run", config.toString(), "--out", out.toString());
         int committedAtKill = killExecutorMidSweep(driver, out, blocks, log);
         int exit = StandaloneCluster.await(driver, DRIVER_LIMIT, log);
         assertEquals(0, exit, "the driver failed; log ends:\n" + StandaloneCluster.tail(log));
@@ -256,22 +261,26 @@ class StandaloneClusterIT {
 
     @Test
     @Order(4)
-    void gmmDemoAsShippedWritesItsRelativeOutputUnderTheDriversDirectory() throws Exception {
+    void gmmDemoAsShippedWritesItsRelativeOutputBesideTheConfigsFolder() throws Exception {
         Path cwd = Files.createDirectories(work.resolve("d-cwd"));
-        Files.createSymbolicLink(cwd.resolve("conf"), StandaloneCluster.REPO.resolve("conf"));
-        Files.createSymbolicLink(cwd.resolve("models"), StandaloneCluster.REPO.resolve("models"));
+        Path project = cwd.resolve("project");
+        Files.createDirectories(project.resolve("conf"));
+        Files.copy(StandaloneCluster.REPO.resolve("conf/gmm-demo.yaml"), project.resolve("conf/gmm-demo.yaml"));
+        Files.createSymbolicLink(project.resolve("models"), StandaloneCluster.REPO.resolve("models"));
         String shipped = Files.readString(StandaloneCluster.REPO.resolve("conf/gmm-demo.yaml"));
-        assertTrue(shipped.contains("output: runs/gmm-demo"), "conf/gmm-demo.yaml no longer writes runs/gmm-demo");
+        assertTrue(shipped.contains("output: ../runs/gmm-demo"),
+                "conf/gmm-demo.yaml no longer writes the repository's runs/gmm-demo");
         Path repoOutput = StandaloneCluster.REPO.resolve("runs/gmm-demo");
         boolean repoOutputBefore = Files.exists(repoOutput);
         Path log = work.resolve("d-driver.log");
         long t0 = System.nanoTime();
-        Process driver = cluster.driver(cwd, log, "run", "conf/gmm-demo.yaml");
+        Process driver = cluster.driver(cwd, log, "run", "project/conf/gmm-demo.yaml");
         int exit = StandaloneCluster.await(driver, DRIVER_LIMIT, log);
         assertEquals(0, exit, "the driver failed; log ends:\n" + StandaloneCluster.tail(log));
         figures.put("d: gmm demo as shipped", seconds(t0));
-        Path out = cwd.resolve("runs/gmm-demo");
+        Path out = project.resolve("runs/gmm-demo");
         assertTrue(Files.exists(out.resolve("sweep/_COMPLETE")), "no sweep/_COMPLETE under " + out);
+        assertFalse(Files.exists(cwd.resolve("runs")), "the run wrote under the driver's working directory");
         assertTrue(Files.exists(out.resolve("fid/_COMPLETE")), "no fid/_COMPLETE under " + out);
         // 2 samplers × 4 NFEs, seeds 0-1999
         assertRowsOnce("d", out, 8, 0, 2000);

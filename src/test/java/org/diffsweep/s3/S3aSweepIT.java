@@ -297,9 +297,9 @@ class S3aSweepIT {
         list.append("grids:\n  - { name: edm, rho: 7 }\nnfe: [").append(NFE).append("]\n");
         Map<String, String> edits = new LinkedHashMap<>();
         edits.put("name: fmnist-demo", "name: fmnist-s3a");
-        edits.put("output: runs/fmnist-demo", "output: " + out);
+        edits.put("output: ../runs/fmnist-demo", "output: " + out);
         for (String f : SHIPPED) {
-            edits.put("models/" + f, onS3a ? s3a("models/" + f) : Path.of("models", f).toAbsolutePath().toString());
+            edits.put("../models/" + f, onS3a ? s3a("models/" + f) : Path.of("models", f).toAbsolutePath().toString());
         }
         edits.put("batch: 250", "batch: 8");
         edits.put("batch: 500", "batch: 8");

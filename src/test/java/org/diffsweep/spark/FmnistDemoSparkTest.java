@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.diffsweep.config.SweepConfig;
+import org.diffsweep.io.Store;
 import org.diffsweep.jobs.FidJob;
 import org.diffsweep.jobs.RunJob;
 import org.junit.jupiter.api.Tag;
@@ -28,12 +29,14 @@ class FmnistDemoSparkTest {
                 .replace("batch_size: 250", "batch_size: 8")
                 .replace("grid_images: 64", "grid_images: 8")
                 .replace("nfe: [5, 10, 20]", "nfe: [5]")
-                .replace("output: runs/fmnist-demo", "output: " + out)
+                .replace("output: ../runs/fmnist-demo", "output: " + out)
                 .replace("subset_size: 500", "subset_size: 8")
                 .replace("samples: 1000", "samples: 16");
-        assertTrue(yaml.contains("count: 16") && yaml.contains("nfe: [5]") && yaml.contains("subset_size: 8")
-                && yaml.contains("samples: 16"), "the demo config changed shape");
-        SweepConfig config = SweepConfig.parse(yaml, "fmnist-demo (16 seeds)");
+        assertTrue(yaml.contains("count: 16") && yaml.contains("nfe: [5]") && yaml.contains("output: " + out)
+                && yaml.contains("subset_size: 8") && yaml.contains("samples: 16"), "the demo config changed shape");
+        // read as if it were the file in conf/: its model paths are relative to that folder
+        SweepConfig config = SweepConfig.parse(yaml, "fmnist-demo (16 seeds)",
+                Store.local().relativeTo("file:" + Path.of("conf").toAbsolutePath()));
         RunJob.Outcome outcome = RunJob.run(SparkTestSupport.spark(), config, 0);
         assertEquals(4, outcome.table().size());
         for (FidJob.Entry e : outcome.table()) {
