@@ -221,11 +221,14 @@ class StandaloneClusterIT {
                 .replace("grid_images: 64", "grid_images: 8")
                 .replace("  - name: heun\n", "")
                 .replace("  - { name: deis, order: 3, variant: tab }\n", "")
-                .replace("nfe: [5, 10, 20]", "nfe: [10]");
+                .replace("nfe: [5, 10, 20]", "nfe: [10]")
+                .replace("subset_size: 500", "subset_size: 100")
+                .replace("samples: 1000", "samples: 256");
         assertTrue(yaml.contains("count: 256") && yaml.contains("nfe: [10]") && !yaml.contains("heun")
                 && !yaml.contains("deis"), "conf/fmnist-demo.yaml changed shape:\n" + yaml);
         for (String relative : List.of("path: ../models/fmnist-edm-denoiser.pt",
-                "path: ../models/fmnist-features.pt", "reference: ../models/fmnist-train-features.npz")) {
+                "path: ../models/fmnist-features.pt", "reference: ../models/fmnist-train-features.npz",
+                "reference_features: ../models/fmnist-train-features.features.parquet", "subset_size: 100")) {
             assertTrue(yaml.contains(relative), "the demo no longer has the relative '" + relative + "'");
         }
         // A project laid out as the repository: conf/ with the config, models/ beside it.

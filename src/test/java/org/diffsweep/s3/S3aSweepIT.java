@@ -307,6 +307,11 @@ class S3aSweepIT {
         edits.put("block_size: 250", "block_size: " + BLOCK);
         edits.put("batch_size: 250", "batch_size: " + BLOCK);
         edits.put("grid_images: 64", "grid_images: " + BLOCK);
+        // the demo's metrics stage, shrunk with the seeds; its real features stay on local disk
+        edits.put("subset_size: 500", "subset_size: " + BLOCK);
+        edits.put("samples: 1000", "samples: " + SEEDS);
+        edits.put("../models/fmnist-train-features.features.parquet",
+                Path.of("models", "fmnist-train-features.features.parquet").toAbsolutePath().toString());
         String yaml = demo.substring(0, samplers);
         for (Map.Entry<String, String> e : edits.entrySet()) {
             if (e.getKey().endsWith(".json")) {
