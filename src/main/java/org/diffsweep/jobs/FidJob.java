@@ -297,13 +297,7 @@ public final class FidJob {
         table.entries().forEach(e -> ns.put(e.point().id(), e.n()));
         Table.requireOneN(ns);
         Table.Provenance prov = table.provenance();
-        Table t = new Table("FID: " + config.name(), prov, List.of(
-                Table.Column.string("config_id", "the config (sampler, grid, NFE)"),
-                Table.Column.string("sampler", "the sampler and its options"),
-                Table.Column.string("grid", "the time/noise-level grid"),
-                Table.Column.integer("nfe_requested", "the NFE budget of the config"),
-                Table.Column.integer("steps", "sampler steps"),
-                Table.Column.integer("nfe", "network evaluations actually used"),
+        Table t = new Table("FID: " + config.name(), prov, Table.configColumns(
                 Table.Column.count("n", "generated samples (one per seed)"),
                 Table.Column.real("fid", "%.17g", "Fréchet distance to the reference in the detector's features"),
                 Table.Column.real("fid_se", "%.17g", "jackknife standard error of fid over draws of the seeds "

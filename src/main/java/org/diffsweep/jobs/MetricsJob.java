@@ -345,13 +345,7 @@ public final class MetricsJob {
         entries.forEach(e -> ns.put(e.point().id(), e.nGenerated()));
         Table.requireOneN(ns);
         Table.Provenance prov = provenance(config, real);
-        Table t = new Table("KID and precision/recall: " + config.name(), prov, List.of(
-                Table.Column.string("config_id", "the config (sampler, grid, NFE)"),
-                Table.Column.string("sampler", "the sampler and its options"),
-                Table.Column.string("grid", "the time/noise-level grid"),
-                Table.Column.integer("nfe_requested", "the NFE budget of the config"),
-                Table.Column.integer("steps", "sampler steps"),
-                Table.Column.integer("nfe", "network evaluations actually used"),
+        Table t = new Table("KID and precision/recall: " + config.name(), prov, Table.configColumns(
                 Table.Column.count("n_generated", "generated samples (one per seed)"),
                 Table.Column.count("n_real", "real (reference) features"),
                 Table.Column.real("kid_mean", "%.17g", "KID: unbiased MMD² with the kernel (x·y/D + 1)³, mean over "

@@ -180,13 +180,7 @@ public final class OracleJob {
      * same latents for every config) added after them.
      */
     static Table table(SweepConfig config, List<Entry> entries, int seeds, double tolerance) {
-        Table t = new Table("Integration error: " + config.name(), provenance(config, seeds, tolerance), List.of(
-                Table.Column.string("config_id", "the config (sampler, grid, NFE)"),
-                Table.Column.string("sampler", "the sampler and its options"),
-                Table.Column.string("grid", "the time/noise-level grid"),
-                Table.Column.integer("nfe_requested", "the NFE budget of the config"),
-                Table.Column.integer("steps", "sampler steps"),
-                Table.Column.integer("nfe", "network evaluations actually used"),
+        Table t = new Table("Integration error: " + config.name(), provenance(config, seeds, tolerance), Table.configColumns(
                 Table.Column.real("rms_error", "%.6e", "RMS over seeds and coordinates of the sample minus the exact "
                         + "ODE solution at sigma = 0 (empty: stochastic sampler)"),
                 Table.Column.count("n", "seeds (the same latents for every config)")));

@@ -120,6 +120,22 @@ public final class Table {
     private final List<Column> columns;
     private final List<Object[]> rows = new ArrayList<>();
 
+    /**
+     * The columns that name a config (id, sampler, grid, NFE requested, steps, NFE used), which every per-config
+     * table starts with, followed by {@code more}.
+     */
+    public static List<Column> configColumns(Column... more) {
+        List<Column> out = new java.util.ArrayList<>(List.of(
+                Column.string("config_id", "the config (sampler, grid, NFE)"),
+                Column.string("sampler", "the sampler and its options"),
+                Column.string("grid", "the time/noise-level grid"),
+                Column.integer("nfe_requested", "the NFE budget of the config"),
+                Column.integer("steps", "sampler steps"),
+                Column.integer("nfe", "network evaluations actually used")));
+        out.addAll(List.of(more));
+        return out;
+    }
+
     public Table(String title, Provenance provenance, List<Column> columns) {
         if (columns.isEmpty()) {
             throw new IllegalArgumentException("a table needs at least one column");
