@@ -129,6 +129,8 @@ public final class DistanceJob {
         Table table = table(config, anchor, anchorPoint, entries);
         Manifest.writeAtomically(fs, new Path(dir, "distance.csv"), table.toCsv());
         Manifest.writeAtomically(fs, new Path(dir, "distance.html"), table.toHtml());
+        fs.delete(new Path(dir, "table.parquet"), true);
+        org.diffsweep.spark.TableParquet.write(spark, table, new Path(dir, "table.parquet").toString());
         Manifest.writeAtomically(fs, new Path(dir, "distance.md"), md);
         System.out.println();
         System.out.print(md);

@@ -90,6 +90,7 @@ public final class MetricsJob {
         Table table = table(config, spec, real, entries);
         write(fs, new Path(layout.metricsTmp(), "metrics.csv"), table.toCsv());
         write(fs, new Path(layout.metricsTmp(), "metrics.html"), table.toHtml());
+        org.diffsweep.spark.TableParquet.write(spark, table, new Path(layout.metricsTmp(), "table.parquet").toString());
         String md = markdown(config, spec, real, entries);
         write(fs, new Path(layout.metricsTmp(), "metrics.md"), md);
         fs.delete(layout.metricsDir(), true);

@@ -83,6 +83,15 @@ class MetricsStageSparkTest {
         assertTrue(Files.readString(md).contains("precision (generated in real manifold)"));
         assertTrue(Files.readString(dir.resolve("out/metrics/metrics.csv"))
                 .startsWith("config_id,sampler,grid,nfe_requested,steps,nfe,n_generated,n_real,kid_mean,kid_sd,"));
+        // the same table as Parquet, from the same schema
+        List<org.apache.spark.sql.Row> rows = spark.read().parquet(dir.resolve("out/metrics/table.parquet").toString())
+                .collectAsList();
+        assertEquals(table.size(), rows.size());
+        for (org.apache.spark.sql.Row r : rows) {
+            String id = r.getAs("config_id");
+            MetricsJob.Entry e = table.stream().filter(x -> x.point().id().equals(id)).findFirst().orElseThrow();
+            assertEquals(e.kid().mean(), (double) r.getAs("kid_mean"), 0, id);
+        }
         assertTrue(MetricsJob.complete(spark, c));
         assertFalse(MetricsJob.complete(spark, SweepConfig.parse(plain + METRICS.replace("seed: 7", "seed: 8"),
                 "tiny")));

@@ -168,6 +168,16 @@ class OfflineJobsSparkTest {
         }
         String md = Files.readString(dir.resolve("out/distance/distance.md"));
         assertTrue(md.contains("| dpmpp-2m vs e on "), md);
+        // the same table as Parquet, from the same schema
+        java.util.List<org.apache.spark.sql.Row> rows = SparkTestSupport.spark().read()
+                .parquet(dir.resolve("out/distance/table.parquet").toString()).collectAsList();
+        assertEquals(d.size(), rows.size());
+        for (org.apache.spark.sql.Row r : rows) {
+            String id = r.getAs("config_id");
+            org.diffsweep.jobs.DistanceJob.Entry e = d.stream().filter(x -> x.point().id().equals(id)).findFirst()
+                    .orElseThrow();
+            assertEquals(e.mean(), (double) r.getAs("mean_sq_distance"), 0, id);
+        }
         // an anchor of another model is refused, naming both
         SweepConfig other = SweepConfig.parse(SparkTestSupport.tinyConfig(dir.resolve("other").toString(), 12, 12, 6)
                 .replace("samplers: [ { name: euler }, { name: heun } ]", "samplers: [ { name: dpmpp-2m } ]")
