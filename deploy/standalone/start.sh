@@ -110,12 +110,12 @@ rm -f "$state/master-url" "$state/master-webui"
 
 # SPARK_HOME: a jars/ folder with what a Spark distribution ships, linked from the local Maven repository:
 # the "provided" class path (Spark, Hadoop and their dependencies), plus the jars Spark shares with diffsweep,
-# which Maven resolves into diffsweep's runtime scope (Jackson, Netty, SLF4J, commons codec/compress/logging,
+# which Maven resolves into diffsweep's runtime scope (Jackson, Netty, SLF4J, commons codec/io/compress/logging,
 # Gson, protobuf); the cluster jar leaves Jackson and Netty out because Spark brings them.
 spark_home="$state/spark-home"
 rm -rf "$spark_home"
 mkdir -p "$spark_home/jars" "$spark_home/conf"
-shared='/(io/netty|com/fasterxml/jackson/core|org/slf4j/slf4j-api|commons-codec/commons-codec|org/apache/commons/commons-compress|commons-logging/commons-logging|com/google/code/gson|com/google/protobuf/protobuf-java)/'
+shared='/(io/netty|com/fasterxml/jackson/core|org/slf4j/slf4j-api|commons-codec/commons-codec|commons-io/commons-io|org/apache/commons/commons-compress|commons-logging/commons-logging|com/google/code/gson|com/google/protobuf/protobuf-java)/'
 {
   tr ':' '\n' < "$target/classpath-provided.txt"
   echo
