@@ -11,9 +11,9 @@ usage() {
   cat <<EOF
 Usage: deploy/standalone/start.sh [options]
 
-Starts a Spark standalone Master and N Workers on 127.0.0.1, each its own JVM; Spark's jars come from
-the project's build (target/classpath-provided.txt, target/classpath-runtime.txt: run
-'mvn -B -ntp -DskipTests package' first). Waits until every worker has registered with the master,
+Starts a Spark standalone Master and N Workers on 127.0.0.1, each its own JVM; Spark's jars are resolved by
+Maven (deploy/standalone/spark-runtime.pom.xml, at the versions of pom.xml) and the JVM flags come from the
+project's build ('mvn -B -ntp -DskipTests package' first). Waits until every worker has registered with the master,
 then prints the master URL (spark://127.0.0.1:PORT) on stdout.
 
 Options:
@@ -108,21 +108,26 @@ for pidfile in "$state"/*.pid; do
 done
 rm -f "$state/master-url" "$state/master-webui"
 
-# SPARK_HOME: a jars/ folder with what a Spark distribution ships, linked from the local Maven repository:
-# the "provided" class path (Spark, Hadoop and their dependencies), plus the jars Spark shares with diffsweep,
-# which Maven resolves into diffsweep's runtime scope (Jackson, Netty, SLF4J, commons codec/io/compress/logging,
-# Gson, protobuf); the cluster jar leaves Jackson and Netty out because Spark brings them.
+# SPARK_HOME: a jars/ folder with what a Spark distribution ships, linked from the local Maven repository: Spark
+# SQL and the Hadoop client with their whole dependency closure at Spark's own versions, resolved by Maven from
+# deploy/standalone/spark-runtime.pom.xml with the versions of the project's pom.xml. (The project's own
+# "provided" class path is not that: a library Spark shares with diffsweep, such as Jackson, Netty or commons-io,
+# lands in diffsweep's runtime scope instead.)
 spark_home="$state/spark-home"
 rm -rf "$spark_home"
 mkdir -p "$spark_home/jars" "$spark_home/conf"
-shared='/(io/netty|com/fasterxml/jackson/core|org/slf4j/slf4j-api|commons-codec/commons-codec|commons-io/commons-io|org/apache/commons/commons-compress|commons-logging/commons-logging|com/google/code/gson|com/google/protobuf/protobuf-java)/'
-{
-  tr ':' '\n' < "$target/classpath-provided.txt"
-  echo
-  tr ':' '\n' < "$target/classpath-runtime.txt" | grep -E "$shared" || true
-} | while IFS= read -r jar; do
+command -v mvn >/dev/null || die "mvn not found: it resolves Spark's jars (deploy/standalone/spark-runtime.pom.xml)"
+pom_version() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" "$here/pom.xml" | head -n 1; }
+spark_cp="$state/spark-classpath.txt"
+if ! mvn -B -q -ntp -f "$here/deploy/standalone/spark-runtime.pom.xml" dependency:build-classpath \
+    -Dspark.version="$(pom_version spark.version)" -Dscala.binary.version="$(pom_version scala.binary.version)" \
+    -Dhadoop.version="$(pom_version hadoop.version)" -Dmdep.includeScope=runtime -Dmdep.outputFile="$spark_cp" \
+    > "$state/spark-classpath.log" 2>&1; then
+  die "could not resolve Spark's jars (see $state/spark-classpath.log)"
+fi
+tr ':' '\n' < "$spark_cp" | while IFS= read -r jar; do
   [ -n "$jar" ] || continue
-  [ -f "$jar" ] || die "$jar (from target/classpath-*.txt) missing; rebuild: mvn -B -ntp -DskipTests package"
+  [ -f "$jar" ] || die "$jar (Spark's class path) missing from the local Maven repository"
   ln -sf "$jar" "$spark_home/jars/"
 done
 
