@@ -244,8 +244,26 @@ public final class MetricsJob {
             }
             rows = out;
         }
+        return new Real(rows, n, featuresId(path, n, conf));
+    }
+
+    /**
+     * The identity of a real-features file: its name, rows and a hash of its part files' contents (so that features
+     * regenerated under the same name and size are not taken for the ones a metrics table was measured with).
+     */
+    static String featuresId(String path, long rows, Configuration conf) throws IOException {
+        java.security.MessageDigest digest;
+        try {
+            digest = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        for (Path p : referenceFiles(path, conf)) {
+            digest.update(org.diffsweep.spark.ModelFiles.sha256(p.toString(), conf).getBytes(StandardCharsets.UTF_8));
+        }
+        String hash = java.util.HexFormat.of().formatHex(digest.digest()).substring(0, 12);
         String name = path.substring(path.lastIndexOf('/', path.length() - 2) + 1);
-        return new Real(rows, n, name + " (" + n + " rows)");
+        return name + " (" + rows + " rows, " + hash + ")";
     }
 
     /** Refuses real features made with another detector than the config's (their {@code X.json} says which). */
@@ -317,8 +335,7 @@ public final class MetricsJob {
             return "exact samples (data stream of seeds " + config.seedStart() + "–"
                     + (config.seedStart() + config.seedCount() - 1) + ")";
         }
-        String name = path.substring(path.lastIndexOf('/', path.length() - 2) + 1);
-        return name + " (" + realCount(config, conf) + " rows)";
+        return featuresId(path, realCount(config, conf), conf);
     }
 
     /** The Markdown table of a finished metrics stage. */

@@ -125,6 +125,13 @@ class MetricsStageSparkTest {
             assertEquals(table.get(i).kid(), again.get(i).kid());
             assertEquals(table.get(i).pr(), again.get(i).pr());
         }
+        assertTrue(MetricsJob.complete(spark, fromFile));
+        // Other features under the same name and of the same size are not the ones the table was measured with.
+        float[] other = java.util.Arrays.copyOfRange(real, 0, half * dim);
+        other[0] += 1;
+        FeatureParquet.writeKept(new org.apache.hadoop.fs.Path(features.resolve("part-00000001.parquet").toUri()), conf,
+                first, other, dim, java.util.Map.of());
+        assertFalse(MetricsJob.complete(spark, fromFile), "regenerated real features must not reuse the table");
     }
 
     @Test
