@@ -85,7 +85,7 @@ public record EdmCell(EdmFamily family, Sampler samplerObject, TimeGrid gridObje
             files.add(d.scoreScale().source());
         }
         if (gridObject instanceof org.diffsweep.schedule.FileGrid g) {
-            files.add(g.source());
+            files.add(g.location() != null ? g.location() : g.source());
         } else if (gridObject instanceof PendingFileGrid g) {
             files.add(g.location());
         }

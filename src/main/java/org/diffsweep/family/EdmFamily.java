@@ -90,7 +90,7 @@ public final class EdmFamily implements Family {
     /** A schedule file, as the config names it and qualified, read through the family's store. */
     FileGrid readGridNow(String path, String qualified) {
         try {
-            return FileGrid.parse(store().readLines(qualified), path);
+            return FileGrid.parse(store().readLines(qualified), path).withLocation(qualified);
         } catch (java.nio.file.NoSuchFileException e) {
             throw new IllegalArgumentException("grid file " + qualified + ": no such file");
         } catch (java.io.IOException e) {

@@ -20,7 +20,18 @@ import java.util.TreeMap;
  * Every schedule decreases strictly and ends at σ = 0. Lines starting with {@code #} are comments. The levels are
  * read once, when the config is read, and travel with the grid (executors never read the file).
  */
-public record FileGrid(String source, Map<Integer, double[]> schedules) implements TimeGrid {
+public record FileGrid(String source, String location, Map<Integer, double[]> schedules) implements TimeGrid {
+
+    /** A grid read from {@code source} (the path as the config writes it), location not known. */
+    public FileGrid(String source, Map<Integer, double[]> schedules) {
+        this(source, null, schedules);
+    }
+
+    /** The same grid with where it was read from, fully qualified (for the report to find its plots). */
+    public FileGrid withLocation(String qualified) {
+        return new FileGrid(source, qualified, schedules);
+    }
+
 
     @Override
     public String describe() {
