@@ -293,9 +293,7 @@ public final class FidJob {
      * order and number format (%.17g); n_reference, detector and reference were added after them.
      */
     static Table fidTable(SweepConfig config, Results table) {
-        Map<String, Long> ns = new LinkedHashMap<>();
-        table.entries().forEach(e -> ns.put(e.point().id(), e.n()));
-        Table.requireOneN(ns);
+        requireOneN(table);
         Table.Provenance prov = table.provenance();
         Table t = new Table("FID: " + config.name(), prov, Table.configColumns(
                 Table.Column.count("n", "generated samples (one per seed)"),
@@ -321,6 +319,13 @@ public final class FidJob {
                     referenceColumn(prov));
         }
         return t;
+    }
+
+    /** Refuses results whose configs were measured at different n (a table, plot or comparison mixes none). */
+    static void requireOneN(Results table) {
+        Map<String, Long> ns = new LinkedHashMap<>();
+        table.entries().forEach(e -> ns.put(e.point().id(), e.n()));
+        Table.requireOneN(ns);
     }
 
     /**
@@ -361,9 +366,7 @@ public final class FidJob {
 
     /** FID against the NFE actually used, one line per sampler and grid (log–log), with ±2 SE bars. */
     static void plot(SweepConfig config, Results table, OutputStream png) throws IOException {
-        Map<String, Long> ns = new LinkedHashMap<>();
-        table.entries().forEach(e -> ns.put(e.point().id(), e.n()));
-        Table.requireOneN(ns);
+        requireOneN(table);
         Map<String, List<Entry>> rows = new LinkedHashMap<>();
         for (Entry e : table.entries()) {
             rows.computeIfAbsent(e.point().label(), k -> new ArrayList<>()).add(e);
@@ -417,9 +420,7 @@ public final class FidJob {
 
     /** The table as Markdown: FID ± SE by sampler and grid (rows) against requested NFE (columns). */
     static String markdown(SweepConfig config, Results table) {
-        Map<String, Long> ns = new LinkedHashMap<>();
-        table.entries().forEach(e -> ns.put(e.point().id(), e.n()));
-        Table.requireOneN(ns);
+        requireOneN(table);
         NfeTable fids = new NfeTable("sampler", "grid");
         for (Entry e : table.entries()) {
             SweepPoint p = e.point();
