@@ -102,10 +102,16 @@ class FeatureStatsTest {
         batched.addBatch(Arrays.copyOfRange(rows, 0, 20 * D), 20);
         batched.addBatch(Arrays.copyOfRange(rows, 20 * D, 37 * D), 17);
 
-        // Batches of 16 rows or more go through BLAS (another summation order): equal to round-off.
+        // Batches of 16 rows or more go through BLAS (another summation order): both are within the
+        // inner-product bound γ_{n+8}·Σ|f_i f_j| of the exact sums (RoundOff), so of each other within twice it.
+        // The first sums are plain Java loops over the rows in the same order: the same bits.
         assertEquals(one.count(), batched.count());
         assertArrayEquals(one.sum(), batched.sum(), 0.0);
-        assertRelClose(one.sumOuter(), batched.sumOuter(), 1e-14);
+        double[] bound = RoundOff.sumOuterBound(rows, 37, D, new double[D]);
+        for (int i = 0; i < bound.length; i++) {
+            bound[i] *= 2;
+        }
+        RoundOff.assertWithin(one.sumOuter(), batched.sumOuter(), bound, "batched Σffᵀ");
     }
 
     @Test
@@ -134,14 +140,21 @@ class FeatureStatsTest {
             }
             assertArrayEquals(outer[0], outer[1], 0.0);
             assertArrayEquals(outer[0], outer[2], 0.0);
-            // and the accumulator equals the plain sums of the same float rows to round-off
+            // and the accumulator equals the plain sums of the same float rows to round-off: each is within its
+            // RoundOff.sumOuterBound of the exact Σffᵀ (centred at the shift, resp. at 0), so of each other
+            // within the sum of the two bounds, for any kernel and tiling.
             FeatureStats plain = new FeatureStats(d);
             double[] widened = new double[f.length];
             for (int i = 0; i < f.length; i++) {
                 widened[i] = f[i];
             }
             plain.addBatch(widened, n);
-            assertRelClose(plain.sumOuter(), outer[0], 1e-12);
+            double[] bound = RoundOff.sumOuterBound(widened, n, d, shift);
+            double[] plainBound = RoundOff.sumOuterBound(widened, n, d, new double[d]);
+            for (int i = 0; i < bound.length; i++) {
+                bound[i] += plainBound[i];
+            }
+            RoundOff.assertWithin(plain.sumOuter(), outer[0], bound, "accumulated Σffᵀ");
         } finally {
             org.diffsweep.linalg.Lapack.parallelism(before);
         }
@@ -149,15 +162,18 @@ class FeatureStatsTest {
 
     @Test
     void aLargeCommonOffsetCostsNothingWhenCentredAtAPilotMean() {
-        // Features on a 2^-10 lattice, so that adding 1024 is exact in float32 and float64.
+        // Features on a 2^-10 lattice, so that adding 1024 is exact in float64 and the exact covariance is a
+        // ratio of integers.
         int d = 40;
         int n = 3000;
         Random rng = new Random(16);
         double[] rows = new double[n * d];
         double[] shifted = new double[n * d];
+        double max = 0;
         for (int i = 0; i < rows.length; i++) {
             rows[i] = Math.rint(rng.nextGaussian() * (1 + i % d) * 1024) / 1024;
             shifted[i] = rows[i] + 1024;
+            max = Math.max(max, Math.abs(shifted[i]));
         }
         double[] pilot = new double[d];
         for (int r = 0; r < 100; r++) {
@@ -171,27 +187,71 @@ class FeatureStatsTest {
         centred.addBatch(shifted, n);
         FeatureStats uncentred = new FeatureStats(d);
         uncentred.addBatch(shifted, n);
-        double centredErr = maxRelDiff(plain.covariance(), centred.covariance());
-        double uncentredErr = maxRelDiff(plain.covariance(), uncentred.covariance());
-        assertTrue(centredErr < 1e-13, "centred: " + centredErr);
-        // The shift is what makes the difference: without it the offset costs many digits.
-        assertTrue(uncentredErr > 100 * centredErr, "uncentred " + uncentredErr + " vs centred " + centredErr);
+
+        // The exact covariance, from integer sums of k = 1024·f: (n Σk_ik_j − Σk_i Σk_j) / (n (n−1) 2^20).
+        long[] k = new long[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            k[i] = (long) (rows[i] * 1024);
+        }
+        long[] s = new long[d];
+        long[] ss = new long[d * d];
+        for (int r = 0; r < n; r++) {
+            for (int i = 0; i < d; i++) {
+                s[i] += k[r * d + i];
+                for (int j = 0; j < d; j++) {
+                    ss[i * d + j] += k[r * d + i] * k[r * d + j];
+                }
+            }
+        }
+        double[] exact = new double[d * d];
+        java.math.BigDecimal denominator = java.math.BigDecimal.valueOf((long) n * (n - 1) * (1L << 20));
+        for (int i = 0; i < d * d; i++) {
+            java.math.BigInteger num = java.math.BigInteger.valueOf(n).multiply(java.math.BigInteger.valueOf(ss[i]))
+                    .subtract(java.math.BigInteger.valueOf(s[i / d]).multiply(java.math.BigInteger.valueOf(s[i % d])));
+            exact[i] = new java.math.BigDecimal(num).divide(denominator, java.math.MathContext.DECIMAL128).doubleValue();
+        }
+
+        // Centred at the pilot mean: within the round-off bound of any summation order (RoundOff).
+        double[] centredBound = RoundOff.covarianceBound(shifted, n, d, pilot, exact);
+        RoundOff.assertWithin(exact, centred.covariance(), centredBound, "centred covariance");
+        RoundOff.assertWithin(exact, plain.covariance(), RoundOff.covarianceBound(rows, n, d, new double[d], exact),
+                "covariance of the unshifted features");
+
+        // Without the shift the sums themselves are still exact, in any order: every product of two shifted
+        // features is a multiple of 2^-20 and every partial sum is below n·max² < 2^33, so it has at most 53
+        // significant bits. The loss is all in the cancellation Σffᵀ − n μμᵀ, done by fixed Java arithmetic on
+        // those exact sums, so the uncentred covariance below has the same bits on every BLAS kernel.
+        assertTrue(n * max * max < 0x1p33, "the lattice argument needs n·max² < 2^33, got " + n * max * max);
+        double[] exactSumOuter = new double[d * d];
+        for (int i = 0; i < d * d; i++) {
+            long sum = 0; // Σ (k_i + 2^20)(k_j + 2^20), in units of 2^-20
+            for (int r = 0; r < n; r++) {
+                sum += (k[r * d + i / d] + 1024L * 1024) * (k[r * d + i % d] + 1024L * 1024);
+            }
+            exactSumOuter[i] = sum * 0x1p-20;
+        }
+        assertArrayEquals(exactSumOuter, uncentred.sumOuter(), 0.0);
+        // ... and that cancellation costs what the centred route provably does not: on the low-variance
+        // dimensions the uncentred error is far outside the centred route's bound (measured: up to 288 times it,
+        // on 272 of the 1600 entries). A FeatureStats that ignored its shift would fail the centred bound above.
+        double[] u = uncentred.covariance();
+        double worst = 0;
+        for (int i = 0; i < d * d; i++) {
+            worst = Math.max(worst, Math.abs(u[i] - exact[i]) / centredBound[i]);
+        }
+        assertTrue(worst > 50, "uncentred error / centred bound: " + worst);
+
+        // The mean: shift + s/n is within γ_{n+3}·(Σ|f − c|/n + |c|) of the exact one (RoundOff's derivation).
         double[] mean = centred.mean();
         for (int i = 0; i < d; i++) {
-            assertEquals(plain.mean()[i] + 1024, mean[i], 1e-12);
+            double exactMean = 1024 + s[i] / 1024.0 / n;
+            double abs = 0;
+            for (int r = 0; r < n; r++) {
+                abs += Math.abs(shifted[r * d + i] - pilot[i]);
+            }
+            assertEquals(exactMean, mean[i], RoundOff.gamma(n + 3L) * (abs / n + Math.abs(pilot[i])) + RoundOff.U * 1024,
+                    "mean " + i);
         }
-    }
-
-    private static double maxRelDiff(double[] a, double[] b) {
-        double max = 0;
-        double scale = 0;
-        for (double v : a) {
-            scale = Math.max(scale, Math.abs(v));
-        }
-        for (int i = 0; i < a.length; i++) {
-            max = Math.max(max, Math.abs(a[i] - b[i]) / scale);
-        }
-        return max;
     }
 
     @Test
