@@ -59,7 +59,45 @@ class KidTest {
             y[i] += 0.3;
         }
         double want = direct(x, y, m, d);
-        assertEquals(want, Kid.mmd2(x, y, m, d), 1e-12 * Math.abs(want));
+        assertEquals(want, Kid.mmd2(x, y, m, d), 2 * roundOff(x, y, m, d));
+    }
+
+    /**
+     * How far MMD²ᵤ, computed in any summation order (BLAS Gram tiles or the plain loops of {@link #direct}), can
+     * be from its exact value; the estimate is a difference of nearly equal kernel means, so the bound is on the
+     * size of the terms, not of the result. With u = 2⁻⁵³ and γ_k = k·u/(1 − k·u) (RoundOff): an inner product g
+     * of length D is within γ_D·a of exact, a = Σ_t|x_t y_t|, so k = (g/D + 1)³ moves by at most
+     * 3 s²·γ_D·a/D, s = |g|/D + 1, and its evaluation (divide, add, two products or pow) adds γ_6·s³; the m²
+     * kernel values are summed in some order (γ_{m²}·Σ|k|) and weighted, subtracted and divided (γ_3). Hence
+     * |Δ| ≤ Σ w·(3 s² γ_D a/D + γ_6 s³) + (γ_{m²} + γ_3)·Σ w s³, w = 1/(m(m−1)) within a set, 2/m² across.
+     */
+    static double roundOff(double[] x, double[] y, int m, int d) {
+        double gd = RoundOff.gamma(d);
+        double g6 = RoundOff.gamma(6);
+        double within = 1.0 / ((double) m * (m - 1));
+        double across = 2.0 / ((double) m * m);
+        double perTerm = 0;
+        double size = 0;
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < m; j++) {
+                double[][] pairs = i == j ? new double[][] {{across}} : new double[][] {{within}, {within}, {across}};
+                for (int p = 0; p < pairs.length; p++) {
+                    double[] a = p == 1 ? y : x;
+                    double[] b = p == 0 && i != j ? x : y;
+                    double g = 0;
+                    double abs = 0;
+                    for (int t = 0; t < d; t++) {
+                        g += a[i * d + t] * b[j * d + t];
+                        abs += Math.abs(a[i * d + t] * b[j * d + t]);
+                    }
+                    double w = pairs[p][0];
+                    double sk = Math.abs(g) / d + 1;
+                    perTerm += w * (3 * sk * sk * gd * abs / d + g6 * sk * sk * sk);
+                    size += w * sk * sk * sk;
+                }
+            }
+        }
+        return perTerm + (RoundOff.gamma((long) m * m) + RoundOff.gamma(3)) * size;
     }
 
     /** Above one tile ({@link Kid#TILE} rows) the kernel sums are tiled: still the direct computation. */
@@ -71,7 +109,7 @@ class KidTest {
         double[] x = gaussian(rng, m, new double[] {1, 2, 0.5});
         double[] y = gaussian(rng, m, new double[] {1, 1, 1.5});
         double want = direct(x, y, m, d);
-        assertEquals(want, Kid.mmd2(x, y, m, d), 1e-10 * Math.abs(want));
+        assertEquals(want, Kid.mmd2(x, y, m, d), 2 * roundOff(x, y, m, d));
         // float features give the numbers of their widened values
         float[] fx = new float[x.length];
         float[] fy = new float[y.length];
