@@ -64,6 +64,13 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
             return runBlock(block, target);
         } catch (IOException e) {
             throw new BlockFailure("block " + target + ": " + firstLine(e), e);
+        } catch (RuntimeException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof IOException io) {
+                    throw new BlockFailure("block " + target + ": " + firstLine(io), e);
+                }
+            }
+            throw e;
         }
     }
 

@@ -260,7 +260,7 @@ public final class OutputLock implements AutoCloseable {
             }
             file.replace(me.beat(System.currentTimeMillis()).json());
         } catch (IOException | RuntimeException e) {
-            System.err.println("diffsweep: warning: could not refresh the lock " + path + " (" + e.getMessage()
+            System.err.println("diffsweep: warning: could not refresh the lock " + path + " (" + firstLine(e)
                     + "); retrying");
         }
     }
@@ -282,11 +282,16 @@ public final class OutputLock implements AutoCloseable {
                 file.delete();
             }
         } catch (IOException | RuntimeException e) {
-            System.err.println("diffsweep: warning: could not remove the lock " + path + " (" + e.getMessage()
+            System.err.println("diffsweep: warning: could not remove the lock " + path + " (" + firstLine(e)
                     + "); the next run takes it over once this process is gone");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    private static String firstLine(Throwable e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return m.lines().findFirst().orElse(m);
     }
 
     private static void sleep(long ms) {
@@ -408,6 +413,9 @@ public final class OutputLock implements AutoCloseable {
 
         @Override
         boolean createNew(byte[] bytes) throws IOException {
+            if (fs.exists(path)) {
+                return false; // the usual case, without a failed PUT in S3A's log
+            }
             try (OutputStream out = (OutputStream) fs.createFile(path).overwrite(false).recursive()
                     .opt(CONDITIONAL, true).build()) {
                 out.write(bytes);
