@@ -63,7 +63,8 @@ public final class Main {
     private static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
-            if (t instanceof ConfigException || namesTheCloudFailure(t)) {
+            if (t instanceof ConfigException || t instanceof org.diffsweep.spark.BlockRunner.BlockFailure
+                    || namesTheCloudFailure(t)) {
                 break;
             }
             t = t.getCause();

@@ -76,6 +76,13 @@ public final class FidJob {
      */
     public static List<Entry> run(SparkSession spark, SweepConfig config, JackknifeFid.Method spread)
             throws IOException {
+        try (org.diffsweep.spark.OutputLock lock = Spark.lockOutput(spark, config, "fid")) {
+            return run(spark, config, spread, lock);
+        }
+    }
+
+    private static List<Entry> run(SparkSession spark, SweepConfig config, JackknifeFid.Method spread,
+                                   org.diffsweep.spark.OutputLock lock) throws IOException {
         long t0 = System.nanoTime();
         config.requireStatisticsMade();
         config = ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
@@ -121,26 +128,31 @@ public final class FidJob {
                 provenance(config, conf, reference));
         Table fids = fidTable(config, table);
 
+        // This run holds the output: whatever is under _fid_tmp was left by runs that are gone. This run's files go
+        // to a folder of its own there, renamed into place whole.
         fs.delete(layout.fidTmp(), true);
-        fs.mkdirs(layout.fidTmp());
-        TableParquet.write(spark, fids, new Path(layout.fidTmp(), "table.parquet").toString());
-        write(fs, new Path(layout.fidTmp(), "fid.csv"), fids.toCsv());
+        Path tmp = new Path(layout.fidTmp(), java.util.UUID.randomUUID().toString());
+        fs.mkdirs(tmp);
+        TableParquet.write(spark, fids, new Path(tmp, "table.parquet").toString());
+        write(fs, new Path(tmp, "fid.csv"), fids.toCsv());
         String html = fids.toHtml();
         if (!differences.isEmpty()) {
             Table diffs = differencesTable(config, table);
-            write(fs, new Path(layout.fidTmp(), "differences.csv"), diffs.toCsv());
+            write(fs, new Path(tmp, "differences.csv"), diffs.toCsv());
             html += diffs.toHtml();
         }
-        write(fs, new Path(layout.fidTmp(), "fid.html"), html);
-        try (OutputStream png = fs.create(new Path(layout.fidTmp(), "fid-vs-nfe.png"), true)) {
+        write(fs, new Path(tmp, "fid.html"), html);
+        try (OutputStream png = fs.create(new Path(tmp, "fid-vs-nfe.png"), true)) {
             plot(config, table, png);
         }
         String md = markdown(config, table);
-        write(fs, new Path(layout.fidTmp(), "fid.md"), md);
+        write(fs, new Path(tmp, "fid.md"), md);
+        lock.check();
         fs.delete(layout.fidDir(), true);
-        if (!fs.rename(layout.fidTmp(), layout.fidDir())) {
-            throw new IOException("could not rename " + layout.fidTmp() + " to " + layout.fidDir());
+        if (!fs.rename(tmp, layout.fidDir())) {
+            throw new IOException("could not rename " + tmp + " to " + layout.fidDir());
         }
+        fs.delete(layout.fidTmp(), true);
         Manifest.writeAtomically(fs, layout.fidComplete(), Manifest.json(Map.of("code_version", CodeVersion.get(),
                 "finished", java.time.Instant.now().toString(), "reference", referenceId(config, conf))));
         System.out.println();

@@ -55,6 +55,13 @@ public final class MetricsJob {
     }
 
     public static List<Entry> run(SparkSession spark, SweepConfig config) throws IOException {
+        try (org.diffsweep.spark.OutputLock lock = Spark.lockOutput(spark, config, "metrics")) {
+            return run(spark, config, lock);
+        }
+    }
+
+    private static List<Entry> run(SparkSession spark, SweepConfig config, org.diffsweep.spark.OutputLock lock)
+            throws IOException {
         long t0 = System.nanoTime();
         config.requireStatisticsMade();
         MetricsSpec spec = config.metrics();
@@ -85,18 +92,21 @@ public final class MetricsJob {
             entries.add(new Entry(p, r.n(), real.n(), r.kid(), r.pr(), r.seconds()));
             slowest = Math.max(slowest, r.seconds());
         }
-        fs.delete(layout.metricsTmp(), true);
-        fs.mkdirs(layout.metricsTmp());
+        fs.delete(layout.metricsTmp(), true); // left by runs that are gone: this run holds the output
+        Path tmp = new Path(layout.metricsTmp(), java.util.UUID.randomUUID().toString());
+        fs.mkdirs(tmp);
         Table table = table(config, spec, real, entries);
-        write(fs, new Path(layout.metricsTmp(), "metrics.csv"), table.toCsv());
-        write(fs, new Path(layout.metricsTmp(), "metrics.html"), table.toHtml());
-        org.diffsweep.spark.TableParquet.write(spark, table, new Path(layout.metricsTmp(), "table.parquet").toString());
+        write(fs, new Path(tmp, "metrics.csv"), table.toCsv());
+        write(fs, new Path(tmp, "metrics.html"), table.toHtml());
+        org.diffsweep.spark.TableParquet.write(spark, table, new Path(tmp, "table.parquet").toString());
         String md = markdown(config, spec, real, entries);
-        write(fs, new Path(layout.metricsTmp(), "metrics.md"), md);
+        write(fs, new Path(tmp, "metrics.md"), md);
+        lock.check();
         fs.delete(layout.metricsDir(), true);
-        if (!fs.rename(layout.metricsTmp(), layout.metricsDir())) {
-            throw new IOException("could not rename " + layout.metricsTmp() + " to " + layout.metricsDir());
+        if (!fs.rename(tmp, layout.metricsDir())) {
+            throw new IOException("could not rename " + tmp + " to " + layout.metricsDir());
         }
+        fs.delete(layout.metricsTmp(), true);
         Manifest.writeAtomically(fs, layout.metricsComplete(), Manifest.json(Map.of("code_version",
                 CodeVersion.get(), "finished", java.time.Instant.now().toString(), "reference", real.id(),
                 "settings", spec.settings())));

@@ -61,9 +61,12 @@ public final class ReportJob {
             throw new ConfigException("report: the fid table " + layout.fidDir() + " is not complete, expected a "
                     + "finished fid stage (run 'diffsweep run' or 'diffsweep fid' first)");
         }
-        String html = html(fs, conf, config, layout);
         Path index = index(config);
-        OutputFiles.write(fs, index, out -> out.write(html.getBytes(StandardCharsets.UTF_8)));
+        try (org.diffsweep.spark.OutputLock lock = org.diffsweep.spark.OutputLock.acquire(layout.root(), conf,
+                "report " + config.name(), java.time.Duration.ofSeconds(org.diffsweep.spark.OutputLock.DEFAULT_TIMEOUT_S))) {
+            String html = html(fs, conf, config, layout);
+            OutputFiles.write(fs, index, out -> out.write(html.getBytes(StandardCharsets.UTF_8)));
+        }
         System.out.println("report " + config.name() + ": written to " + index);
         return index;
     }

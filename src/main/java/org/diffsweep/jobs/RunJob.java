@@ -32,6 +32,13 @@ public final class RunJob {
         // Model, detector and reference are checked before the statistics jobs spend anything on them.
         SweepJob.validateOnDriver(config, spark.sparkContext().hadoopConfiguration());
         MetricsJob.validate(config, spark.sparkContext().hadoopConfiguration());
+        // One run per output directory: a second one is refused here, before it computes or writes anything.
+        try (org.diffsweep.spark.OutputLock lock = Spark.lockOutput(spark, config, "run")) {
+            return runHeld(spark, config, partitions);
+        }
+    }
+
+    private static Outcome runHeld(SparkSession spark, SweepConfig config, int partitions) throws IOException {
         for (String table : config.pendingNormTables()) {
             System.out.printf("run %s: norm table %s does not exist; making it (norm-stats: Euler, %d steps, %d seeds)%n",
                     config.name(), table, NORM_STEPS, NORM_SEEDS);
@@ -50,6 +57,14 @@ public final class RunJob {
         boolean sweepRan = false;
         if (SweepJob.complete(spark, config)) {
             System.out.println("run " + config.name() + ": sweep output complete, skipping the sweep");
+            boolean fidDone = FidJob.complete(spark, config);
+            boolean metricsDone = config.metrics() == null || MetricsJob.complete(spark, config);
+            // A later stage reads the blocks: a corrupt one is removed and computed again, not a failed run.
+            if ((!fidDone || !metricsDone) && SweepJob.removeCorrupt(spark, config) > 0) {
+                System.out.println("run " + config.name() + ": sweeping again for the removed blocks");
+                SweepJob.run(spark, config, partitions);
+                sweepRan = true;
+            }
         } else {
             SweepJob.run(spark, config, partitions);
             sweepRan = true;

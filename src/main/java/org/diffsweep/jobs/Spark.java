@@ -12,6 +12,21 @@ public final class Spark {
     private Spark() {
     }
 
+    /**
+     * Takes the lock of a config's output directory for a job ({@link OutputLock}), with the timeout of
+     * {@code spark.diffsweep.lock.timeout}.
+     *
+     * @throws OutputLock.Held one line naming the holder, if another run holds the output
+     */
+    public static org.diffsweep.spark.OutputLock lockOutput(SparkSession spark, org.diffsweep.config.SweepConfig config,
+                                                           String job) throws java.io.IOException {
+        long timeout = spark.sparkContext().getConf().getTimeAsSeconds(org.diffsweep.spark.OutputLock.TIMEOUT_KEY,
+                org.diffsweep.spark.OutputLock.DEFAULT_TIMEOUT_S + "s");
+        return org.diffsweep.spark.OutputLock.acquire(new org.apache.hadoop.fs.Path(config.output()),
+                spark.sparkContext().hadoopConfiguration(), job + " " + config.name(),
+                java.time.Duration.ofSeconds(timeout));
+    }
+
     public static SparkSession session(String appName, String master) {
         SparkConf conf = new SparkConf();
         if (master != null) {

@@ -8,7 +8,9 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.diffsweep.config.SweepConfig;
+import org.diffsweep.spark.BlockCheck;
 import org.diffsweep.spark.BlockRunner;
+import org.diffsweep.spark.OutputLock;
 import org.diffsweep.spark.CodeVersion;
 import org.diffsweep.spark.HadoopConf;
 import org.diffsweep.spark.Manifest;
@@ -43,10 +45,23 @@ public final class SweepJob {
         FileSystem fs = layout.root().getFileSystem(conf);
         String version = CodeVersion.get();
         validateOnDriver(config, conf);
+        try (OutputLock lock = Spark.lockOutput(spark, config, "sweep")) {
+            return run(spark, config, partitions, layout, conf, fs, version, lock, t0);
+        }
+    }
+
+    private static Summary run(SparkSession spark, SweepConfig config, int partitions, SweepLayout layout,
+                               Configuration conf, FileSystem fs, String version, OutputLock lock, long t0)
+            throws IOException {
         Manifest.writeOrCheck(config, layout, conf, version);
+        // This run holds the output: whatever is under _tmp was left by runs that are gone.
+        fs.delete(layout.tmp(), true);
 
         List<SeedBlock> all = SeedBlock.plan(config);
         java.util.Set<String> committed = committedBlocks(fs, layout);
+        if (!committed.isEmpty()) {
+            committed.removeAll(removeCorrupt(spark, config, layout, fs, all, committed));
+        }
         List<SeedBlock> todo = new ArrayList<>();
         for (SeedBlock b : all) {
             if (!committed.contains(blockKey(layout, b))) {
@@ -93,12 +108,71 @@ public final class SweepJob {
         }
         org.diffsweep.spark.SampleExport.finish(fs, layout, config, all);
         fs.delete(layout.tmp(), true);
+        lock.check();
         Manifest.writeAtomically(fs, layout.sweepComplete(), Manifest.json(java.util.Map.of(
                 "blocks", all.size(), "code_version", version, "finished", java.time.Instant.now().toString())));
         double secs = (System.nanoTime() - t0) / 1e9;
         System.out.printf("sweep %s: done, %d blocks computed, %d skipped, %.1f s%n", config.name(), computed,
                 all.size() - computed, secs);
         return new Summary(all.size(), computed, all.size() - computed, secs);
+    }
+
+    /**
+     * Reads every committed block of the plan back in a Spark job ({@link BlockCheck}: the footer, each page's CRC,
+     * the rows and their seeds), and removes, with a warning naming it, each that does not read back whole (a
+     * truncated file, a bad checksum, an unreadable footer), so that it is computed again.
+     *
+     * @return the keys of the removed blocks
+     */
+    static java.util.Set<String> removeCorrupt(SparkSession spark, SweepConfig config, SweepLayout layout,
+                                               FileSystem fs, List<SeedBlock> all, java.util.Set<String> committed)
+            throws IOException {
+        List<SeedBlock> check = new ArrayList<>();
+        for (SeedBlock b : all) {
+            if (committed.contains(blockKey(layout, b))) {
+                check.add(b);
+            }
+        }
+        java.util.Set<String> removed = new java.util.HashSet<>();
+        if (check.isEmpty()) {
+            return removed;
+        }
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        int slices = Math.min(check.size(), Math.max(1, 4 * jsc.defaultParallelism()));
+        List<BlockCheck.Bad> bad = jsc.parallelize(check, slices)
+                .mapPartitions(new BlockCheck(layout, new HadoopConf(spark.sparkContext().hadoopConfiguration()),
+                        config.featureDim()))
+                .collect();
+        for (BlockCheck.Bad b : bad) {
+            org.apache.hadoop.fs.Path p = layout.block(b.block().configId(), b.block().seedStart(), b.block().seedEnd());
+            System.err.println("diffsweep: warning: committed block " + p + " is corrupt (" + b.reason()
+                    + "): removing it, it is computed again");
+            if (fs.exists(p) && !fs.delete(p, false)) {
+                throw new IOException("could not remove the corrupt block " + p);
+            }
+            removed.add(blockKey(layout, b.block()));
+        }
+        return removed;
+    }
+
+    /**
+     * For a finished sweep whose blocks a later stage is about to read: removes its corrupt blocks (as a resumed
+     * sweep does) and, if there were any, its {@code _COMPLETE}, so that the sweep computes them again.
+     *
+     * @return how many blocks were removed
+     */
+    static int removeCorrupt(SparkSession spark, SweepConfig config) throws IOException {
+        config = ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
+        SweepLayout layout = new SweepLayout(config.output());
+        FileSystem fs = layout.root().getFileSystem(spark.sparkContext().hadoopConfiguration());
+        try (OutputLock lock = Spark.lockOutput(spark, config, "sweep")) {
+            List<SeedBlock> all = SeedBlock.plan(config);
+            java.util.Set<String> removed = removeCorrupt(spark, config, layout, fs, all, committedBlocks(fs, layout));
+            if (!removed.isEmpty()) {
+                fs.delete(layout.sweepComplete(), false);
+            }
+            return removed.size();
+        }
     }
 
     /**

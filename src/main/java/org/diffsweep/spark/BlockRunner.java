@@ -19,7 +19,8 @@ import org.diffsweep.features.Images;
 
 /**
  * Runs seed blocks inside a Spark task: samples every seed of a block with the block's config, and commits
- * the block's features file once (written under {@code _tmp}, then renamed into place). A block whose file
+ * the block's features file once (written under a name of its own in {@code _tmp}, then renamed into place in one
+ * step: on the local disk without a {@code .crc} sidecar, its Parquet pages carrying their own CRCs). A block whose file
  * already exists is skipped, so a rerun after a crash recomputes only what is missing and never duplicates
  * rows. A block whose samples the config exports writes them before its features ({@link SampleExport}).
  */
@@ -53,10 +54,28 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
         return results.iterator();
     }
 
-    /** Runs (or skips) one block. */
+    /**
+     * Runs (or skips) one block. A failure names the block's file with its whole URI ({@code s3a://bucket/...}): the
+     * file system's own message may name only a key.
+     */
     public Result run(SeedBlock block) throws IOException {
-        long t0 = System.nanoTime();
         Path target = layout.block(block.configId(), block.seedStart(), block.seedEnd());
+        try {
+            return runBlock(block, target);
+        } catch (IOException e) {
+            throw new BlockFailure("block " + target + ": " + firstLine(e), e);
+        } catch (RuntimeException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof IOException io) {
+                    throw new BlockFailure("block " + target + ": " + firstLine(io), e);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private Result runBlock(SeedBlock block, Path target) throws IOException {
+        long t0 = System.nanoTime();
         FileSystem fs = target.getFileSystem(hadoop.get());
         // Features committed: skip the block, unless its samples are to be exported and are not yet (samples
         // are not stored, so an export added to a finished sweep samples its blocks again).
@@ -76,19 +95,57 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
             return new Result(block.configId(), block.seedStart(), block.size(), true, (System.nanoTime() - t0) / 1e9);
         }
 
+        // A name no other task attempt uses, on the file system without a checksum sidecar (the local disk's raw
+        // one): the block is one file, and one rename commits it whole, its page CRCs inside it.
+        FileSystem raw = unchecked(fs);
         Path tmp = new Path(layout.tmp(), block.configId() + "." + block.seedStart() + "." + UUID.randomUUID()
                 + ".parquet");
-        FeatureParquet.write(tmp, hadoop.get(), point.id(), point.nfe(), point.sampler(), point.grid(), rows,
-                metadata(point));
-        fs.mkdirs(target.getParent());
-        if (!commit(fs, tmp, target)) {
-            // Another attempt of the same block committed first: its rows are identical, keep them.
-            fs.delete(tmp, false);
-            if (!fs.exists(target)) {
-                throw new IOException("could not commit block " + target + " (rename from " + tmp + " failed)");
+        try {
+            FeatureParquet.write(raw, tmp, hadoop.get(), point.id(), point.nfe(), point.sampler(), point.grid(), rows,
+                    metadata(point));
+            fs.mkdirs(target.getParent());
+            if (fs != raw) {
+                // A sidecar of an earlier block at this name (removed without it) would not match this block.
+                fs.delete(((org.apache.hadoop.fs.ChecksumFileSystem) fs).getChecksumFile(target), false);
             }
+            if (!commit(raw, tmp, target)) {
+                // Another attempt of the same block committed first: its rows are identical, keep them.
+                raw.delete(tmp, false);
+                if (!fs.exists(target)) {
+                    throw new IOException("could not commit block " + target + " (rename from " + tmp + " failed)");
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            try {
+                raw.delete(tmp, false);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
         }
         return new Result(block.configId(), block.seedStart(), block.size(), true, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** The file system without client-side checksum files: the raw local one for the local disk, else itself. */
+    static FileSystem unchecked(FileSystem fs) {
+        return fs instanceof org.apache.hadoop.fs.ChecksumFileSystem c ? c.getRawFileSystem() : fs;
+    }
+
+    /** A block's failure, naming the block's file. */
+    public static final class BlockFailure extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        BlockFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    static String firstLine(Throwable e) {
+        String m = e.getMessage();
+        if (m == null || m.isBlank()) {
+            return e.getClass().getSimpleName();
+        }
+        return e.getClass().getSimpleName() + ": " + m.lines().findFirst().orElse(m);
     }
 
     /**

@@ -3,6 +3,7 @@ package org.diffsweep.spark;
 import java.io.IOException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.apache.parquet.HadoopReadOptions;
 import org.apache.parquet.column.ColumnDescriptor;
 import org.apache.parquet.column.ColumnReader;
 import org.apache.parquet.column.impl.ColumnReadStoreImpl;
@@ -14,7 +15,8 @@ import org.apache.parquet.schema.MessageType;
 
 /**
  * Reads the seeds and features of one block file ({@link FeatureParquet}) straight from its column chunks
- * into primitive arrays: no row objects, no boxed floats. Every row must hold exactly D features.
+ * into primitive arrays: no row objects, no boxed floats. Every row must hold exactly D features. The CRC of each
+ * page is checked where the file has one (blocks written since they carry them), so a damaged block fails to read.
  */
 public final class FeatureBlocks {
 
@@ -45,7 +47,8 @@ public final class FeatureBlocks {
      * a sweep block, the image index of kept reference features); the keys come back in {@link Block#seeds}.
      */
     public static Block read(Path path, Configuration conf, int dim, String key) throws IOException {
-        try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(path, conf))) {
+        try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(path, conf),
+                HadoopReadOptions.builder(conf, path).usePageChecksumVerification(true).build())) {
             MessageType file = reader.getFooter().getFileMetaData().getSchema();
             if (!file.containsField(key) || !file.containsField("features")) {
                 throw new IOException(path + ": expected features with columns " + key + " and features, got "

@@ -3,6 +3,8 @@ package org.diffsweep.spark;
 import java.io.IOException;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.example.data.simple.SimpleGroupFactory;
@@ -11,6 +13,8 @@ import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.hadoop.example.ExampleParquetWriter;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.hadoop.util.HadoopOutputFile;
+import org.apache.parquet.io.OutputFile;
+import org.apache.parquet.io.PositionOutputStream;
 import org.apache.parquet.schema.LogicalTypeAnnotation;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
@@ -68,6 +72,71 @@ public final class FeatureParquet {
         }
     }
 
+    /** A Parquet output file on a given Hadoop file system (not the one its path's scheme names in the cache). */
+    static final class FsOutputFile implements OutputFile {
+        private final FileSystem fs;
+        private final Path path;
+
+        FsOutputFile(FileSystem fs, Path path) {
+            this.fs = fs;
+            this.path = path;
+        }
+
+        @Override
+        public PositionOutputStream create(long blockSizeHint) throws IOException {
+            return wrap(fs.create(path, false));
+        }
+
+        @Override
+        public PositionOutputStream createOrOverwrite(long blockSizeHint) throws IOException {
+            return wrap(fs.create(path, true));
+        }
+
+        private static PositionOutputStream wrap(FSDataOutputStream out) {
+            return new PositionOutputStream() {
+                @Override
+                public long getPos() throws IOException {
+                    return out.getPos();
+                }
+
+                @Override
+                public void write(int b) throws IOException {
+                    out.write(b);
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    out.write(b, off, len);
+                }
+
+                @Override
+                public void flush() throws IOException {
+                    out.flush();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    out.close();
+                }
+            };
+        }
+
+        @Override
+        public boolean supportsBlockSize() {
+            return false;
+        }
+
+        @Override
+        public long defaultBlockSize() {
+            return 0;
+        }
+
+        @Override
+        public String getPath() {
+            return path.toString();
+        }
+    }
+
     /** One row to write. */
     public record Row(long seed, float[] features) {
     }
@@ -75,10 +144,27 @@ public final class FeatureParquet {
     /** Writes the rows of one block to {@code path}, replacing any partial file there. */
     public static void write(Path path, Configuration conf, String configId, int nfe, String sampler, String grid,
                              Iterable<Row> rows, Map<String, String> metadata) throws IOException {
+        write(HadoopOutputFile.fromPath(path, conf), conf, configId, nfe, sampler, grid, rows, metadata);
+    }
+
+    /**
+     * Writes the rows of one block to {@code path} on {@code fs} itself, replacing any partial file there: on the
+     * local disk the raw file system, so that the block is one file, with Parquet's CRC of each page inside it
+     * (checked when read, {@link FeatureBlocks}) instead of a {@code .crc} sidecar that a rename would move apart
+     * from it.
+     */
+    public static void write(FileSystem fs, Path path, Configuration conf, String configId, int nfe, String sampler,
+                             String grid, Iterable<Row> rows, Map<String, String> metadata) throws IOException {
+        write(new FsOutputFile(fs, path), conf, configId, nfe, sampler, grid, rows, metadata);
+    }
+
+    private static void write(OutputFile file, Configuration conf, String configId, int nfe, String sampler,
+                              String grid, Iterable<Row> rows, Map<String, String> metadata) throws IOException {
         SimpleGroupFactory groups = new SimpleGroupFactory(SCHEMA);
-        try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(HadoopOutputFile.fromPath(path, conf))
+        try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(file)
                 .withType(SCHEMA)
                 .withConf(conf)
+                .withPageWriteChecksumEnabled(true)
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
                 .withCompressionCodec(CompressionCodecName.SNAPPY)
                 .withExtraMetaData(metadata)

@@ -6,12 +6,15 @@ import org.apache.hadoop.fs.Path;
 /**
  * Where a sweep's outputs live under its output directory:
  * <pre>
+ *   _LOCK                                        the run that holds the output ({@link OutputLock})
  *   sweep/manifest.json                          what the sweep is (written first)
  *   sweep/features/&lt;config_id&gt;/block-S-E.parquet  one committed seed block [S, E) of one config
- *   sweep/_tmp/                                  blocks being written (renamed into features/ when done)
+ *   sweep/_tmp/                                  blocks being written, each under a name of its own (renamed into
+ *                                                features/ when done)
  *   sweep/grids/&lt;config_id&gt;.png                   the first samples of each config (image models)
  *   sweep/_COMPLETE                              written last, once every block is in
  *   fid/ (table.parquet, fid.csv, differences.csv, fid.md, fid.html, _COMPLETE)
+ *   _fid_tmp/&lt;run&gt;/, _metrics_tmp/&lt;run&gt;/        a stage's files being written (renamed to fid/, metrics/)
  *   metrics/ (metrics.csv, metrics.md, metrics.html, _COMPLETE)   KID and precision/recall, when the config asks for them
  * </pre>
  */

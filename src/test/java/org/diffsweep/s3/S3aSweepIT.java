@@ -39,8 +39,10 @@ import org.junit.jupiter.api.TestMethodOrder;
  *
  * <ul>
  *   <li>the s3a run's FID table equals a local-disk run's of the same config, every (config, seed) row once;
- *   <li>the server killed mid-sweep and restarted: the sweep retries or fails, a rerun completes with every row
- *       once and the same table (the rerun resumes: blocks committed before the kill are kept, the rest made);
+ *   <li>the server killed mid-sweep and restarted: the sweep retries or fails (in one line naming the block's
+ *       s3a:// URI), a rerun takes over the dead run's lock and completes with every row once and the same table
+ *       (the rerun resumes: blocks committed before the kill are kept, the rest made);
+ *   <li>a run on an output another run holds is refused in one line (exit code 2) and writes nothing there;
  *   <li>a wrong secret fails in one line that names the path and not the secret;
  *   <li>the secret is in no object, no local file and no output or log of any of these runs.
  * </ul>
@@ -137,13 +139,31 @@ class S3aSweepIT {
         System.out.printf("s3a kill: server killed with %d of %d blocks committed; the run then %s (rc %d, %.0f s)%n",
                 atKill[0], total, first.rc() == 0 ? "completed (S3A retried)" : "failed", first.rc(), first.seconds());
         if (first.rc() != 0) {
-            assertTrue(first.err().lines().anyMatch(l -> l.startsWith("diffsweep: failed:") && l.contains("s3a://" + bucket
-                    + "/")), "no one-line failure naming the s3a path: " + first.describe());
+            List<String> failures = first.err().lines().filter(l -> l.startsWith("diffsweep: failed:")).toList();
+            assertEquals(1, failures.size(), "one failure line expected: " + first.describe());
+            assertTrue(failures.get(0).contains("s3a://" + bucket + "/runs/b/"), "the failure line names no s3a URI "
+                    + "of the output (s3a://" + bucket + "/runs/b/...): " + failures.get(0));
             first.err().lines().filter(l -> l.startsWith("diffsweep: ")).forEach(l -> System.out.println("  " + l));
         }
 
+        // The failed run removes its lock if the server is back by then; if not, the lock names a process that is
+        // gone. Either way the rerun finds one of those: a lock of a process on this host that has ended.
+        String lock = out + "/" + org.diffsweep.spark.OutputLock.NAME;
+        if (!exists(lock)) {
+            Process gone = new ProcessBuilder("true").start();
+            gone.waitFor();
+            try (java.io.OutputStream o = fs(lock).create(new org.apache.hadoop.fs.Path(lock), true)) {
+                // the lock file's fields (README, "Outputs and resume")
+                o.write(("{\"id\": \"b1\", \"host\": \"" + java.net.InetAddress.getLocalHost().getHostName()
+                        + "\", \"pid\": " + gone.pid() + ", \"command\": \"run fmnist-s3a\", \"started\": \"then\", "
+                        + "\"heartbeat_ms\": " + System.currentTimeMillis() + "}").getBytes(StandardCharsets.UTF_8));
+            }
+        }
         Child rerun = cli("b2", config(out, true), out, credentialsInEnvironment(), Map.of(), null);
         assertEquals(0, rerun.rc(), rerun.describe());
+        assertTrue(rerun.err().contains("diffsweep: warning: taking over the stale lock " + lock + " of pid ")
+                && rerun.err().contains("on this host is gone"), "no takeover of the dead run's lock: " + rerun.describe());
+        assertFalse(exists(lock), "the rerun left its lock");
         java.util.regex.Matcher resumed = java.util.regex.Pattern.compile("(\\d+) already committed, (\\d+) to run")
                 .matcher(rerun.out());
         if (resumed.find()) {
@@ -157,8 +177,37 @@ class S3aSweepIT {
         assertEquals(localTable(), table(out), "FID table after the kill and rerun vs the local run's");
     }
 
+    /**
+     * A run on an output another run holds (here: this JVM, heartbeat running) is refused in one line naming the
+     * holder, exit code 2, before it writes anything there.
+     */
     @Test
     @Order(3)
+    void aRunOnAnOutputAnotherRunHoldsIsRefusedInOneLine() throws Exception {
+        String out = s3a("runs/d");
+        org.apache.hadoop.conf.Configuration conf = spark().sparkContext().hadoopConfiguration();
+        try (org.diffsweep.spark.OutputLock held = org.diffsweep.spark.OutputLock.acquire(
+                new org.apache.hadoop.fs.Path(out), conf, "run holder", java.time.Duration.ofMinutes(5))) {
+            Child run = cli("d", config(out, true), out, credentialsInEnvironment(), Map.of(), null);
+            assertEquals(2, run.rc(), run.describe());
+            List<String> lines = run.err().lines().filter(l -> l.startsWith("diffsweep: ")).toList();
+            assertEquals(1, lines.size(), "one line expected: " + run.describe());
+            assertTrue(lines.get(0).startsWith("diffsweep: error: output " + out + " is in use by another run: pid "
+                    + ProcessHandle.current().pid()) && lines.get(0).contains("'run holder'"), lines.get(0));
+            List<String> objects = new ArrayList<>();
+            org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it =
+                    fs(out).listFiles(new org.apache.hadoop.fs.Path(out), true);
+            while (it.hasNext()) {
+                objects.add(it.next().getPath().getName());
+            }
+            assertEquals(List.of(org.diffsweep.spark.OutputLock.NAME), objects, "the refused run wrote something");
+            System.out.println("s3a held output: rc " + run.rc() + ": " + lines.get(0));
+        }
+        assertFalse(exists(out + "/" + org.diffsweep.spark.OutputLock.NAME), "the test's lock is left");
+    }
+
+    @Test
+    @Order(4)
     void wrongSecretFailsInOneLineNamingThePathNotTheSecret() throws Exception {
         String out = s3a("runs/c");
         String wrong = new StringBuilder(s3.secretKey()).reverse().toString();
@@ -179,7 +228,7 @@ class S3aSweepIT {
 
     /** Runs last: greps every object, every local file the runs wrote and every output and log for the secret. */
     @Test
-    @Order(4)
+    @Order(5)
     void theSecretIsInNoObjectFileOrLog() throws IOException {
         assertFalse(runs.isEmpty(), "no runs to check");
         byte[] secret = s3.secretKey().getBytes(StandardCharsets.US_ASCII);
@@ -353,6 +402,10 @@ class S3aSweepIT {
             t.put(r.getAs("config_id"), List.of((double) (long) r.getAs("n"), r.getAs("fid"), r.getAs("fid_se")));
         }
         return t;
+    }
+
+    org.apache.hadoop.fs.FileSystem fs(String path) throws IOException {
+        return new org.apache.hadoop.fs.Path(path).getFileSystem(spark().sparkContext().hadoopConfiguration());
     }
 
     boolean exists(String path) throws IOException {
