@@ -154,18 +154,29 @@ public final class SweepJob {
         } catch (org.diffsweep.config.ConfigException e) {
             throw e;
         } catch (RuntimeException e) {
+            org.diffsweep.config.NetSpec net = config.model().net();
             throw new org.diffsweep.config.ConfigException(config.name() + ": model "
-                    + (config.model().net() == null ? config.model().id() : config.model().net().path()) + ": "
+                    + (net == null ? config.model().id() : net.path() + " (model.shape "
+                    + java.util.Arrays.toString(net.shape()) + ", batch " + net.batch() + ")") + ": "
                     + org.diffsweep.family.Family.rootLine(e));
         }
         if (config.detector() != null) {
             int[] shape = config.model().imageShape();
+            int b = org.diffsweep.family.Family.PROBE_BATCH;
             try {
                 org.diffsweep.features.Detector d = org.diffsweep.spark.ModelCache.detector(config.detector(), hadoop);
-                float[] f = d.features(new byte[3 * shape[1] * shape[2]], 1, shape[1], shape[2]);
-                if (f.length != config.detector().dim()) {
-                    throw new IllegalArgumentException("returned " + f.length + " features for one image, expected "
-                            + "dim " + config.detector().dim());
+                byte[] images = new byte[b * 3 * shape[1] * shape[2]];
+                new java.util.Random(1).nextBytes(images);
+                float[] f = d.features(images, b, shape[1], shape[2]);
+                if (f.length != b * config.detector().dim()) {
+                    throw new IllegalArgumentException("returned " + f.length + " features for " + b + " images, "
+                            + "expected dim " + config.detector().dim() + " each");
+                }
+                for (int i = 0; i < f.length; i++) {
+                    if (!Float.isFinite(f[i])) {
+                        throw new IllegalArgumentException("returned " + f[i] + " as feature " + i % config.detector().dim()
+                                + " of a probe image, expected finite features");
+                    }
                 }
             } catch (org.diffsweep.config.ConfigException e) {
                 throw e;
