@@ -201,8 +201,10 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
             text = Files.readString(file);
         } catch (java.nio.file.NoSuchFileException e) {
             throw new ConfigException(file + ": no such file");
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new ConfigException(file + ": not UTF-8 text, expected a YAML sweep configuration");
         } catch (IOException e) {
-            throw new ConfigException(file + ": cannot read (" + e.getMessage() + ")");
+            throw new ConfigException(file + ": cannot read (" + e + ")");
         }
         return parse(text, file.toString(), store.relativeTo(folder(file)));
     }
