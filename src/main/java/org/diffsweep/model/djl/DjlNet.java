@@ -129,7 +129,7 @@ public final class DjlNet implements AutoCloseable {
                 var sa = m.create(scalars, new ai.djl.ndarray.types.Shape(b));
                 sa.setName(scalarName);
                 return new NDList(xa, sa);
-            }, o -> single(label, o, (long) b * dim));
+            }, o -> single(label, o, b, dim));
             for (int i = 0; i < y.length; i++) {
                 out[start * dim + i] = y[i];
             }
@@ -137,8 +137,9 @@ public final class DjlNet implements AutoCloseable {
         return out;
     }
 
-    /** The single output of a call, checked for its element count. */
-    static float[] single(String label, NDList out, long expected) {
+    /** The single output of a call on a batch of {@code batch}, checked for {@code per} values per sample. */
+    static float[] single(String label, NDList out, int batch, long per) {
+        long expected = batch * per;
         if (out.size() < 1) {
             throw new IllegalStateException(label + ": the model returned no output, expected one tensor");
         }
@@ -148,12 +149,13 @@ public final class DjlNet implements AutoCloseable {
                 shapes.append(shapes.length() > 0 ? ", " : "").append(t.getShape());
             }
             throw new IllegalStateException(label + ": the model returned " + out.size() + " tensors (" + shapes
-                    + "), expected one tensor of " + expected + " values");
+                    + ") for a batch of " + batch + ", expected one tensor of " + per + " values per sample");
         }
         NDArray a = out.get(0);
         if (a.size() != expected) {
-            throw new IllegalStateException(label + ": output shape " + a.getShape() + " (" + a.size()
-                    + " values), expected " + expected + " values");
+            throw new IllegalStateException(label + ": output shape " + a.getShape() + " for a batch of " + batch
+                    + (a.size() % batch == 0 ? " (" + a.size() / batch + " values each)" : " (" + a.size()
+                    + " values)") + ", expected " + per + " values each");
         }
         return a.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
     }
