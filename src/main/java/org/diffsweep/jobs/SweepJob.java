@@ -139,13 +139,13 @@ public final class SweepJob {
     }
 
     /**
-     * Everything a sweep reads, checked on the driver before anything is written, so that a bad input costs no
-     * compute and leaves no manifest behind: the model is loaded and run once through its family (a file that is
-     * not a network, a wrong shape, a network that does not fit the process); the detector is loaded and run once
-     * on one image (its output must have the declared {@code dim}); the reference is read and checked against the
-     * feature dimension.
+     * The config's model loaded and run once through its family on the driver (a file that is not a network, a
+     * network that does not fit the process or the declared shape, one that only takes a batch of one or returns
+     * values that are not finite), before any job starts.
+     *
+     * @throws org.diffsweep.config.ConfigException one line naming the model's path, its declared shape and what failed
      */
-    static void validateOnDriver(SweepConfig config, Configuration conf) throws IOException {
+    static void probeModel(SweepConfig config, Configuration conf) {
         HadoopConf hadoop = new HadoopConf(conf);
         try {
             org.diffsweep.family.SampleModel model = org.diffsweep.spark.ModelCache.model(config.model(),
@@ -160,6 +160,18 @@ public final class SweepJob {
                     + java.util.Arrays.toString(net.shape()) + ", batch " + net.batch() + ")") + ": "
                     + org.diffsweep.family.Family.rootLine(e));
         }
+    }
+
+    /**
+     * Everything a sweep reads, checked on the driver before anything is written, so that a bad input costs no
+     * compute and leaves no manifest behind: the model is loaded and run once through its family (a file that is
+     * not a network, a wrong shape, a network that does not fit the process: {@link #probeModel}); the detector is
+     * loaded and run once on two images (its output must have the declared {@code dim}, finite); the reference is
+     * read, checked as a covariance and against the feature dimension.
+     */
+    static void validateOnDriver(SweepConfig config, Configuration conf) throws IOException {
+        HadoopConf hadoop = new HadoopConf(conf);
+        probeModel(config, conf);
         if (config.detector() != null) {
             int[] shape = config.model().imageShape();
             int b = org.diffsweep.family.Family.PROBE_BATCH;

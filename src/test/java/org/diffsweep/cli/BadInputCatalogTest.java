@@ -212,6 +212,14 @@ class BadInputCatalogTest {
         c.add(new Case("ref-stats detector that returns a tuple", d -> new String[] {"ref-stats", "--data",
                 idx(d), "--detector", resource("tiny_tuple.pt"), "--dim", "2", "--out",
                 d.resolve("out/ref.npz").toString()}, "tiny_tuple.pt", "returned 2 tensors"));
+        c.add(new Case("norm-stats with a model that returns NaN", d -> new String[] {"norm-stats",
+                djlConf(d, "tiny_nan.pt"), "--out", d.resolve("out/n.csv").toString(), "--seeds", "4", "--shard", "2",
+                "--steps", "10"}, "tiny_nan.pt", "returned NaN", "expected finite values"));
+        c.add(new Case("schedule with a model that only takes a batch of 1", d -> new String[] {"schedule",
+                djlConf(d, "tiny_batch1.pt"), "--out", d.resolve("out/s.csv").toString(), "--seeds", "4", "--shard",
+                "2", "--steps", "4", "--points", "10"}, "tiny_batch1.pt", "runs on a batch of 1 but fails"));
+        c.add(yaml("a tab in the indentation", "name: bad\n\tseeds: 3\n", "malformed YAML at line 2",
+                "found character '\\t(TAB)' that cannot start any token"));
         c.add(new Case("config file missing", d -> new String[] {"run", d.resolve("nope.yaml").toString()},
                 "nope.yaml: no such file"));
         c.add(new Case("oracle --seeds 0", d -> new String[] {"oracle", conf(d, GMM), "--seeds", "0"},
@@ -260,6 +268,12 @@ class BadInputCatalogTest {
                     .replace("DETECTOR", resource("tiny_features.pt")).replace("REF", npz(d, "ref.npz", 2));
             return new String[] {"run", conf(d, text)};
         }, fragments);
+    }
+
+    /** The DJL config with the tiny detector, a 2-d reference and the given test model; its path. */
+    private static String djlConf(Path d, String model) throws Exception {
+        return conf(d, DJL.replace("MODEL", resource(model)).replace("DETECTOR", resource("tiny_features.pt"))
+                .replace("REF", npz(d, "ref.npz", 2)));
     }
 
     /** Writes the config with OUT, NORM and GRID filled in, and returns its path. */
