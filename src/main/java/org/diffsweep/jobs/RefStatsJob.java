@@ -93,7 +93,8 @@ public final class RefStatsJob {
             count = dataset.count();
             shape = dataset.shape();
         } catch (IllegalArgumentException | IOException e) {
-            throw new ConfigException(e.getMessage());
+            String m = org.diffsweep.family.Family.rootLine(e);
+            throw new ConfigException(m.contains(new Path(data).getName()) ? m : "data set " + data + ": " + m);
         }
         if (limit > 0) {
             count = Math.min(count, limit);
