@@ -179,6 +179,9 @@ class BadInputCatalogTest {
                 "{ name: deis-sn, order: 2, norm: NORM }"), "score table", "bad.csv", "line 1"));
         c.add(yaml("a schedule file without sigma", GMM.replace("{ name: edm }", "{ name: file, path: GRID }"),
                 "grid file", "grid.csv", "no 'sigma' column"));
+        c.add(new Case("a schedule file that is a directory", d -> new String[] {"run", conf(d, GMM.replace(
+                "{ name: edm }", "{ name: file, path: " + Files.createDirectories(d.resolve("sched.csv")) + " }"))},
+                "grid file", "sched.csv", "it is a directory, expected a file"));
         // --- outputs and command-line values
         c.add(new Case("output under a file", d -> {
             Path f = Files.writeString(d.resolve("a-file"), "x");
