@@ -201,8 +201,10 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
             text = Files.readString(file);
         } catch (java.nio.file.NoSuchFileException e) {
             throw new ConfigException(file + ": no such file");
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new ConfigException(file + ": not UTF-8 text, expected a YAML sweep configuration");
         } catch (IOException e) {
-            throw new ConfigException(file + ": cannot read (" + e.getMessage() + ")");
+            throw new ConfigException(file + ": cannot read (" + e + ")");
         }
         return parse(text, file.toString(), store.relativeTo(folder(file)));
     }
@@ -227,9 +229,19 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         try {
             root = YAML.readTree(yaml);
         } catch (JsonProcessingException e) {
-            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr();
-            throw new ConfigException(source + ": malformed YAML" + where + ": "
-                    + e.getOriginalMessage().lines().findFirst().orElse(""));
+            // SnakeYAML's message: the context ("while scanning ..."), the problem ("found character ..."), each
+            // followed by its mark (" in 'reader', line N, column M:") and an echo of the line; the problem's mark is
+            // the line to fix
+            String msg = e.getOriginalMessage();
+            java.util.regex.Matcher mark = java.util.regex.Pattern.compile("line (\\d+), column \\d+").matcher(msg);
+            String line = e.getLocation() == null ? null : Integer.toString(e.getLocation().getLineNr());
+            while (mark.find()) {
+                line = mark.group(1);
+            }
+            String what = String.join(": ", msg.lines().filter(l -> !l.isBlank() && !Character.isWhitespace(l.charAt(0)))
+                    .map(String::strip).toList());
+            throw new ConfigException(source + ": malformed YAML" + (line == null ? "" : " at line " + line) + ": "
+                    + what);
         }
         if (root == null || root.isMissingNode() || root.isNull()) {
             throw new ConfigException(source + ": empty file, expected a sweep configuration");

@@ -36,7 +36,16 @@ final class Sources implements Serializable {
 
     InputStream open(String path) throws IOException {
         InputStream in = new BufferedInputStream(fs(path).open(new Path(path)), 1 << 16);
-        return path.endsWith(".gz") ? new BufferedInputStream(new GZIPInputStream(in, 1 << 16), 1 << 16) : in;
+        if (!path.endsWith(".gz")) {
+            return in;
+        }
+        try {
+            return new BufferedInputStream(new GZIPInputStream(in, 1 << 16), 1 << 16);
+        } catch (java.util.zip.ZipException | java.io.EOFException e) {
+            in.close();
+            throw new IOException(path + ": not a gzip file (" + e.getMessage() + "), expected a .gz file as gzip "
+                    + "writes it");
+        }
     }
 
     static void skipFully(InputStream in, long n, String what) throws IOException {

@@ -181,17 +181,25 @@ public final class EdmFamily implements Family {
     @Override
     public void probe(SampleModel model) {
         Denoiser d = denoiser(model);
-        double[] out;
-        try {
-            out = d.denoise(new double[d.dim()], 1, process.sigmaMax());
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException(Family.rootLine(e));
-        }
-        if (out.length != d.dim()) {
-            throw new IllegalArgumentException("model " + d.id() + ": returned " + out.length + " values for one "
-                    + "sample, expected " + d.dim());
+        for (double sigma : new double[] {process.sigmaMax(), process.sigmaMin()}) {
+            double[] x = Family.probeInput(PROBE_BATCH * d.dim(), sigma);
+            double[] out;
+            try {
+                out = d.denoise(x, PROBE_BATCH, sigma);
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(Family.probeFailure(e, PROBE_BATCH, () -> d.denoise(
+                        java.util.Arrays.copyOf(x, d.dim()), 1, sigma)));
+            }
+            if (out.length != PROBE_BATCH * d.dim()) {
+                throw new IllegalArgumentException("model " + d.id() + ": returned " + out.length + " values for a "
+                        + "batch of " + PROBE_BATCH + ", expected " + PROBE_BATCH * d.dim());
+            }
+            Family.requireFinite(d.id(), out, PROBE_BATCH, "sigma = " + sigma);
         }
     }
+
+    /** Samples per probe: more than one, so that a network that only takes a batch of one is found here. */
+    static final int PROBE_BATCH = Family.PROBE_BATCH;
 
     @Override
     public Part sampler(String name, Map<String, Object> options, GaussianMixture analytic) {

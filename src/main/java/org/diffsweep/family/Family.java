@@ -60,14 +60,75 @@ public interface Family extends Serializable {
     Cell cell(Part sampler, Part grid, int nfeRequested);
 
 
-    /** The first line of an exception's innermost message (a network's own words, which name it). */
+    /**
+     * The first line of an exception's innermost message (a network's own words, which name it); for a TorchScript
+     * interpreter's error, whose first line only says that one failed, its last line (the error itself).
+     */
     static String rootLine(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
         }
         String msg = String.valueOf(t.getMessage());
-        return msg.lines().findFirst().orElse(msg);
+        List<String> lines = msg.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+        if (lines.isEmpty()) {
+            return t.getClass().getSimpleName();
+        }
+        if (lines.get(0).startsWith("The following operation failed in the TorchScript interpreter")) {
+            for (int i = lines.size() - 1; i > 0; i--) {
+                if (lines.get(i).matches("^[A-Za-z.]*(Error|Exception): .*")) {
+                    return lines.get(i);
+                }
+            }
+        }
+        return lines.get(0);
+    }
+
+    /** Samples per probe: more than one, so that a network that only takes a batch of one is found by the probe. */
+    int PROBE_BATCH = 2;
+
+    /**
+     * A probe's input: {@code n} fixed values of a prior sample at noise level {@code scale} (standard normals from
+     * a fixed seed, times scale), so that a network is probed on what it will see, not on zeros.
+     */
+    static double[] probeInput(int n, double scale) {
+        java.util.Random r = new java.util.Random(20240607L);
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = scale * r.nextGaussian();
+        }
+        return x;
+    }
+
+    /**
+     * What a failed probe on a batch of {@code batch} says: the network's own line, and whether it runs on a batch
+     * of one ({@code single}), as a network traced for batch 1 does.
+     */
+    static String probeFailure(RuntimeException e, int batch, Runnable single) {
+        String line = rootLine(e);
+        try {
+            single.run();
+        } catch (RuntimeException alsoAtOne) {
+            return line;
+        }
+        return "runs on a batch of 1 but fails on a batch of " + batch + " (" + line + "), expected a network that "
+                + "takes any batch size";
+    }
+
+    /** Refuses a probe's output with a value that is not finite, naming the model, where and how many. */
+    static void requireFinite(String id, double[] out, int batch, String at) {
+        int bad = 0;
+        int first = -1;
+        for (int i = 0; i < out.length; i++) {
+            if (!Double.isFinite(out[i])) {
+                bad++;
+                first = first < 0 ? i : first;
+            }
+        }
+        if (bad > 0) {
+            throw new IllegalArgumentException("model " + id + ": returned " + out[first] + " for " + bad + " of "
+                    + out.length + " values of a probe batch of " + batch + " at " + at + ", expected finite values");
+        }
     }
 
     /** A parsed sampler or grid: its description (as configs and outputs name it) and the family's own object. */

@@ -93,12 +93,16 @@ public final class RefStatsJob {
             count = dataset.count();
             shape = dataset.shape();
         } catch (IllegalArgumentException | IOException e) {
-            throw new ConfigException(e.getMessage());
+            String m = org.diffsweep.family.Family.rootLine(e);
+            throw new ConfigException(m.contains(new Path(data).getName()) ? m : "data set " + data + ": " + m);
         }
         if (limit > 0) {
             count = Math.min(count, limit);
         }
         NetSpec det = detector == null ? null : detector.resolve(p -> ModelFiles.sha256(p, conf));
+        if (det != null && count > 0) {
+            probeDetector(dataset, det, new HadoopConf(conf), (int) Math.min(2, count), shape);
+        }
         List<long[]> chunks = new ArrayList<>();
         for (long s = 0; s < count; s += CHUNK) {
             chunks.add(new long[] {s, Math.min(count, s + CHUNK) - s});
@@ -188,6 +192,30 @@ public final class RefStatsJob {
 
     /** One chunk's features (n×D, row-major) and their sums. */
     record Chunk(FeatureStats stats, double[] rows, int dim) {
+    }
+
+    /**
+     * The detector run once on the driver on the first images (a batch of two where there are two), before any task
+     * starts or anything is written: a file that is not a network, a --dim it does not return, a network that only
+     * takes a batch of one or returns values that are not finite is refused in one line.
+     */
+    static void probeDetector(ImageDataset ds, NetSpec det, HadoopConf hadoop, int n, int[] shape) {
+        String what = "ref-stats --detector " + det.path() + " --dim " + det.dim();
+        Chunk c;
+        try {
+            c = features(ds, det, hadoop, 0, n, shape);
+        } catch (ConfigException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new ConfigException(what + ": " + org.diffsweep.family.Family.rootLine(e)
+                    + " (a probe on " + n + " images of " + shape[1] + "x" + shape[2] + ")");
+        }
+        for (int i = 0; i < c.rows().length; i++) {
+            if (!Double.isFinite(c.rows()[i])) {
+                throw new ConfigException(what + ": returned " + c.rows()[i] + " as feature " + i % c.dim()
+                        + " of image " + i / c.dim() + ", expected finite features");
+            }
+        }
     }
 
     /** The features of images [start, start + n): the detector's on 3-channel uint8, or the pixels in [−1, 1]. */

@@ -34,6 +34,7 @@ public final class Spark {
         } else if (!conf.contains("spark.master")) {
             conf.setMaster("local[*]");
         }
+        requireMasterUrl(conf.get("spark.master"), master != null ? "--master" : "spark.master");
         conf.setIfMissing("spark.app.name", appName);
         if (conf.get("spark.master").startsWith("local")) {
             conf.setIfMissing("spark.ui.enabled", "false");
@@ -42,5 +43,30 @@ public final class Spark {
         SparkSession session = SparkSession.builder().config(conf).getOrCreate();
         session.sparkContext().setLogLevel(System.getProperty("diffsweep.spark.log", "WARN"));
         return session;
+    }
+
+    private static final java.util.regex.Pattern BUILT_IN_MASTERS = java.util.regex.Pattern.compile(
+            "local|local\\[(\\*|[1-9][0-9]*)( *, *[0-9]+)?]|local-cluster\\[[0-9]+, *[0-9]+, *[0-9]+]"
+                    + "|spark://[^/\\s]+(,[^/\\s]+)*");
+
+    /**
+     * Refuses, before Spark starts (and logs a page of its own errors), a master URL that neither Spark itself nor a
+     * cluster manager on the class path (YARN, Kubernetes) accepts.
+     *
+     * @throws ConfigException naming the URL and the forms expected
+     */
+    static void requireMasterUrl(String url, String option) {
+        if (BUILT_IN_MASTERS.matcher(url).matches()) {
+            return;
+        }
+        for (org.apache.spark.scheduler.ExternalClusterManager m : java.util.ServiceLoader.load(
+                org.apache.spark.scheduler.ExternalClusterManager.class, Spark.class.getClassLoader())) {
+            if (m.canCreate(url)) {
+                return;
+            }
+        }
+        throw new org.diffsweep.config.ConfigException(option + " " + url + ": not a Spark master URL, expected "
+                + "local[*], local[N], spark://HOST:PORT, or yarn / k8s://URL where their Spark modules are on the "
+                + "class path");
     }
 }

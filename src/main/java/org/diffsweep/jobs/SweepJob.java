@@ -213,13 +213,13 @@ public final class SweepJob {
     }
 
     /**
-     * Everything a sweep reads, checked on the driver before anything is written, so that a bad input costs no
-     * compute and leaves no manifest behind: the model is loaded and run once through its family (a file that is
-     * not a network, a wrong shape, a network that does not fit the process); the detector is loaded and run once
-     * on one image (its output must have the declared {@code dim}); the reference is read and checked against the
-     * feature dimension.
+     * The config's model loaded and run once through its family on the driver (a file that is not a network, a
+     * network that does not fit the process or the declared shape, one that only takes a batch of one or returns
+     * values that are not finite), before any job starts.
+     *
+     * @throws org.diffsweep.config.ConfigException one line naming the model's path, its declared shape and what failed
      */
-    static void validateOnDriver(SweepConfig config, Configuration conf) throws IOException {
+    static void probeModel(SweepConfig config, Configuration conf) {
         HadoopConf hadoop = new HadoopConf(conf);
         try {
             org.diffsweep.family.SampleModel model = org.diffsweep.spark.ModelCache.model(config.model(),
@@ -228,18 +228,41 @@ public final class SweepJob {
         } catch (org.diffsweep.config.ConfigException e) {
             throw e;
         } catch (RuntimeException e) {
+            org.diffsweep.config.NetSpec net = config.model().net();
             throw new org.diffsweep.config.ConfigException(config.name() + ": model "
-                    + (config.model().net() == null ? config.model().id() : config.model().net().path()) + ": "
+                    + (net == null ? config.model().id() : net.path() + " (model.shape "
+                    + java.util.Arrays.toString(net.shape()) + ", batch " + net.batch() + ")") + ": "
                     + org.diffsweep.family.Family.rootLine(e));
         }
+    }
+
+    /**
+     * Everything a sweep reads, checked on the driver before anything is written, so that a bad input costs no
+     * compute and leaves no manifest behind: the model is loaded and run once through its family (a file that is
+     * not a network, a wrong shape, a network that does not fit the process: {@link #probeModel}); the detector is
+     * loaded and run once on two images (its output must have the declared {@code dim}, finite); the reference is
+     * read, checked as a covariance and against the feature dimension.
+     */
+    static void validateOnDriver(SweepConfig config, Configuration conf) throws IOException {
+        HadoopConf hadoop = new HadoopConf(conf);
+        probeModel(config, conf);
         if (config.detector() != null) {
             int[] shape = config.model().imageShape();
+            int b = org.diffsweep.family.Family.PROBE_BATCH;
             try {
                 org.diffsweep.features.Detector d = org.diffsweep.spark.ModelCache.detector(config.detector(), hadoop);
-                float[] f = d.features(new byte[3 * shape[1] * shape[2]], 1, shape[1], shape[2]);
-                if (f.length != config.detector().dim()) {
-                    throw new IllegalArgumentException("returned " + f.length + " features for one image, expected "
-                            + "dim " + config.detector().dim());
+                byte[] images = new byte[b * 3 * shape[1] * shape[2]];
+                new java.util.Random(1).nextBytes(images);
+                float[] f = d.features(images, b, shape[1], shape[2]);
+                if (f.length != b * config.detector().dim()) {
+                    throw new IllegalArgumentException("returned " + f.length + " features for " + b + " images, "
+                            + "expected dim " + config.detector().dim() + " each");
+                }
+                for (int i = 0; i < f.length; i++) {
+                    if (!Float.isFinite(f[i])) {
+                        throw new IllegalArgumentException("returned " + f[i] + " as feature " + i % config.detector().dim()
+                                + " of a probe image, expected finite features");
+                    }
                 }
             } catch (org.diffsweep.config.ConfigException e) {
                 throw e;

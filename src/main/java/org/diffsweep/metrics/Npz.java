@@ -61,6 +61,10 @@ public final class Npz {
         int major = buf.get();
         buf.get();
         int headerLength = major == 1 ? Short.toUnsignedInt(buf.getShort()) : buf.getInt();
+        if (headerLength < 0 || headerLength > buf.remaining()) {
+            throw new IOException(source + ": .npy header of " + headerLength + " bytes, but " + buf.remaining()
+                    + " bytes follow (truncated?)");
+        }
         String header = new String(bytes, buf.position(), headerLength, StandardCharsets.ISO_8859_1);
         buf.position(buf.position() + headerLength);
         String descr = group(DESCR, header, source, "descr");
@@ -76,6 +80,15 @@ public final class Npz {
             count *= d;
         }
         double[] values = new double[Math.toIntExact(count)];
+        int width = switch (descr) {
+            case "<f8", "<i8" -> 8;
+            case "<f4", "<i4" -> 4;
+            default -> 1;
+        };
+        if (buf.remaining() < count * width) {
+            throw new IOException(source + ": holds " + buf.remaining() + " bytes of values, expected " + count * width
+                    + " for shape " + shape(shape) + " of " + descr + " (truncated?)");
+        }
         switch (descr) {
             case "<f8" -> buf.asDoubleBuffer().get(values);
             case "<f4" -> {
@@ -160,12 +173,100 @@ public final class Npz {
         if (mu == null || sigma == null) {
             throw new IOException(source + ": arrays " + arrays.keySet() + ", expected 'mu' and 'sigma'");
         }
-        long n = arrays.containsKey("n") ? (long) arrays.get("n").values()[0] : 0;
-        try {
-            return new Gaussian(mu.values(), sigma.values(), n);
-        } catch (IllegalArgumentException e) {
-            throw new IOException(source + ": " + e.getMessage());
+        if (mu.shape().length != 1 || mu.shape()[0] < 1) {
+            throw new IOException(source + ": mu has shape " + shape(mu.shape()) + ", expected (D,), one mean per "
+                    + "feature");
         }
+        int d = mu.values().length;
+        if (sigma.shape().length != 2 || sigma.shape()[0] != d || sigma.shape()[1] != d) {
+            throw new IOException(source + ": sigma has shape " + shape(sigma.shape()) + ", expected (" + d + ", " + d
+                    + ") to match mu's " + d + " features");
+        }
+        requireFinite(mu.values(), source, "mu", 1);
+        requireFinite(sigma.values(), source, "sigma", d);
+        requireCovariance(sigma.values(), d, source);
+        long n = 0;
+        if (arrays.containsKey("n")) {
+            double[] nv = arrays.get("n").values();
+            if (nv.length != 1 || !(nv[0] >= 0) || nv[0] != Math.rint(nv[0]) || nv[0] > Long.MAX_VALUE) {
+                throw new IOException(source + ": n = " + java.util.Arrays.toString(nv) + ", expected one sample "
+                        + "count >= 0");
+            }
+            n = (long) nv[0];
+        }
+        return new Gaussian(mu.values(), sigma.values(), n);
+    }
+
+    /** Tolerance of the symmetry check, relative to the largest |σ_ij|: float32 round-off of a covariance is ~1e-7. */
+    static final double SYMMETRY_TOLERANCE = 1e-5;
+
+    /** Tolerance of the PSD check: the smallest eigenvalue must be at least −this · trace(σ). */
+    static final double PSD_TOLERANCE = 1e-6;
+
+    /**
+     * A covariance as FID needs it: symmetric (max |σ_ij − σ_ji| ≤ {@value #SYMMETRY_TOLERANCE} · max |σ_ij|) and
+     * positive semi-definite (smallest eigenvalue ≥ −{@value #PSD_TOLERANCE} · trace), so that neither half of it is
+     * silently ignored nor a negative eigenvalue silently clamped. PSD is checked by a Cholesky factorisation of
+     * σ + tol · trace · I; only when that fails are the eigenvalues computed (LAPACK), to say by how much.
+     */
+    static void requireCovariance(double[] s, int d, String source) throws IOException {
+        double scale = 0;
+        for (double v : s) {
+            scale = Math.max(scale, Math.abs(v));
+        }
+        double worst = -1;
+        int wi = 0;
+        int wj = 0;
+        for (int i = 0; i < d; i++) {
+            for (int j = i + 1; j < d; j++) {
+                double diff = Math.abs(s[i * d + j] - s[j * d + i]);
+                if (diff > worst) {
+                    worst = diff;
+                    wi = i;
+                    wj = j;
+                }
+            }
+        }
+        if (worst > SYMMETRY_TOLERANCE * scale) {
+            throw new IOException(source + ": sigma is not symmetric: sigma[" + wi + ", " + wj + "] = "
+                    + s[wi * d + wj] + " but sigma[" + wj + ", " + wi + "] = " + s[wj * d + wi] + ", expected a "
+                    + "covariance, symmetric to " + SYMMETRY_TOLERANCE + " x max|sigma| (" + scale + ")");
+        }
+        double trace = 0;
+        for (int i = 0; i < d; i++) {
+            trace += s[i * d + i];
+        }
+        double tol = PSD_TOLERANCE * Math.max(trace, 0);
+        double[] shifted = s.clone();
+        for (int i = 0; i < d; i++) {
+            shifted[i * d + i] += tol;
+        }
+        if (trace > 0 && org.diffsweep.linalg.Lapack.cholesky(shifted, d) != null) {
+            return;
+        }
+        double smallest = org.diffsweep.linalg.Lapack.symmetricEigenvalues(s, d)[0];
+        if (!(smallest >= -tol)) {
+            throw new IOException(source + ": sigma is not positive semi-definite: its smallest eigenvalue is "
+                    + String.format(java.util.Locale.ROOT, "%.4g (trace %.4g)", smallest, trace) + ", expected a covariance, eigenvalues >= -" + PSD_TOLERANCE
+                    + " x trace");
+        }
+    }
+
+    private static void requireFinite(double[] v, String source, String name, int cols) throws IOException {
+        for (int i = 0; i < v.length; i++) {
+            if (!Double.isFinite(v[i])) {
+                String at = cols == 1 ? "[" + i + "]" : "[" + i / cols + ", " + i % cols + "]";
+                throw new IOException(source + ": " + name + at + " = " + v[i] + ", expected finite values");
+            }
+        }
+    }
+
+    private static String shape(long[] shape) {
+        StringBuilder b = new StringBuilder("(");
+        for (int i = 0; i < shape.length; i++) {
+            b.append(i > 0 ? ", " : "").append(shape[i]);
+        }
+        return b.append(shape.length == 1 ? ",)" : ")").toString();
     }
 
     /** The arrays of {@link #gaussian}: mu, sigma, and n (the sample count, an extra pytorch-fid ignores). */

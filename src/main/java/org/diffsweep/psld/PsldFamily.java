@@ -73,18 +73,22 @@ public final class PsldFamily implements Family {
     @Override
     public void probe(SampleModel model) {
         PsldModel m = (PsldModel) model;
+        int b = Family.PROBE_BATCH;
+        double[] z = Family.probeInput(b * 2 * m.dim(), 1);
         double[] out;
         try {
-            out = m.epsilon(new double[2 * m.dim()], 1, 0.5);
+            out = m.epsilon(z, b, 0.5);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("model " + m.id() + " is not a PSLD network for process psld: a "
                     + "forward pass on z with 2C channels (x and m stacked) failed, expected (z[B, 2C, H, W], t[B]) "
-                    + "-> eps[B, 2C, H, W] (" + Family.rootLine(e) + ")");
+                    + "-> eps[B, 2C, H, W] (" + Family.probeFailure(e, b, () -> m.epsilon(
+                    java.util.Arrays.copyOf(z, 2 * m.dim()), 1, 0.5)) + ")");
         }
-        if (out.length != 2 * m.dim()) {
-            throw new IllegalArgumentException("model " + m.id() + ": returned " + out.length + " values for one z, "
-                    + "expected " + 2 * m.dim() + " (2C channels)");
+        if (out.length != b * 2 * m.dim()) {
+            throw new IllegalArgumentException("model " + m.id() + ": returned " + out.length + " values for " + b
+                    + " z, expected " + b * 2 * m.dim() + " (2C channels)");
         }
+        Family.requireFinite(m.id(), out, b, "t = 0.5");
     }
 
     @Override

@@ -107,6 +107,9 @@ public final class HadoopStore implements Store {
         try {
             return fs.open(p);
         } catch (FileNotFoundException e) {
+            if (fs.exists(p) && fs.getFileStatus(p).isDirectory()) {
+                throw new IOException("it is a directory, expected a file");
+            }
             throw new java.nio.file.NoSuchFileException(path);
         }
     }

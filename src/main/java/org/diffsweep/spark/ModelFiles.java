@@ -29,8 +29,16 @@ public final class ModelFiles {
             return sha256(in);
         } catch (java.io.FileNotFoundException e) {
             throw new org.diffsweep.config.ConfigException("model file " + path + " not found");
+        } catch (java.nio.file.AccessDeniedException | RuntimeException e) {
+            // no credentials, or none that may read it: the path is wrong for this machine, not the run
+            throw new org.diffsweep.config.ConfigException("model file " + path + ": cannot read ("
+                    + org.diffsweep.family.Family.rootLine(e) + "), expected a file this machine may read (for "
+                    + "s3a://, credentials in the environment or in fs.s3a.*)");
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + path, e);
+            IOException named = new IOException("cannot read model file " + path + " ("
+                    + org.diffsweep.family.Family.rootLine(e) + ")");
+            named.addSuppressed(e);
+            throw new UncheckedIOException(named);
         }
     }
 

@@ -128,14 +128,40 @@ class BadInputCatalogTest {
         c.add(djl("a corrupt .onnx", d -> DJL.replace("MODEL", text(d, "fake.onnx")), "model", "fake.onnx"));
         c.add(djl("a model whose output has the wrong shape", d -> DJL.replace("MODEL", resource("tiny_shape.pt")),
                 "tiny_shape.pt", "output shape"));
+        c.add(djl("a model that returns NaN for every input", d -> DJL.replace("MODEL", resource("tiny_nan.pt")),
+                "tiny_nan.pt", "returned NaN for 8 of 8 values of a probe batch of 2", "expected finite values"));
+        c.add(djl("a model that only takes a batch of 1", d -> DJL.replace("MODEL", resource("tiny_batch1.pt")),
+                "tiny_batch1.pt", "runs on a batch of 1 but fails on a batch of 2", "invalid for input of size 8",
+                "expected a network that takes any batch size"));
+        c.add(djl("a model.shape the network does not take", d -> DJL.replace("MODEL",
+                Path.of("models/fmnist-edm-denoiser.pt").toAbsolutePath().toString()).replace("[1, 2, 2]",
+                "[1, 30, 30]"), "fmnist-edm-denoiser.pt", "model.shape [1, 30, 30]", "RuntimeError: Sizes of tensors"));
+        c.add(djl("a model directory named .pt", d -> DJL.replace("MODEL",
+                Files.createDirectories(d.resolve("dir.pt")).toString()), "dir.pt"));
+        c.add(djl("an s3a:// model without credentials", d -> DJL.replace("MODEL", "s3a://no-such-bucket/tiny.pt"),
+                "model file s3a://no-such-bucket/tiny.pt: cannot read", "expected a file this machine may read"));
         // --- detector and reference
         c.add(yaml("a detector on a gmm", GMM + "detector: { path: x.pt, dim: 2 }\n", "a detector needs an image "
                 + "model"));
         c.add(djl("detector dim 0", d -> DJL.replace("dim: 2", "dim: 0"), "dim: 0", "expected 1 to"));
         c.add(djl("detector dim differs from its output", d -> DJL.replace("dim: 2", "dim: 3")
-                .replace("REF", npz(d, "ref3.npz", 3)), "detector", "tiny_features.pt", "(2 values)",
-                "expected 3 values"));
+                .replace("REF", npz(d, "ref3.npz", 3)), "detector", "tiny_features.pt", "(2 values each)",
+                "expected 3 values each"));
         c.add(djl("a text file as detector", d -> DJL.replace("DETECTOR", text(d, "det.pt")), "detector", "det.pt"));
+        c.add(djl("a detector that returns a tuple", d -> DJL.replace("DETECTOR", resource("tiny_tuple.pt")),
+                "tiny_tuple.pt", "returned 2 tensors ((2, 1), (2, 1))", "expected one tensor of 2 values"));
+        c.add(djl("reference sigma not symmetric", d -> DJL.replace("REF", npz(d, "asym.npz", new long[] {2},
+                new long[] {2, 2}, 1, 0.5, 0, 1)), "asym.npz", "sigma is not symmetric: sigma[0, 1] = 0.5 but sigma[1, 0]"
+                + " = 0.0", "expected a covariance"));
+        c.add(djl("reference sigma not PSD", d -> DJL.replace("REF", npz(d, "npsd.npz", new long[] {2},
+                new long[] {2, 2}, 1, 2, 2, 1)), "npsd.npz", "not positive semi-definite", "smallest eigenvalue is "
+                + "-1.000", "expected a covariance"));
+        c.add(djl("reference sigma with a NaN", d -> DJL.replace("REF", npz(d, "nan.npz", new long[] {2},
+                new long[] {2, 2}, 1, 0, 0, Double.NaN)), "nan.npz", "sigma[1, 1] = NaN", "expected finite"));
+        c.add(yaml("reference sigma (4, 16) for 8 features", GMM.replace("dim: 3", "dim: 8") + "reference: REF\n",
+                "shape416.npz", "sigma has shape (4, 16), expected (8, 8)"));
+        c.add(djl("reference mu of two dimensions", d -> DJL.replace("REF", npz(d, "mu2.npz", new long[] {1, 2},
+                new long[] {2, 2}, 1, 0, 0, 1)), "mu2.npz", "mu has shape (1, 2), expected (D,)"));
         c.add(djl("reference missing", d -> DJL.replace("REF", d.resolve("nope.npz").toString()), "nope.npz",
                 "not found"));
         c.add(djl("reference of the wrong dimension", d -> DJL.replace("REF", npz(d, "ref3.npz", 3)), "ref3.npz",
@@ -153,6 +179,9 @@ class BadInputCatalogTest {
                 "{ name: deis-sn, order: 2, norm: NORM }"), "score table", "bad.csv", "line 1"));
         c.add(yaml("a schedule file without sigma", GMM.replace("{ name: edm }", "{ name: file, path: GRID }"),
                 "grid file", "grid.csv", "no 'sigma' column"));
+        c.add(new Case("a schedule file that is a directory", d -> new String[] {"run", conf(d, GMM.replace(
+                "{ name: edm }", "{ name: file, path: " + Files.createDirectories(d.resolve("sched.csv")) + " }"))},
+                "grid file", "sched.csv", "it is a directory, expected a file"));
         // --- outputs and command-line values
         c.add(new Case("output under a file", d -> {
             Path f = Files.writeString(d.resolve("a-file"), "x");
@@ -166,6 +195,34 @@ class BadInputCatalogTest {
                 "nofs://bucket/x"}, "nofs://bucket/x", "expected a path on a file system"));
         c.add(new Case("--partitions negative", d -> new String[] {"sweep", conf(d, GMM), "--partitions", "-1"},
                 "--partitions -1", "expected 0"));
+        c.add(new Case("--master that Spark cannot parse", d -> new String[] {"run", conf(d, GMM), "--master",
+                "foo://bar"}, "--master foo://bar: not a Spark master URL", "expected local[*]"));
+        c.add(new Case("a config file of random bytes", d -> {
+            byte[] junk = new byte[300];
+            new java.util.Random(3).nextBytes(junk);
+            return new String[] {"run", Files.write(d.resolve("junk.yaml"), junk).toString()};
+        }, "junk.yaml: not UTF-8 text", "expected a YAML"));
+        c.add(new Case("ref-stats on a .gz that is not gzip", d -> {
+            byte[] junk = new byte[300];
+            new java.util.Random(4).nextBytes(junk);
+            return new String[] {"ref-stats", "--data", Files.write(d.resolve("junk-idx3-ubyte.gz"), junk).toString(),
+                "--out", d.resolve("out/ref.npz").toString()};
+        }, "junk-idx3-ubyte.gz: not a gzip file", "expected a .gz file"));
+        c.add(new Case("ref-stats --dim the detector does not return", d -> new String[] {"ref-stats", "--data",
+                idx(d), "--detector", resource("tiny_features.pt"), "--dim", "64", "--out",
+                d.resolve("out/ref.npz").toString()}, "--dim 64", "tiny_features.pt", "output shape (2, 2)",
+                "(2 values each), expected 64 values each"));
+        c.add(new Case("ref-stats detector that returns a tuple", d -> new String[] {"ref-stats", "--data",
+                idx(d), "--detector", resource("tiny_tuple.pt"), "--dim", "2", "--out",
+                d.resolve("out/ref.npz").toString()}, "tiny_tuple.pt", "returned 2 tensors"));
+        c.add(new Case("norm-stats with a model that returns NaN", d -> new String[] {"norm-stats",
+                djlConf(d, "tiny_nan.pt"), "--out", d.resolve("out/n.csv").toString(), "--seeds", "4", "--shard", "2",
+                "--steps", "10"}, "tiny_nan.pt", "returned NaN", "expected finite values"));
+        c.add(new Case("schedule with a model that only takes a batch of 1", d -> new String[] {"schedule",
+                djlConf(d, "tiny_batch1.pt"), "--out", d.resolve("out/s.csv").toString(), "--seeds", "4", "--shard",
+                "2", "--steps", "4", "--points", "10"}, "tiny_batch1.pt", "runs on a batch of 1 but fails"));
+        c.add(yaml("a tab in the indentation", "name: bad\n\tseeds: 3\n", "malformed YAML at line 2",
+                "found character '\\t(TAB)' that cannot start any token"));
         c.add(new Case("config file missing", d -> new String[] {"run", d.resolve("nope.yaml").toString()},
                 "nope.yaml: no such file"));
         c.add(new Case("oracle --seeds 0", d -> new String[] {"oracle", conf(d, GMM), "--seeds", "0"},
@@ -216,11 +273,20 @@ class BadInputCatalogTest {
         }, fragments);
     }
 
+    /** The DJL config with the tiny detector, a 2-d reference and the given test model; its path. */
+    private static String djlConf(Path d, String model) throws Exception {
+        return conf(d, DJL.replace("MODEL", resource(model)).replace("DETECTOR", resource("tiny_features.pt"))
+                .replace("REF", npz(d, "ref.npz", 2)));
+    }
+
     /** Writes the config with OUT, NORM and GRID filled in, and returns its path. */
     private static String conf(Path d, String yaml) throws Exception {
         Path bad = Files.writeString(d.resolve("bad.csv"), "this,is\nnot,a table\n");
         Path grid = Files.writeString(d.resolve("grid.csv"), "steps,level\n2,1\n");
         Path conf = d.resolve("conf.yaml");
+        if (yaml.contains("reference: REF")) {
+            yaml = yaml.replace("REF", npz(d, "shape416.npz", new long[] {8}, new long[] {4, 16}, new double[64]));
+        }
         Files.writeString(conf, yaml.replace("OUT", d.resolve("out").toString()).replace("NORM", bad.toString())
                 .replace("GRID", grid.toString()));
         return conf.toString();
@@ -245,6 +311,34 @@ class BadInputCatalogTest {
             try (OutputStream o = Files.newOutputStream(p)) {
                 Npz.write(o, Npz.of(new Gaussian(new double[dim], cov, 0)));
             }
+        }
+        return p.toString();
+    }
+
+    /** Arrays mu and sigma of the given shapes, sigma's values as given, mu zero. */
+    private static String npz(Path d, String name, long[] muShape, long[] sigmaShape, double... sigma)
+            throws Exception {
+        java.util.Map<String, Npz.Array> m = new java.util.LinkedHashMap<>();
+        m.put("mu", new Npz.Array(muShape, new double[(int) Arrays.stream(muShape).reduce(1, (a, b) -> a * b)]));
+        m.put("sigma", new Npz.Array(sigmaShape, sigma));
+        Path p = d.resolve(name);
+        try (OutputStream o = Files.newOutputStream(p)) {
+            Npz.write(o, m);
+        }
+        return p.toString();
+    }
+
+    /** An IDX file of 4 images of 4×4 pixels. */
+    private static String idx(Path d) throws Exception {
+        Path p = d.resolve("images-idx3-ubyte");
+        try (java.io.DataOutputStream o = new java.io.DataOutputStream(Files.newOutputStream(p))) {
+            o.writeInt(0x803);
+            o.writeInt(4);
+            o.writeInt(4);
+            o.writeInt(4);
+            byte[] px = new byte[4 * 16];
+            new java.util.Random(1).nextBytes(px);
+            o.write(px);
         }
         return p.toString();
     }

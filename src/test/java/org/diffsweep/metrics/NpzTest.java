@@ -57,4 +57,59 @@ class NpzTest {
                 new Npz.Array(new long[] {1}, new double[] {0})), "x.npz"));
         assertTrue(missing.getMessage().contains("expected 'mu' and 'sigma'"), missing.getMessage());
     }
+
+    private static Gaussian stats(long[] sigmaShape, double[] sigma, int d) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Map<String, Npz.Array> m = new java.util.LinkedHashMap<>();
+        m.put("mu", new Npz.Array(new long[] {d}, new double[d]));
+        m.put("sigma", new Npz.Array(sigmaShape, sigma));
+        Npz.write(out, m);
+        return Npz.gaussian(Npz.read(new ByteArrayInputStream(out.toByteArray()), "ref.npz"), "ref.npz");
+    }
+
+    private static String refusal(long[] sigmaShape, double[] sigma, int d) {
+        IOException e = assertThrows(IOException.class, () -> stats(sigmaShape, sigma, d));
+        assertTrue(e.getMessage().startsWith("ref.npz: "), e.getMessage());
+        return e.getMessage();
+    }
+
+    /** A sigma of 64 values shaped (4, 16) for 8 features is refused, not read as 8 × 8. */
+    @Test
+    void refusesASigmaOfTheWrongShape() {
+        String m = refusal(new long[] {4, 16}, new double[64], 8);
+        assertTrue(m.contains("sigma has shape (4, 16), expected (8, 8)"), m);
+        m = refusal(new long[] {4}, new double[4], 2);
+        assertTrue(m.contains("sigma has shape (4,), expected (2, 2)"), m);
+    }
+
+    @Test
+    void refusesANonFiniteSigma() {
+        String m = refusal(new long[] {2, 2}, new double[] {1, 0, Double.NaN, 1}, 2);
+        assertTrue(m.contains("sigma[1, 0] = NaN, expected finite values"), m);
+    }
+
+    /** Neither triangle is silently ignored: an asymmetry beyond float32 round-off of the largest entry is refused. */
+    @Test
+    void refusesAnAsymmetricSigmaBeyondRoundOff() throws IOException {
+        String m = refusal(new long[] {2, 2}, new double[] {1, 0.5, 0, 1}, 2);
+        assertTrue(m.contains("sigma is not symmetric: sigma[0, 1] = 0.5 but sigma[1, 0] = 0.0"), m);
+        // 1e-6 relative (float32 round-off is 6e-8) passes; 1e-4 relative does not
+        stats(new long[] {2, 2}, new double[] {4, 1 + 4e-6, 1, 2}, 2);
+        assertTrue(refusal(new long[] {2, 2}, new double[] {4, 1 + 4e-4, 1, 2}, 2).contains("not symmetric"));
+    }
+
+    /**
+     * [[1, 1 + δ], [1 + δ, 1]] has eigenvalues 2 + δ and −δ (trace 2): δ = 1e-3 is refused and named, δ = 1e-7
+     * (within 1e-6 · trace, round-off of a singular covariance) is accepted, as is an exactly singular one.
+     */
+    @Test
+    void refusesASigmaThatIsNotPositiveSemiDefinite() throws IOException {
+        String m = refusal(new long[] {2, 2}, new double[] {1, 1.001, 1.001, 1}, 2);
+        assertTrue(m.contains("sigma is not positive semi-definite: its smallest eigenvalue is -0.001000 (trace 2.000)"), m);
+        assertTrue(refusal(new long[] {2, 2}, new double[] {1, 2, 2, 1}, 2).contains("smallest eigenvalue is -1.000"));
+        assertTrue(refusal(new long[] {2, 2}, new double[] {-1, 0, 0, 1}, 2).contains("smallest eigenvalue is -1.000"));
+        stats(new long[] {2, 2}, new double[] {1, 1 + 1e-7, 1 + 1e-7, 1}, 2);
+        stats(new long[] {2, 2}, new double[] {1, 1, 1, 1}, 2);
+        stats(new long[] {2, 2}, new double[4], 2);
+    }
 }

@@ -47,7 +47,7 @@ public final class DjlDetector implements Detector {
                 var a = m.create(buf, new Shape(b, 3, height, width), DataType.UINT8);
                 a.setName("images");
                 return new NDList(a);
-            }, o -> DjlNet.single(net.label(), o, (long) b * dim));
+            }, o -> DjlNet.single(net.label(), o, b, dim));
             System.arraycopy(f, 0, out, start * dim, f.length);
         }
         return out;

@@ -2,13 +2,11 @@ package org.diffsweep.model.djl;
 
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
+import ai.djl.Model;
 import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.repository.zoo.Criteria;
-import ai.djl.repository.zoo.ModelNotFoundException;
-import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
 import java.io.IOException;
@@ -29,9 +27,9 @@ public final class DjlNet implements AutoCloseable {
     }
 
     private final String label;
-    private final ZooModel<NDList, NDList> model;
+    private final Model model;
 
-    private DjlNet(String label, ZooModel<NDList, NDList> model) {
+    private DjlNet(String label, Model model) {
         this.label = label;
         this.model = model;
     }
@@ -58,17 +56,18 @@ public final class DjlNet implements AutoCloseable {
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException(label + ": model file " + file + " not found");
         }
-        Criteria<NDList, NDList> criteria = Criteria.builder()
-                .setTypes(NDList.class, NDList.class)
-                .optModelPath(file)
-                .optEngine(engineFor(file))
-                .optDevice(device(device))
-                .optTranslator(new NoopTranslator())
-                .build();
+        String engine = engineFor(file);
+        Model model = Model.newInstance(label, device(device), engine);
         try {
-            return new DjlNet(label, criteria.loadModel());
-        } catch (ModelNotFoundException | MalformedModelException | IOException | RuntimeException e) {
-            throw new IllegalArgumentException(label + ": cannot load " + file + " (" + e.getMessage() + ")", e);
+            model.load(file);
+            return new DjlNet(label, model);
+        } catch (MalformedModelException | IOException | RuntimeException e) {
+            model.close();
+            IllegalArgumentException refusal = new IllegalArgumentException(label + ": cannot load " + file + " ("
+                    + rootMessage(e) + "), expected a " + (engine.equals("PyTorch") ? "TorchScript network "
+                    + "(torch.jit.save)" : "ONNX network"));
+            refusal.addSuppressed(e);
+            throw refusal;
         }
     }
 
@@ -88,7 +87,7 @@ public final class DjlNet implements AutoCloseable {
      */
     public <T> T call(Function<NDManager, NDList> inputs, Function<NDList, T> output) {
         try (NDManager manager = model.getNDManager().newSubManager();
-             Predictor<NDList, NDList> predictor = model.newPredictor()) {
+             Predictor<NDList, NDList> predictor = model.newPredictor(new NoopTranslator())) {
             NDList in = inputs.apply(manager);
             NDList out = predictor.predict(in);
             try {
@@ -130,7 +129,7 @@ public final class DjlNet implements AutoCloseable {
                 var sa = m.create(scalars, new ai.djl.ndarray.types.Shape(b));
                 sa.setName(scalarName);
                 return new NDList(xa, sa);
-            }, o -> single(label, o, (long) b * dim));
+            }, o -> single(label, o, b, dim));
             for (int i = 0; i < y.length; i++) {
                 out[start * dim + i] = y[i];
             }
@@ -138,15 +137,25 @@ public final class DjlNet implements AutoCloseable {
         return out;
     }
 
-    /** The single output of a call, checked for its element count. */
-    static float[] single(String label, NDList out, long expected) {
+    /** The single output of a call on a batch of {@code batch}, checked for {@code per} values per sample. */
+    static float[] single(String label, NDList out, int batch, long per) {
+        long expected = batch * per;
         if (out.size() < 1) {
             throw new IllegalStateException(label + ": the model returned no output, expected one tensor");
         }
+        if (out.size() > 1) {
+            StringBuilder shapes = new StringBuilder();
+            for (NDArray t : out) {
+                shapes.append(shapes.length() > 0 ? ", " : "").append(t.getShape());
+            }
+            throw new IllegalStateException(label + ": the model returned " + out.size() + " tensors (" + shapes
+                    + ") for a batch of " + batch + ", expected one tensor of " + per + " values per sample");
+        }
         NDArray a = out.get(0);
         if (a.size() != expected) {
-            throw new IllegalStateException(label + ": output shape " + a.getShape() + " (" + a.size()
-                    + " values), expected " + expected + " values");
+            throw new IllegalStateException(label + ": output shape " + a.getShape() + " for a batch of " + batch
+                    + (a.size() % batch == 0 ? " (" + a.size() / batch + " values each)" : " (" + a.size()
+                    + " values)") + ", expected " + per + " values each");
         }
         return a.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
@@ -43,13 +44,24 @@ class DjlNetTest {
         assertTrue(e.getMessage().contains("expected .pt (TorchScript) or .onnx"), e.getMessage());
     }
 
+    /** A file that is not a network is refused by name, and the model DJL opened for it is closed. */
+    @Test
+    void aFileThatIsNotANetworkIsRefusedByName() throws Exception {
+        Path fake = Files.writeString(Files.createTempDirectory("djlnet").resolve("fake.pt"), "not a network\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DjlNet.load("model fake.pt", fake, "cpu"));
+        assertTrue(e.getMessage().startsWith("model fake.pt: cannot load " + fake + " ("), e.getMessage());
+        assertTrue(e.getMessage().endsWith("), expected a TorchScript network (torch.jit.save)"), e.getMessage());
+    }
+
     @Test
     void wrongOutputShapeIsNamed() throws Exception {
         try (DjlNet net = DjlNet.load("model tiny_shape.pt", resource("tiny_shape.pt"), "cpu")) {
             DjlDenoiser wrong = new DjlDenoiser(net, new int[] {1, 2, 2}, 8, "tiny");
             IllegalStateException ex = assertThrows(IllegalStateException.class,
                     () -> wrong.denoise(new double[8], 2, 1.0));
-            assertTrue(ex.getMessage().startsWith("model tiny_shape.pt: output shape (2) (2 values), expected 8"),
+            assertTrue(ex.getMessage().startsWith("model tiny_shape.pt: output shape (2) for a batch of 2 (1 values each), "
+                    + "expected 4 values each"),
                     ex.getMessage());
         }
     }
