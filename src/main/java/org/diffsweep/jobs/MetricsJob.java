@@ -91,6 +91,13 @@ public final class MetricsJob {
         write(fs, new Path(layout.metricsTmp(), "metrics.csv"), table.toCsv());
         write(fs, new Path(layout.metricsTmp(), "metrics.html"), table.toHtml());
         org.diffsweep.spark.TableParquet.write(spark, table, new Path(layout.metricsTmp(), "table.parquet").toString());
+        for (String[] plot : PLOTS) {
+            if (plot[0].equals("kid") ? spec.kid() : spec.precisionRecall()) {
+                try (OutputStream png = fs.create(new Path(layout.metricsTmp(), plot[0] + "-vs-nfe.png"), true)) {
+                    plot(config, entries, plot[0], plot[1], png);
+                }
+            }
+        }
         List<Difference> differences = differences(config, entries);
         if (!differences.isEmpty()) {
             write(fs, new Path(layout.metricsTmp(), "differences.csv"), differencesTable(config, real, differences)
@@ -411,6 +418,48 @@ public final class MetricsJob {
                     org.diffsweep.metrics.JackknifeFid.groups(e.nGenerated()));
         }
         return t;
+    }
+
+    /** The plots the stage writes beside metrics.csv: measure, axis label. */
+    static final String[][] PLOTS = {{"kid", "KID"}, {"precision", "precision (generated in real manifold)"},
+        {"recall", "recall (real in generated manifold)"}};
+
+    /**
+     * One measure against the NFE actually used, a line per sampler and grid in the fid plot's styles, ±2 SE bars;
+     * KID on a log axis (a value ≤ 0 is left out), precision and recall on a linear one.
+     */
+    static void plot(SweepConfig config, List<Entry> entries, String measure, String label, OutputStream png)
+            throws IOException {
+        Map<String, List<Entry>> rows = new java.util.LinkedHashMap<>();
+        for (Entry e : entries) {
+            rows.computeIfAbsent(e.point().label(), k -> new ArrayList<>()).add(e);
+        }
+        Map<String, double[][]> series = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, List<Entry>> r : rows.entrySet()) {
+            List<Entry> es = r.getValue();
+            double[][] xyse = new double[3][es.size()];
+            for (int i = 0; i < es.size(); i++) {
+                Entry e = es.get(i);
+                xyse[0][i] = e.point().nfe();
+                switch (measure) {
+                    case "kid" -> {
+                        xyse[1][i] = e.kid().mean();
+                        xyse[2][i] = e.kid().se();
+                    }
+                    case "precision" -> {
+                        xyse[1][i] = e.pr().precision();
+                        xyse[2][i] = e.pr().precisionSe();
+                    }
+                    default -> {
+                        xyse[1][i] = e.pr().recall();
+                        xyse[2][i] = e.pr().recallSe();
+                    }
+                }
+            }
+            series.put(r.getKey(), xyse);
+        }
+        org.diffsweep.report.Plots.linesWithErrors(label + " vs NFE: " + config.name(), "NFE", label, series,
+                FidJob.styles(config), measure.equals("kid"), png);
     }
 
     private static Double nanToNull(double v) {

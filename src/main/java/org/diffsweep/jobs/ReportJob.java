@@ -106,6 +106,16 @@ public final class ReportJob {
             Path metricsDiffFile = new Path(layout.metricsDir(), "differences.csv");
             metricsTable(h, metrics, fs.exists(metricsDiffFile) ? csv(text(fs, metricsDiffFile)) : List.of(),
                     JSON.readTree(text(fs, layout.metricsComplete())));
+            h.append("<section id=\"metrics-plots\"><h3>KID and precision/recall vs NFE</h3>\n");
+            for (String[] plot : MetricsJob.PLOTS) {
+                Path png = new Path(layout.metricsDir(), plot[0] + "-vs-nfe.png");
+                if (fs.exists(png)) {
+                    h.append("<figure class=\"plot\">");
+                    image(h, fs, png, plot[1] + " against the NFE actually used, ±2 SE bars");
+                    h.append("</figure>\n");
+                }
+            }
+            h.append("</section>\n");
         }
         grids(h, fs, config, layout);
         statistics(h, fs, conf, config);
@@ -134,6 +144,7 @@ public final class ReportJob {
             img { max-width: 100%; border: 1px solid #e3e3e3; }
             img.grid { image-rendering: pixelated; min-width: 240px; }
             figure { display: inline-block; margin: 6px 14px 14px 0; vertical-align: top; }
+            figure.plot { width: 32%; min-width: 300px; margin: 4px 0.5% 8px 0; }
             figcaption { font-size: 12px; color: #444; max-width: 360px; }
             dl.prov { display: grid; grid-template-columns: max-content auto; gap: 3px 16px; }
             dl.prov dt { font-weight: 600; } dl.prov dd { margin: 0; overflow-wrap: anywhere; }
