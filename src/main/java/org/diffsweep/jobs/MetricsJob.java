@@ -459,7 +459,7 @@ public final class MetricsJob {
             series.put(r.getKey(), xyse);
         }
         org.diffsweep.report.Plots.linesWithErrors(label + " vs NFE: " + config.name(), "NFE", label, series,
-                FidJob.styles(config), measure.equals("kid"), png);
+                FidJob.styles(config), measure.equals("kid"), FidJob.budgets(config), png);
     }
 
     private static Double nanToNull(double v) {

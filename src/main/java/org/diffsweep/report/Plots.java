@@ -170,6 +170,17 @@ public final class Plots {
      */
     public static void linesWithErrors(String title, String xLabel, String yLabel, Map<String, double[][]> series,
                                        Map<String, Style> styles, boolean logY, OutputStream png) throws IOException {
+        linesWithErrors(title, xLabel, yLabel, series, styles, logY, null, png);
+    }
+
+    /**
+     * {@link #linesWithErrors} with the x axis labelled at {@code xTicks} (the NFE budgets, so that a point at 19 or
+     * 49 evaluations sits just left of its budget's label instead of crowding it with a label of its own); null:
+     * at every x a point has.
+     */
+    public static void linesWithErrors(String title, String xLabel, String yLabel, Map<String, double[][]> series,
+                                       Map<String, Style> styles, boolean logY, double[] xTicks, OutputStream png)
+            throws IOException {
         System.setProperty("java.awt.headless", "true");
         org.jfree.data.xy.YIntervalSeriesCollection data = new org.jfree.data.xy.YIntervalSeriesCollection();
         for (Map.Entry<String, double[][]> e : series.entrySet()) {
@@ -198,7 +209,12 @@ public final class Plots {
         }
         // Log NFE, labelled at every NFE a point has: budgets 5, 10, 20, 50 sit evenly apart instead of crowding at
         // the left of a linear axis.
-        OneTwoFiveAxis x = new OneTwoFiveAxis(xLabel, xs.stream().mapToDouble(Double::doubleValue).toArray());
+        OneTwoFiveAxis x = new OneTwoFiveAxis(xLabel, xTicks != null ? xTicks
+                : xs.stream().mapToDouble(Double::doubleValue).toArray());
+        if (xTicks != null && !xs.isEmpty()) { // the range covers the points as well as the labels
+            x.setRange(Math.min(xs.first(), x.getLowerBound() * 1.15) / 1.15,
+                    Math.max(xs.last(), x.getUpperBound() / 1.15) * 1.15);
+        }
         ValueAxis y = logY ? logAxis(yLabel) : linearAxis(yLabel);
         XYPlot plot = new XYPlot(data, x, y, renderer);
         plot.setBackgroundPaint(Color.WHITE);
