@@ -395,7 +395,12 @@ public final class FidJob {
             series.put(r.getKey(), xyse);
         }
         org.diffsweep.report.Plots.linesWithErrors("FID vs NFE: " + config.name() + " (" + config.model().id() + ")",
-                "NFE", "FID", series, styles(config), png);
+                "NFE", "FID", series, styles(config), true, budgets(config), png);
+    }
+
+    /** The requested NFE budgets of a config's points, ascending: where NFE axes are labelled. */
+    static double[] budgets(SweepConfig config) {
+        return config.points().stream().mapToDouble(SweepPoint::nfeRequested).distinct().sorted().toArray();
     }
 
     /**

@@ -99,7 +99,19 @@ public final class MetricsJob {
         write(fs, new Path(tmp, "metrics.csv"), table.toCsv());
         write(fs, new Path(tmp, "metrics.html"), table.toHtml());
         org.diffsweep.spark.TableParquet.write(spark, table, new Path(tmp, "table.parquet").toString());
-        String md = markdown(config, spec, real, entries);
+        for (String[] plot : PLOTS) {
+            if (plot[0].equals("kid") ? spec.kid() : spec.precisionRecall()) {
+                try (OutputStream png = fs.create(new Path(tmp, plot[0] + "-vs-nfe.png"), true)) {
+                    plot(config, entries, plot[0], plot[1], png);
+                }
+            }
+        }
+        List<Difference> differences = differences(config, entries);
+        if (!differences.isEmpty()) {
+            write(fs, new Path(tmp, "differences.csv"), differencesTable(config, real, differences)
+                    .toCsv());
+        }
+        String md = markdown(config, spec, real, entries) + differencesMarkdown(differences);
         write(fs, new Path(tmp, "metrics.md"), md);
         lock.check();
         fs.delete(layout.metricsDir(), true);
@@ -366,7 +378,7 @@ public final class MetricsJob {
 
     /**
      * metrics.csv: its 22 columns as before (numbers as %.17g, seconds as %.3f, empty where a metric was not
-     * measured), detector and code_version added after them.
+     * measured), detector and code_version added after them, then the jackknife SEs and groups.
      */
     static Table table(SweepConfig config, MetricsSpec spec, Real real, List<Entry> entries) {
         Map<String, Long> ns = new java.util.LinkedHashMap<>();
@@ -394,7 +406,14 @@ public final class MetricsJob {
                 Table.Column.string("sweep", "the sweep's name"),
                 Table.Column.string("real_features", "the real features and their rows"),
                 Table.Column.string("detector", "the feature detector with its hash, or none"),
-                Table.Column.string("code_version", "the code that computed the row")));
+                Table.Column.string("code_version", "the code that computed the row"),
+                Table.Column.real("kid_se", "%.17g", "KID's standard error over draws of the seeds (jackknife over "
+                        + "seed groups)"),
+                Table.Column.real("precision_se", "%.17g", "precision's standard error over draws of the seeds "
+                        + "(jackknife over seed groups)"),
+                Table.Column.real("recall_se", "%.17g", "recall's standard error over draws of the seeds "
+                        + "(jackknife over seed groups)"),
+                Table.Column.integer("jackknife_groups", "contiguous seed groups of the jackknife")));
         for (Entry e : entries) {
             SweepPoint p = e.point();
             Kid.Result k = e.kid();
@@ -404,7 +423,113 @@ public final class MetricsJob {
                     k == null ? null : k.subsetSize(), pr == null ? null : pr.precision(),
                     pr == null ? null : pr.recall(), pr == null ? null : pr.k(), pr == null ? null : pr.nReal(),
                     pr == null ? null : pr.nGenerated(), spec.seed(), e.seconds(), config.model().id(),
-                    config.name(), real.id(), prov.detector(), prov.codeVersion());
+                    config.name(), real.id(), prov.detector(), prov.codeVersion(), k == null ? null : nanToNull(k.se()),
+                    pr == null ? null : nanToNull(pr.precisionSe()), pr == null ? null : nanToNull(pr.recallSe()),
+                    org.diffsweep.metrics.JackknifeFid.groups(e.nGenerated()));
+        }
+        return t;
+    }
+
+    /** The plots the stage writes beside metrics.csv: measure, axis label. */
+    static final String[][] PLOTS = {{"kid", "KID"}, {"precision", "precision (generated in real manifold)"},
+        {"recall", "recall (real in generated manifold)"}};
+
+    /**
+     * One measure against the NFE actually used, a line per sampler and grid in the fid plot's styles, ±2 SE bars;
+     * KID on a log axis (a value ≤ 0 is left out), precision and recall on a linear one.
+     */
+    static void plot(SweepConfig config, List<Entry> entries, String measure, String label, OutputStream png)
+            throws IOException {
+        Map<String, List<Entry>> rows = new java.util.LinkedHashMap<>();
+        for (Entry e : entries) {
+            rows.computeIfAbsent(e.point().label(), k -> new ArrayList<>()).add(e);
+        }
+        Map<String, double[][]> series = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, List<Entry>> r : rows.entrySet()) {
+            List<Entry> es = r.getValue();
+            double[][] xyse = new double[3][es.size()];
+            for (int i = 0; i < es.size(); i++) {
+                Entry e = es.get(i);
+                xyse[0][i] = e.point().nfe();
+                switch (measure) {
+                    case "kid" -> {
+                        xyse[1][i] = e.kid().mean();
+                        xyse[2][i] = e.kid().se();
+                    }
+                    case "precision" -> {
+                        xyse[1][i] = e.pr().precision();
+                        xyse[2][i] = e.pr().precisionSe();
+                    }
+                    default -> {
+                        xyse[1][i] = e.pr().recall();
+                        xyse[2][i] = e.pr().recallSe();
+                    }
+                }
+            }
+            series.put(r.getKey(), xyse);
+        }
+        org.diffsweep.report.Plots.linesWithErrors(label + " vs NFE: " + config.name(), "NFE", label, series,
+                FidJob.styles(config), measure.equals("kid"), FidJob.budgets(config), png);
+    }
+
+    private static Double nanToNull(double v) {
+        return Double.isNaN(v) ? null : v;
+    }
+
+    /** One paired difference (candidate − baseline, same seeds, subsets and groups) of each measure. */
+    public record Difference(org.diffsweep.config.Comparison comparison, Kid.Difference kid,
+                             Kid.Difference precision, Kid.Difference recall) {
+    }
+
+    /** The paired differences of the config's {@code vs:} comparisons (a measure not taken: null). */
+    static List<Difference> differences(SweepConfig config, List<Entry> entries) {
+        Map<String, Entry> byId = new HashMap<>();
+        entries.forEach(e -> byId.put(e.point().id(), e));
+        List<Difference> out = new ArrayList<>();
+        for (org.diffsweep.config.Comparison c : config.comparisons()) {
+            Entry a = byId.get(c.candidateId());
+            Entry b = byId.get(c.baselineId());
+            Table.requireSameN(a.point().id(), a.nGenerated(), b.point().id(), b.nGenerated());
+            Kid.Difference kid = a.kid() == null ? null : Kid.difference(a.kid(), b.kid());
+            Kid.Difference p = null;
+            Kid.Difference r = null;
+            if (a.pr() != null) {
+                p = PrecisionRecall.difference(a.pr().precision(), a.pr().precisionLeaveOut(), b.pr().precision(),
+                        b.pr().precisionLeaveOut());
+                r = PrecisionRecall.difference(a.pr().recall(), a.pr().recallLeaveOut(), b.pr().recall(),
+                        b.pr().recallLeaveOut());
+            }
+            out.add(new Difference(c, kid, p, r));
+        }
+        return out;
+    }
+
+    /** metrics/differences.csv: one row per comparison. */
+    static Table differencesTable(SweepConfig config, Real real, List<Difference> differences) {
+        Table.Provenance prov = provenance(config, real);
+        Table t = new Table("Paired KID and precision/recall differences: " + config.name(), prov, List.of(
+                Table.Column.string("comparison", "candidate vs baseline"),
+                Table.Column.integer("nfe_requested", "the NFE budget of both configs"),
+                Table.Column.string("candidate_id", "the candidate config"),
+                Table.Column.string("baseline_id", "the baseline config"),
+                Table.Column.real("kid_difference", "%.17g", "candidate KID − baseline KID"),
+                Table.Column.real("kid_difference_se", "%.17g", "paired jackknife standard error"),
+                Table.Column.real("precision_difference", "%.17g", "candidate precision − baseline precision"),
+                Table.Column.real("precision_difference_se", "%.17g", "paired jackknife standard error"),
+                Table.Column.real("recall_difference", "%.17g", "candidate recall − baseline recall"),
+                Table.Column.real("recall_difference_se", "%.17g", "paired jackknife standard error"),
+                Table.Column.string("model", "the model's identity"),
+                Table.Column.string("detector", "the feature detector with its hash, or none"),
+                Table.Column.string("code_version", "the code that computed the row")));
+        for (Difference d : differences) {
+            t.add(d.comparison().name(), d.comparison().nfeRequested(), d.comparison().candidateId(),
+                    d.comparison().baselineId(), d.kid() == null ? null : d.kid().difference(),
+                    d.kid() == null ? null : nanToNull(d.kid().se()),
+                    d.precision() == null ? null : d.precision().difference(),
+                    d.precision() == null ? null : nanToNull(d.precision().se()),
+                    d.recall() == null ? null : d.recall().difference(),
+                    d.recall() == null ? null : nanToNull(d.recall().se()), config.model().id(), prov.detector(),
+                    prov.codeVersion());
         }
         return t;
     }
@@ -414,10 +539,10 @@ public final class MetricsJob {
         sb.append("## KID and precision/recall: ").append(config.name()).append("\n\n");
         sb.append("| config | sampler | grid | NFE |");
         if (spec.kid()) {
-            sb.append(" KID (mean ± sd) |");
+            sb.append(" KID ± SE |");
         }
         if (spec.precisionRecall()) {
-            sb.append(" precision (generated in real manifold) | recall (real in generated manifold) |");
+            sb.append(" precision (generated in real manifold) ± SE | recall (real in generated manifold) ± SE |");
         }
         sb.append("\n|---|---|---|---:|");
         if (spec.kid()) {
@@ -434,10 +559,11 @@ public final class MetricsJob {
             sb.append("| ").append(p.id()).append(" | ").append(p.sampler()).append(" | ").append(p.grid())
                     .append(" | ").append(nfe).append(" |");
             if (spec.kid()) {
-                sb.append(String.format(Locale.ROOT, " %.4g ± %.2g |", e.kid().mean(), e.kid().sd()));
+                sb.append(' ').append(cell(e.kid().mean(), e.kid().se(), "%.4g")).append(" |");
             }
             if (spec.precisionRecall()) {
-                sb.append(String.format(Locale.ROOT, " %.4f | %.4f |", e.pr().precision(), e.pr().recall()));
+                sb.append(' ').append(cell(e.pr().precision(), e.pr().precisionSe(), "%.4f")).append(" | ")
+                        .append(cell(e.pr().recall(), e.pr().recallSe(), "%.4f")).append(" |");
             }
             sb.append('\n');
         }
@@ -449,9 +575,9 @@ public final class MetricsJob {
                 config.model().id(), FidJob.detectorId(config), nGen, Table.Provenance.nReference(real.n()),
                 Table.Provenance.seeds(config.seedStart(), config.seedCount()), CodeVersion.get()));
         if (spec.kid()) {
-            sb.append(String.format(Locale.ROOT, "KID: unbiased MMD² with the kernel (x·y/D + 1)³, mean and standard "
-                    + "deviation over %d random subsets of %d real and %d generated features.%n", spec.kidSubsets(),
-                    spec.kidSubsetSize(), spec.kidSubsetSize()));
+            sb.append(String.format(Locale.ROOT, "KID: unbiased MMD² with the kernel (x·y/D + 1)³, mean over %d random "
+                    + "subsets of %d real and %d generated features (the spread over subsets, kid_sd, is in "
+                    + "metrics.csv).%n", spec.kidSubsets(), spec.kidSubsetSize(), spec.kidSubsetSize()));
         }
         if (spec.precisionRecall()) {
             sb.append(String.format(Locale.ROOT, "Precision/recall: k-NN manifolds with k = %d, measured on seeded "
@@ -462,6 +588,35 @@ public final class MetricsJob {
                     spec.samples() < Math.max(real.n(), nGen) ? " (at most " + spec.samples() + " of each set)"
                             : " (all of each set)"));
         }
+        sb.append(String.format(Locale.ROOT, "± is the standard error over draws of the seeds: a delete-a-group "
+                + "jackknife over %d contiguous seed groups of the generated features (the real features and the "
+                + "subsets held fixed).%n", org.diffsweep.metrics.JackknifeFid.groups(nGen)));
+        return sb.toString();
+    }
+
+    /** A value with its SE when there is one. */
+    static String cell(double value, double se, String format) {
+        String v = String.format(Locale.ROOT, format, value);
+        return Double.isNaN(se) ? v : v + String.format(Locale.ROOT, " ± %.2g", se);
+    }
+
+    /** The paired differences as Markdown (empty without comparisons). */
+    static String differencesMarkdown(List<Difference> differences) {
+        if (differences.isEmpty()) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder("\n## Paired differences (candidate − baseline, same seeds)\n\n"
+                + "| comparison | NFE | KID | precision | recall |\n|---|---:|---:|---:|---:|\n");
+        for (Difference d : differences) {
+            sb.append("| ").append(d.comparison().name()).append(" | ").append(d.comparison().nfeRequested())
+                    .append(" | ").append(d.kid() == null ? "" : FidJob.signedCell(d.kid().difference(), d.kid().se()))
+                    .append(" | ").append(d.precision() == null ? "" : FidJob.signedCell(d.precision().difference(),
+                            d.precision().se()))
+                    .append(" | ").append(d.recall() == null ? "" : FidJob.signedCell(d.recall().difference(),
+                            d.recall().se()))
+                    .append(" |\n");
+        }
+        sb.append("\n* marks a difference larger than twice its paired SE (jackknife over the same seed groups).\n");
         return sb.toString();
     }
 

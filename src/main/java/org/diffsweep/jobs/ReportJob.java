@@ -106,17 +106,34 @@ public final class ReportJob {
                 + "one colour per sampler, one marker and dash per grid");
         h.append("</section>\n");
         if (!metrics.isEmpty()) {
-            metricsTable(h, metrics);
+            Path metricsDiffFile = new Path(layout.metricsDir(), "differences.csv");
+            metricsTable(h, metrics, fs.exists(metricsDiffFile) ? csv(text(fs, metricsDiffFile)) : List.of(),
+                    JSON.readTree(text(fs, layout.metricsComplete())));
+            h.append("<section id=\"metrics-plots\"><h3>KID and precision/recall vs NFE</h3>\n");
+            for (String[] plot : MetricsJob.PLOTS) {
+                Path png = new Path(layout.metricsDir(), plot[0] + "-vs-nfe.png");
+                if (fs.exists(png)) {
+                    h.append("<figure class=\"plot\">");
+                    image(h, fs, png, plot[1] + " against the NFE actually used, ±2 SE bars");
+                    h.append("</figure>\n");
+                }
+            }
+            h.append("</section>\n");
         }
         grids(h, fs, config, layout);
         statistics(h, fs, conf, config);
         provenance(h, fs, conf, config, manifest, fidDone, fid);
-        h.append("<footer>Written by diffsweep ").append(esc(CodeVersion.get())).append(" at ")
-                .append(esc(java.time.Instant.now().toString())).append(".</footer>\n</body>\n</html>\n");
+        h.append(footer()).append("\n</body>\n</html>\n");
         return h.toString();
     }
 
-    private static final String CSS = """
+    /** The page's footer: the code version (which begins with the program's name) and the time. */
+    static String footer() {
+        return "<footer>Written by " + esc(CodeVersion.get()) + " at " + esc(java.time.Instant.now().toString())
+                + ".</footer>";
+    }
+
+    static final String CSS = """
             body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 24px auto;
                    max-width: 1150px; padding: 0 16px; color: #222; background: #fff; }
             h1 { font-size: 24px; margin-bottom: 4px; } h2 { font-size: 19px; margin-top: 32px;
@@ -130,9 +147,11 @@ public final class ReportJob {
             img { max-width: 100%; border: 1px solid #e3e3e3; }
             img.grid { image-rendering: pixelated; min-width: 240px; }
             figure { display: inline-block; margin: 6px 14px 14px 0; vertical-align: top; }
+            figure.plot { width: 32%; min-width: 300px; margin: 4px 0.5% 8px 0; }
             figcaption { font-size: 12px; color: #444; max-width: 360px; }
             dl.prov { display: grid; grid-template-columns: max-content auto; gap: 3px 16px; }
-            dl.prov dt { font-weight: 600; } dl.prov dd { margin: 0; word-break: break-all; }
+            dl.prov dt { font-weight: 600; } dl.prov dd { margin: 0; overflow-wrap: anywhere; }
+            td { overflow-wrap: anywhere; } .wide { overflow-x: auto; }
             footer { margin-top: 36px; color: #777; font-size: 12px; }
             """;
 
@@ -210,14 +229,146 @@ public final class ReportJob {
                 + "larger than twice its paired SE (jackknife over the same seed groups).</p>\n</section>\n");
     }
 
-    private static void metricsTable(StringBuilder h, List<Map<String, String>> metrics) {
+    /**
+     * The KID and precision/recall table pivoted like the FID table (sampler and grid × requested NFE, each cell
+     * KID ± SE · P ± SE · R ± SE to a few significant digits), the paired differences, and the measures' provenance:
+     * the subset and subsample sizes, the seed, the real features and the detector with its hash.
+     */
+    static void metricsTable(StringBuilder h, List<Map<String, String>> metrics, List<Map<String, String>> diffs,
+                             JsonNode done) {
         h.append("<section id=\"metrics\"><h2>KID and precision/recall</h2>\n");
-        table(h, "metrics-rows", metrics, List.of("config_id", "nfe_requested", "nfe",
-                "n_generated", "n_real", "kid_mean", "kid_sd", "kid_subsets", "kid_subset_size",
-                "precision_generated_in_real", "recall_real_in_generated", "pr_k"));
-        h.append("<p class=\"note\">KID: unbiased MMD² under the cubic kernel, mean ± sd over random subsets. "
-                + "Precision: the fraction of generated samples inside the real k-NN manifold; recall: the reverse."
-                + "</p>\n</section>\n");
+        Map<String, Map<Integer, Map<String, String>>> byRow = new LinkedHashMap<>();
+        TreeSet<Integer> nfes = new TreeSet<>();
+        for (Map<String, String> r : metrics) {
+            int nfe = Integer.parseInt(r.get("nfe_requested"));
+            nfes.add(nfe);
+            byRow.computeIfAbsent(r.get("sampler") + "\u0000" + r.get("grid"), k -> new LinkedHashMap<>()).put(nfe, r);
+        }
+        h.append("<div class=\"wide\"><table class=\"pivot\" id=\"metrics-pivot\"><thead><tr><th>sampler</th>"
+                + "<th>grid</th>");
+        for (int n : nfes) {
+            h.append("<th>NFE ").append(n).append(": KID · P · R</th>");
+        }
+        h.append("</tr></thead>\n<tbody>\n");
+        for (Map.Entry<String, Map<Integer, Map<String, String>>> row : byRow.entrySet()) {
+            String[] sg = row.getKey().split("\u0000", 2);
+            h.append("<tr><td>").append(esc(sg[0])).append("</td><td>").append(esc(sg[1])).append("</td>");
+            for (int n : nfes) {
+                Map<String, String> r = row.getValue().get(n);
+                h.append("<td class=\"num\">");
+                if (r != null) {
+                    List<String> parts = new ArrayList<>();
+                    if (!r.getOrDefault("kid_mean", "").isEmpty()) {
+                        parts.add(withSe(r.get("kid_mean"), r.get("kid_se"), "%.3g"));
+                    }
+                    if (!r.getOrDefault("precision_generated_in_real", "").isEmpty()) {
+                        parts.add(withSe(r.get("precision_generated_in_real"), r.get("precision_se"), "%.3f"));
+                        parts.add(withSe(r.get("recall_real_in_generated"), r.get("recall_se"), "%.3f"));
+                    }
+                    String cell = String.join(" · ", parts);
+                    if (!r.get("nfe").equals(r.get("nfe_requested"))) {
+                        cell += " (" + r.get("nfe") + ")";
+                    }
+                    h.append(esc(cell));
+                }
+                h.append("</td>");
+            }
+            h.append("</tr>\n");
+        }
+        h.append("</tbody></table></div>\n");
+        Map<String, String> first = metrics.get(0);
+        h.append("<p class=\"note\">KID: unbiased MMD² under the cubic kernel (x·y/D + 1)³, mean over random subsets. "
+                + "P (precision): the fraction of generated samples inside the real k-NN manifold; R (recall): the "
+                + "fraction of real samples inside the generated one. ± is the standard error over draws of the seeds "
+                + "(delete-a-group jackknife over ").append(esc(first.getOrDefault("jackknife_groups", "?")))
+                .append(" seed groups; the real features and subsets held fixed). A number in parentheses is the NFE "
+                        + "actually used.</p>\n");
+        if (!diffs.isEmpty()) {
+            h.append("<h3>Paired differences (candidate − baseline, same seeds)</h3>\n<table><thead><tr>"
+                    + "<th>comparison</th><th>NFE</th><th>KID</th><th>precision</th><th>recall</th></tr></thead>\n"
+                    + "<tbody>\n");
+            for (Map<String, String> d : diffs) {
+                h.append("<tr><td>").append(esc(d.get("comparison"))).append("</td><td class=\"num\">")
+                        .append(esc(d.get("nfe_requested"))).append("</td>");
+                for (String m : List.of("kid", "precision", "recall")) {
+                    String v = d.getOrDefault(m + "_difference", "");
+                    h.append("<td class=\"num\">").append(v.isEmpty() ? "" : esc(FidJob.signedCell(num(v),
+                            num(d.get(m + "_difference_se"))))).append("</td>");
+                }
+                h.append("</tr>\n");
+            }
+            h.append("</tbody></table>\n<p class=\"note\">* marks a difference larger than twice its paired SE."
+                    + "</p>\n");
+        }
+        Map<String, String> rows = new LinkedHashMap<>();
+        rows.put("real features", first.getOrDefault("real_features", "?") + " (n_real " + first.getOrDefault("n_real",
+                "?") + ")");
+        rows.put("generated", first.getOrDefault("n_generated", "?") + " per config");
+        rows.put("detector", first.getOrDefault("detector", "?"));
+        if (!first.getOrDefault("kid_subsets", "").isEmpty()) {
+            rows.put("KID subsets", first.get("kid_subsets") + " subsets of " + first.get("kid_subset_size")
+                    + " real and " + first.get("kid_subset_size") + " generated features");
+        }
+        if (!first.getOrDefault("pr_k", "").isEmpty()) {
+            rows.put("precision/recall", "k = " + first.get("pr_k") + ", subsamples of " + first.get("pr_n_real")
+                    + " real and " + first.get("pr_n_generated") + " generated features");
+        }
+        rows.put("seed", first.getOrDefault("metrics_seed", "?") + " (chooses the KID subsets and the subsamples)");
+        rows.put("jackknife groups", first.getOrDefault("jackknife_groups", "?"));
+        rows.put("code version (metrics)", done.path("code_version").asText("?"));
+        rows.put("metrics finished", done.path("finished").asText("?"));
+        h.append("<h3>Provenance of these measures</h3>\n<dl class=\"prov\">\n");
+        rows.forEach((k, v) -> h.append("<dt>").append(esc(k)).append("</dt><dd>").append(esc(v)).append("</dd>\n"));
+        h.append("</dl>\n<h3>Every config (metrics.csv has every digit)</h3>\n");
+        List<String> cols = List.of("config_id", "nfe", "kid_mean", "kid_se", "kid_sd", "precision_generated_in_real",
+                "precision_se", "recall_real_in_generated", "recall_se");
+        List<Map<String, String>> shown = new ArrayList<>();
+        for (Map<String, String> r : metrics) {
+            Map<String, String> f = new LinkedHashMap<>();
+            for (String c : cols) {
+                String v = r.getOrDefault(c, "");
+                f.put(c, c.equals("config_id") || c.equals("nfe") ? v : fmt(v, c.startsWith("kid") || c.endsWith("_se")
+                        ? "%.3g" : "%.4f"));
+            }
+            shown.add(f);
+        }
+        h.append("<div class=\"wide\">");
+        table(h, "metrics-rows", shown, cols);
+        h.append("</div>\n</section>\n");
+    }
+
+    /** A value to a few significant digits with its SE, when there is one. */
+    private static String withSe(String value, String se, String format) {
+        String v = fmt(value, format);
+        double e = num(se);
+        return Double.isNaN(e) ? v : v + " ± " + String.format(Locale.ROOT, "%.2g", e);
+    }
+
+    /**
+     * A process as the manifest names it (a record's text, e.g. {@code EdmProcess[sigmaMinValue=0.002,
+     * sigmaMaxValue=80.0]}) as a reader would write it: {@code edm (sigma_min 0.002, sigma_max 80)}.
+     */
+    static String process(String raw) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("([A-Za-z0-9]+?)Process\\[(.*)]").matcher(raw);
+        if (!m.matches()) {
+            return raw;
+        }
+        List<String> fields = new ArrayList<>();
+        for (String f : m.group(2).split(",\\s*")) {
+            String[] kv = f.split("=", 2);
+            if (kv.length != 2) {
+                continue;
+            }
+            String name = kv[0].replaceAll("Value$", "").replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
+            String value = kv[1];
+            double v = num(value);
+            if (!Double.isNaN(v)) {
+                value = new java.math.BigDecimal(value).stripTrailingZeros().toPlainString();
+            }
+            fields.add(name + " " + value);
+        }
+        String name = m.group(1).toLowerCase(Locale.ROOT);
+        return fields.isEmpty() ? name : name + " (" + String.join(", ", fields) + ")";
     }
 
     private static void grids(StringBuilder h, FileSystem fs, SweepConfig config, SweepLayout layout)
@@ -283,7 +434,7 @@ public final class ReportJob {
         rows.put("model", plan.path("model").path("id").asText(config.model().id()) + " ("
                 + plan.path("model").path("type").asText(config.model().type()) + ")");
         rows.put("detector", plan.path("detector").asText(config.detector() == null ? "none" : config.detector().id()));
-        rows.put("process", plan.path("process").asText(""));
+        rows.put("process", process(plan.path("process").asText("")));
         String reference = fidDone.path("reference").asText(config.reference());
         rows.put("reference", reference);
         rows.put("reference n", referenceN(conf, config));

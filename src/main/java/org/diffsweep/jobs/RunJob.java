@@ -23,8 +23,14 @@ public final class RunJob {
     private RunJob() {
     }
 
-    /** What ran. */
-    public record Outcome(boolean sweepRan, boolean fidRan, List<FidJob.Entry> table) {
+    /**
+     * What ran.
+     *
+     * @param sweepRan   the sweep computed features (a sweep that only exported samples of committed blocks leaves
+     *                   the features, and so the fid and metrics tables, as they were)
+     * @param metricsRan the metrics stage ran (false also when the config has no metrics: key)
+     */
+    public record Outcome(boolean sweepRan, boolean fidRan, boolean metricsRan, List<FidJob.Entry> table) {
     }
 
     public static Outcome run(SparkSession spark, SweepConfig config, int partitions) throws IOException {
@@ -66,18 +72,21 @@ public final class RunJob {
                 sweepRan = true;
             }
         } else {
-            SweepJob.run(spark, config, partitions);
-            sweepRan = true;
+            // An export added to a finished sweep samples committed blocks again for their images only: their
+            // features are not rewritten, so the tables reduced from them stay valid.
+            sweepRan = SweepJob.run(spark, config, partitions).newFeatures() > 0;
         }
-        Outcome outcome;
+        boolean fidRan = false;
+        List<FidJob.Entry> table = List.of();
         if (!sweepRan && FidJob.complete(spark, config)) {
             System.out.println("run " + config.name() + ": fid table complete, skipping fid");
             System.out.println();
             System.out.print(FidJob.readMarkdown(spark, config));
-            outcome = new Outcome(false, false, List.of());
         } else {
-            outcome = new Outcome(sweepRan, true, FidJob.run(spark, config));
+            fidRan = true;
+            table = FidJob.run(spark, config);
         }
+        boolean metricsRan = false;
         if (config.metrics() != null) {
             if (!sweepRan && MetricsJob.complete(spark, config)) {
                 System.out.println("run " + config.name() + ": metrics table complete, skipping metrics");
@@ -85,9 +94,10 @@ public final class RunJob {
                 System.out.print(MetricsJob.readMarkdown(spark, config));
             } else {
                 MetricsJob.run(spark, config);
+                metricsRan = true;
             }
         }
         ReportJob.run(spark.sparkContext().hadoopConfiguration(), config);
-        return outcome;
+        return new Outcome(sweepRan, fidRan, metricsRan, table);
     }
 }

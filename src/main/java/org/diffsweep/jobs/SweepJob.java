@@ -28,8 +28,14 @@ public final class SweepJob {
     private SweepJob() {
     }
 
-    /** Summary of a run. */
-    public record Summary(int blocks, int computed, int skipped, double seconds) {
+    /**
+     * Summary of a run.
+     *
+     * @param computed    blocks sampled, for their features or only to export their samples
+     * @param newFeatures blocks whose features were missing before the run (0: the features, and every table
+     *                    reduced from them, are as they were)
+     */
+    public record Summary(int blocks, int computed, int skipped, int newFeatures, double seconds) {
     }
 
     /**
@@ -114,7 +120,7 @@ public final class SweepJob {
         double secs = (System.nanoTime() - t0) / 1e9;
         System.out.printf("sweep %s: done, %d blocks computed, %d skipped, %.1f s%n", config.name(), computed,
                 all.size() - computed, secs);
-        return new Summary(all.size(), computed, all.size() - computed, secs);
+        return new Summary(all.size(), computed, all.size() - computed, todo.size() - toExport.size(), secs);
     }
 
     /**

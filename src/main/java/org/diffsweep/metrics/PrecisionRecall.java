@@ -14,15 +14,34 @@ import org.diffsweep.linalg.Lapack;
  * rows (one BLAS product), reduced per query row to a mergeable summary (the k smallest distances, for radii; the
  * smallest distance minus radius, for membership). Tiles of any size, merged in any order, give the same result, so
  * the Spark job distributes the 50,000 × 50,000 pairs as blocks.
+ *
+ * <p><b>Standard errors over draws of the seeds</b> come from the delete-a-group jackknife over FID's contiguous seed
+ * groups of the generated rows ({@link JackknifeFid#group}; the real subsample held fixed), computed exactly in the
+ * same tile passes ({@link #of(double[], int, double[], int, int, int, int[], int)}). Leaving group g out of the
+ * generated subsample, precision₍g₎ is the fraction of the remaining generated rows inside the (unchanged) real
+ * manifold. Recall₍g₎ needs the generated manifold without group g, whose radii grow where a k-th neighbour was in
+ * g: each generated row keeps its k + 1 smallest distances to each group separately, so its radius without any one
+ * group is a merge of the others' lists; each real row then keeps, per left-out group, its smallest margin over the
+ * remaining generated rows with those radii.
  */
 public final class PrecisionRecall {
 
     private PrecisionRecall() {
     }
 
-    /** Precision and recall, with the k and the set sizes they were measured at. */
-    public record Result(double precision, double recall, int k, long nReal, long nGenerated)
+    /**
+     * Precision and recall, with the k and the set sizes they were measured at, and their jackknife over seed groups
+     * (SEs NaN and leave-out lists empty when not computed or with fewer than 2 groups).
+     */
+    public record Result(double precision, double recall, int k, long nReal, long nGenerated, double precisionSe,
+                         double recallSe, java.util.List<Double> precisionLeaveOut, java.util.List<Double> recallLeaveOut)
             implements java.io.Serializable {
+
+        /** Without a jackknife. */
+        public Result(double precision, double recall, int k, long nReal, long nGenerated) {
+            this(precision, recall, k, nReal, nGenerated, Double.NaN, Double.NaN, java.util.List.of(),
+                    java.util.List.of());
+        }
     }
 
     /**
@@ -258,13 +277,185 @@ public final class PrecisionRecall {
         check(k, sr, "real");
         check(k, sg, "generated");
         double[] x = Kid.rows(real, sample(nReal, samples, seed, 0), dim);
-        double[] y = Kid.rows(generated, sample(nGen, samples, seed, 1), dim);
-        return of(x, sr, y, sg, dim, k);
+        int[] yi = sample(nGen, samples, seed, 1);
+        double[] y = Kid.rows(generated, yi, dim);
+        int groups = JackknifeFid.groups(nGen);
+        return of(x, sr, y, sg, dim, k, Kid.groupsOf(yi, nGen, groups), groups);
+    }
+
+    /**
+     * Precision and recall of two in-memory sets, and their delete-a-group jackknife over the generated rows' groups
+     * ({@code genGroup[i]} in [0, groups)); the precision and recall are those of
+     * {@link #of(double[], int, double[], int, int, int)}, to the bit. A group whose removal leaves k or fewer
+     * generated rows makes the SEs NaN.
+     */
+    public static Result of(double[] real, int nReal, double[] generated, int nGen, int dim, int k, int[] genGroup,
+                            int groups) {
+        check(k, nReal, "real");
+        check(k, nGen, "generated");
+        if (groups < 2) {
+            return of(real, nReal, generated, nGen, dim, k);
+        }
+        int[] count = new int[groups];
+        for (int g : genGroup) {
+            count[g]++;
+        }
+        double[] rr = radii(real, nReal, dim, k);
+        double[][] gt = tiles(generated, nGen, dim);
+        double[][] rt = tiles(real, nReal, dim);
+        // Generated radii: per row, the k + 1 smallest distances to each group's rows, merged as needed.
+        int keep = k + 1;
+        double[] rg = new double[nGen];
+        double[][] rgOut = new double[groups][nGen]; // radius² of row i without group g (unused when i is in g)
+        for (int qi = 0; qi < gt.length; qi++) {
+            int nq = rowsOf(gt[qi], dim);
+            double[] perGroup = new double[nq * groups * keep];
+            Arrays.fill(perGroup, Double.POSITIVE_INFINITY);
+            double[] merged = null;
+            for (int ri = 0; ri < gt.length; ri++) {
+                int nr = rowsOf(gt[ri], dim);
+                double[] tile = squaredDistances(gt[qi], nq, gt[ri], nr, dim);
+                double[] part = smallest(tile, nq, nr, keep);
+                merged = merged == null ? part : mergeSmallest(merged, part, keep);
+                for (int i = 0; i < nq; i++) {
+                    for (int j = 0; j < nr; j++) {
+                        insert(perGroup, (i * groups + genGroup[ri * TILE + j]) * keep, keep, tile[i * nr + j]);
+                    }
+                }
+            }
+            double[] full = radii(merged, k);
+            double[] others = new double[keep];
+            for (int i = 0; i < nq; i++) {
+                int row = qi * TILE + i;
+                rg[row] = full[i];
+                for (int g = 0; g < groups; g++) {
+                    if (g == genGroup[row]) {
+                        continue;
+                    }
+                    Arrays.fill(others, Double.POSITIVE_INFINITY);
+                    for (int h = 0; h < groups; h++) {
+                        if (h != g) {
+                            for (int t = 0; t < keep; t++) {
+                                double v = perGroup[(i * groups + h) * keep + t];
+                                if (!(v < others[keep - 1])) {
+                                    break;
+                                }
+                                insert(others, 0, keep, v);
+                            }
+                        }
+                    }
+                    rgOut[g][row] = others[keep - 1];
+                }
+            }
+        }
+        // Precision: each generated row inside the real manifold or not; leaving a group out drops its rows.
+        boolean[] genInside = new boolean[nGen];
+        for (int qi = 0; qi < gt.length; qi++) {
+            int bq = rowsOf(gt[qi], dim);
+            double[] m = new double[bq];
+            Arrays.fill(m, Double.POSITIVE_INFINITY);
+            for (int ri = 0; ri < rt.length; ri++) {
+                int br = rowsOf(rt[ri], dim);
+                double[] part = margin(squaredDistances(gt[qi], bq, rt[ri], br, dim), bq, br, rr, ri * TILE);
+                for (int i = 0; i < bq; i++) {
+                    m[i] = Math.min(m[i], part[i]);
+                }
+            }
+            for (int i = 0; i < bq; i++) {
+                genInside[qi * TILE + i] = m[i] <= 0;
+            }
+        }
+        long in = 0;
+        long[] inByGroup = new long[groups];
+        for (int i = 0; i < nGen; i++) {
+            if (genInside[i]) {
+                in++;
+                inByGroup[genGroup[i]]++;
+            }
+        }
+        double precision = (double) in / nGen;
+        // Recall: each real row's margin over all generated rows, and over the rows outside each group g with the
+        // radii they have without g.
+        long recalled = 0;
+        long[] recalledOut = new long[groups];
+        for (double[] q : rt) {
+            int bq = rowsOf(q, dim);
+            double[] m = new double[bq];
+            double[] mOut = new double[bq * groups];
+            Arrays.fill(m, Double.POSITIVE_INFINITY);
+            Arrays.fill(mOut, Double.POSITIVE_INFINITY);
+            for (int ri = 0; ri < gt.length; ri++) {
+                int br = rowsOf(gt[ri], dim);
+                double[] tile = squaredDistances(q, bq, gt[ri], br, dim);
+                double[] part = margin(tile, bq, br, rg, ri * TILE);
+                for (int i = 0; i < bq; i++) {
+                    m[i] = Math.min(m[i], part[i]);
+                    for (int j = 0; j < br; j++) {
+                        int row = ri * TILE + j;
+                        double d2 = tile[i * br + j];
+                        int own = genGroup[row];
+                        for (int g = 0; g < groups; g++) {
+                            if (g != own) {
+                                double v = d2 - rgOut[g][row];
+                                if (v < mOut[i * groups + g]) {
+                                    mOut[i * groups + g] = v;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            for (int i = 0; i < bq; i++) {
+                if (m[i] <= 0) {
+                    recalled++;
+                }
+                for (int g = 0; g < groups; g++) {
+                    if (mOut[i * groups + g] <= 0) {
+                        recalledOut[g]++;
+                    }
+                }
+            }
+        }
+        double recall = (double) recalled / nReal;
+        double[] pOut = new double[groups];
+        double[] rOut = new double[groups];
+        java.util.List<Double> pList = new java.util.ArrayList<>();
+        java.util.List<Double> rList = new java.util.ArrayList<>();
+        boolean defined = true;
+        for (int g = 0; g < groups; g++) {
+            defined &= nGen - count[g] > k;
+            pOut[g] = (double) (in - inByGroup[g]) / (nGen - count[g]);
+            rOut[g] = (double) recalledOut[g] / nReal;
+            pList.add(pOut[g]);
+            rList.add(rOut[g]);
+        }
+        if (!defined) {
+            return new Result(precision, recall, k, nReal, nGen);
+        }
+        return new Result(precision, recall, k, nReal, nGen, JackknifeFid.standardError(pOut),
+                JackknifeFid.standardError(rOut), java.util.List.copyOf(pList), java.util.List.copyOf(rList));
+    }
+
+    /** A paired difference A − B of precision or recall over the same seed groups, with its jackknife SE. */
+    public static Kid.Difference difference(double a, java.util.List<Double> aOut, double b,
+                                            java.util.List<Double> bOut) {
+        double[] d = new double[aOut.size()];
+        if (bOut.size() != d.length) {
+            throw new IllegalArgumentException("jackknife: " + aOut.size() + " and " + bOut.size()
+                    + " groups, expected the same seed groups for both configs");
+        }
+        for (int g = 0; g < d.length; g++) {
+            d[g] = aOut.get(g) - bOut.get(g);
+        }
+        return new Kid.Difference(a - b, JackknifeFid.standardError(d));
     }
 
     /** Heap bytes precision and recall hold at {@code samples} rows a set and dimension D. */
     public static long heapBytes(int samples, int dim) {
         long tile = Math.min(TILE, samples);
-        return 8L * (4L * samples * dim + 2 * samples + 3 * tile * tile);
+        int groups = JackknifeFid.DEFAULT_GROUPS;
+        // rows, radii, tiles; and the jackknife's radii without each group and per-group neighbour lists
+        return 8L * (4L * samples * dim + 2 * samples + 3 * tile * tile + (long) groups * samples
+                + tile * groups * 16L + tile * groups);
     }
 }

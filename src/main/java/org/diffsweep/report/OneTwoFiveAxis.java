@@ -21,10 +21,35 @@ public final class OneTwoFiveAxis extends LogAxis {
 
     private static final long serialVersionUID = 1L;
 
+    /** Ticks at these values (ascending), or null for 1, 2, 5 × 10^k. */
+    private final double[] fixed;
+
     public OneTwoFiveAxis(String label) {
+        this(label, null);
+    }
+
+    /**
+     * A logarithmic axis labelled at exactly the given values (NFE budgets: 5, 10, 20, 50), its range a little
+     * wider than theirs so that no marker sits on the frame.
+     */
+    public OneTwoFiveAxis(String label, double[] values) {
         super(label);
         setBase(10);
         setSmallestValue(1e-12);
+        this.fixed = values == null ? null : values.clone();
+        if (fixed != null && fixed.length > 0) {
+            java.util.Arrays.sort(fixed);
+            setAutoRange(false);
+            setRange(fixed[0] / 1.15, fixed[fixed.length - 1] * 1.15);
+        }
+    }
+
+    /** The values this axis ticks in [lo, hi]. */
+    public double[] tickValues(double lo, double hi) {
+        if (fixed == null) {
+            return ticks(lo, hi);
+        }
+        return java.util.Arrays.stream(fixed).filter(v -> v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)).toArray();
     }
 
     /** The tick values in [lo, hi], ascending. */
@@ -59,7 +84,7 @@ public final class OneTwoFiveAxis extends LogAxis {
     public List<ValueTick> refreshTicks(Graphics2D g2, AxisState state, Rectangle2D dataArea, RectangleEdge edge) {
         List<ValueTick> ticks = new ArrayList<>();
         boolean vertical = RectangleEdge.isLeftOrRight(edge);
-        for (double v : ticks(getLowerBound(), getUpperBound())) {
+        for (double v : tickValues(getLowerBound(), getUpperBound())) {
             TextAnchor anchor;
             TextAnchor rotation;
             if (vertical) {

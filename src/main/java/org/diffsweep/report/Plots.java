@@ -147,7 +147,7 @@ public final class Plots {
     }
 
     /**
-     * A line plot with error bars, log y against linear integer x: {@code series} maps a label to {x[], y[], se[]}; each point gets a bar
+     * A line plot with error bars, log y against log x labelled at each x value: {@code series} maps a label to {x[], y[], se[]}; each point gets a bar
      * of ±2 SE (cut at y/100 below, where a log axis cannot go to 0). NaN SEs draw no bar.
      */
     public static void linesWithErrors(String title, String xLabel, String yLabel, Map<String, double[][]> series,
@@ -161,6 +161,26 @@ public final class Plots {
      */
     public static void linesWithErrors(String title, String xLabel, String yLabel, Map<String, double[][]> series,
                                        Map<String, Style> styles, OutputStream png) throws IOException {
+        linesWithErrors(title, xLabel, yLabel, series, styles, true, png);
+    }
+
+    /**
+     * {@link #linesWithErrors} on a log or linear y axis (linear: bars are ±2 SE uncut, for values that may be 0 or
+     * negative, as KID, precision and recall can be); x is logarithmic, labelled at every x a point has.
+     */
+    public static void linesWithErrors(String title, String xLabel, String yLabel, Map<String, double[][]> series,
+                                       Map<String, Style> styles, boolean logY, OutputStream png) throws IOException {
+        linesWithErrors(title, xLabel, yLabel, series, styles, logY, null, png);
+    }
+
+    /**
+     * {@link #linesWithErrors} with the x axis labelled at {@code xTicks} (the NFE budgets, so that a point at 19 or
+     * 49 evaluations sits just left of its budget's label instead of crowding it with a label of its own); null:
+     * at every x a point has.
+     */
+    public static void linesWithErrors(String title, String xLabel, String yLabel, Map<String, double[][]> series,
+                                       Map<String, Style> styles, boolean logY, double[] xTicks, OutputStream png)
+            throws IOException {
         System.setProperty("java.awt.headless", "true");
         org.jfree.data.xy.YIntervalSeriesCollection data = new org.jfree.data.xy.YIntervalSeriesCollection();
         for (Map.Entry<String, double[][]> e : series.entrySet()) {
@@ -169,9 +189,9 @@ public final class Plots {
             double[] y = e.getValue()[1];
             double[] se = e.getValue()[2];
             for (int i = 0; i < x.length; i++) {
-                if (y[i] > 0 && Double.isFinite(y[i])) {
+                if ((!logY || y[i] > 0) && Double.isFinite(y[i])) {
                     double d = Double.isFinite(se[i]) ? 2 * se[i] : 0;
-                    s.add(x[i], y[i], Math.max(y[i] - d, y[i] / 100), y[i] + d);
+                    s.add(x[i], y[i], logY ? Math.max(y[i] - d, y[i] / 100) : y[i] - d, y[i] + d);
                 }
             }
             data.addSeries(s);
@@ -181,9 +201,22 @@ public final class Plots {
         renderer.setDrawXError(false);
         renderer.setCapLength(6);
         apply(renderer, new ArrayList<>(series.keySet()), styles);
-        NumberAxis x = linearAxis(xLabel);
-        x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
-        XYPlot plot = new XYPlot(data, x, logAxis(yLabel), renderer);
+        java.util.TreeSet<Double> xs = new java.util.TreeSet<>();
+        for (double[][] v : series.values()) {
+            for (double x : v[0]) {
+                xs.add(x);
+            }
+        }
+        // Log NFE, labelled at every NFE a point has: budgets 5, 10, 20, 50 sit evenly apart instead of crowding at
+        // the left of a linear axis.
+        OneTwoFiveAxis x = new OneTwoFiveAxis(xLabel, xTicks != null ? xTicks
+                : xs.stream().mapToDouble(Double::doubleValue).toArray());
+        if (xTicks != null && !xs.isEmpty()) { // the range covers the points as well as the labels
+            x.setRange(Math.min(xs.first(), x.getLowerBound() * 1.15) / 1.15,
+                    Math.max(xs.last(), x.getUpperBound() / 1.15) * 1.15);
+        }
+        ValueAxis y = logY ? logAxis(yLabel) : linearAxis(yLabel);
+        XYPlot plot = new XYPlot(data, x, y, renderer);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);

@@ -164,4 +164,160 @@ class KidTest {
         assertTrue(e.getMessage().contains("subset size 1000") && e.getMessage().contains("real n = 500")
                 && e.getMessage().contains("at most 500"), e.getMessage());
     }
+
+    /** MMD²ᵤ of sets of different sizes, written out with plain loops (the estimator a subset without a group is). */
+    static double directUnequal(double[] x, int mx, double[] y, int my, int d) {
+        double xx = 0;
+        double yy = 0;
+        double xy = 0;
+        for (int i = 0; i < mx; i++) {
+            for (int j = 0; j < mx; j++) {
+                if (i != j) {
+                    xx += Math.pow(dot(x, i, x, j, d) / d + 1, 3);
+                }
+            }
+            for (int j = 0; j < my; j++) {
+                xy += Math.pow(dot(x, i, y, j, d) / d + 1, 3);
+            }
+        }
+        for (int i = 0; i < my; i++) {
+            for (int j = 0; j < my; j++) {
+                if (i != j) {
+                    yy += Math.pow(dot(y, i, y, j, d) / d + 1, 3);
+                }
+            }
+        }
+        return xx / (mx * (mx - 1.0)) + yy / (my * (my - 1.0)) - 2 * xy / ((double) mx * my);
+    }
+
+    private static double dot(double[] a, int i, double[] b, int j, int d) {
+        double s = 0;
+        for (int t = 0; t < d; t++) {
+            s += a[i * d + t] * b[j * d + t];
+        }
+        return s;
+    }
+
+    /**
+     * The jackknife by brute force: for each seed group, every subset's generated rows of that group are removed and
+     * MMD²ᵤ recomputed with plain loops on the smaller set; θ₍g₎ is the mean over subsets and SE the jackknife
+     * formula written out here. The one-pass leave-group-out sums must give the same numbers.
+     */
+    @Test
+    void jackknifeEqualsLeavingEachSeedGroupOutByBruteForce() {
+        SplittableRandom rng = new SplittableRandom(21);
+        int d = 3;
+        int n = 47;  // groups of 4 and 5 seeds
+        int m = 20;
+        int subsets = 5;
+        long seed = 9;
+        double[] real = gaussian(rng, 60, new double[] {1, 2, 0.5});
+        double[] gen = gaussian(rng, n, new double[] {1.5, 1, 0.5});
+        Kid.Result k = Kid.of(real, 60, gen, n, d, subsets, m, seed);
+        int groups = JackknifeFid.groups(n);
+        assertEquals(10, groups);
+        assertEquals(groups, k.groups());
+        double[] theta = new double[groups];
+        double full = 0;
+        for (int s = 0; s < subsets; s++) {
+            double[] x = Kid.rows(real, Kid.subset(60, m, seed, s, 0), d);
+            int[] yi = Kid.subset(n, m, seed, s, 1);
+            full += directUnequal(x, m, Kid.rows(gen, yi, d), m, d) / subsets;
+            for (int g = 0; g < groups; g++) {
+                final int gg = g;
+                int[] kept = java.util.Arrays.stream(yi).filter(i -> JackknifeFid.group(i, n, groups) != gg).toArray();
+                theta[g] += directUnequal(x, m, Kid.rows(gen, kept, d), kept.length, d) / subsets;
+            }
+        }
+        assertEquals(full, k.mean(), 1e-12 * Math.abs(full));
+        double mean = java.util.Arrays.stream(theta).average().orElseThrow();
+        double ss = 0;
+        for (int g = 0; g < groups; g++) {
+            assertEquals(theta[g], k.leaveOut().get(g), 1e-12 * Math.abs(theta[g]), "group " + g);
+            ss += (theta[g] - mean) * (theta[g] - mean);
+        }
+        double se = Math.sqrt((groups - 1.0) / groups * ss);
+        assertEquals(se, k.se(), 1e-9 * se);
+        assertTrue(se > 0);
+    }
+
+    /** Above one tile the leave-group-out sums are tiled: the full estimate is still the direct one. */
+    @Test
+    void tiledLeaveGroupOutFullEstimateIsTheDirectOne() {
+        SplittableRandom rng = new SplittableRandom(22);
+        int m = Kid.TILE + 77;
+        int d = 2;
+        double[] x = gaussian(rng, m, new double[] {1, 2});
+        double[] y = gaussian(rng, m, new double[] {1.5, 1});
+        int[] groups = new int[m];
+        for (int i = 0; i < m; i++) {
+            groups[i] = i % 3;
+        }
+        double want = direct(x, y, m, d);
+        double[] got = Kid.mmd2LeaveGroupOut(x, y, m, d, groups, 3);
+        assertEquals(want, got[0], 1e-10 * Math.abs(want));
+        double[] y0 = Kid.rows(y, java.util.stream.IntStream.range(0, m).filter(i -> i % 3 != 0).toArray(), d);
+        double want0 = directUnequal(x, m, y0, y0.length / d, d);
+        assertEquals(want0, got[1], 1e-10 * Math.abs(want0));
+    }
+
+    /**
+     * The jackknife SE against the spread it estimates: the same real features and subsets, 60 independent draws
+     * of the generated set (the seeds drawn again). The SE's mean square must match the variance of the 60 KIDs
+     * within what 60 draws and a 10-group jackknife allow: the ratio of the variances has a 99.9 % range of
+     * about [0.5, 1.9] for 59 and ≥ 100 degrees of freedom; the sd ratio is asserted in [0.65, 1.45].
+     */
+    @Test
+    void jackknifeSeMatchesTheSpreadOverIndependentDraws() {
+        SplittableRandom rng = new SplittableRandom(23);
+        int d = 4;
+        int n = 200;
+        double[] real = gaussian(rng, 400, new double[] {1, 1, 1, 1});
+        double[] b = {2, 1, 0.5, 1};
+        int reps = 60;
+        double[] kid = new double[reps];
+        double se2 = 0;
+        for (int r = 0; r < reps; r++) {
+            Kid.Result k = Kid.of(real, 400, gaussian(rng, n, b), n, d, 8, 100, 3);
+            kid[r] = k.mean();
+            se2 += k.se() * k.se() / reps;
+        }
+        double mean = java.util.Arrays.stream(kid).average().orElseThrow();
+        double var = 0;
+        for (double v : kid) {
+            var += (v - mean) * (v - mean) / (reps - 1);
+        }
+        double ratio = Math.sqrt(var / se2);
+        assertTrue(ratio > 0.65 && ratio < 1.45, "empirical sd / jackknife SE = " + ratio);
+    }
+
+    /**
+     * Paired differences: two configs whose samples share the seeds and differ by a small smooth change have KIDs
+     * far more alike than either's SE; the paired SE is the jackknife of the per-group differences (written out
+     * here) and far below the unpaired √(SE_A² + SE_B²).
+     */
+    @Test
+    void pairedDifferenceCancelsTheSharedSpread() {
+        SplittableRandom rng = new SplittableRandom(24);
+        int d = 4;
+        int n = 300;
+        double[] real = gaussian(rng, 300, new double[] {1, 1, 1, 1});
+        double[] a = gaussian(rng, n, new double[] {2, 1, 0.5, 1});
+        double[] bGen = a.clone();
+        for (int i = 0; i < bGen.length; i++) {
+            bGen[i] *= 1.05;
+        }
+        Kid.Result ka = Kid.of(real, 300, a, n, d, 10, 150, 5);
+        Kid.Result kb = Kid.of(real, 300, bGen, n, d, 10, 150, 5);
+        Kid.Difference diff = Kid.difference(kb, ka);
+        assertEquals(kb.mean() - ka.mean(), diff.difference(), 0);
+        double[] dg = new double[ka.groups()];
+        for (int g = 0; g < dg.length; g++) {
+            dg[g] = kb.leaveOut().get(g) - ka.leaveOut().get(g);
+        }
+        assertEquals(JackknifeFid.standardError(dg), diff.se(), 0);
+        double unpaired = Math.hypot(ka.se(), kb.se());
+        assertTrue(diff.se() < 0.3 * unpaired, "paired " + diff.se() + " vs unpaired " + unpaired);
+        assertTrue(diff.difference() > 4 * diff.se(), "the larger spread of B is resolved: " + diff);
+    }
 }

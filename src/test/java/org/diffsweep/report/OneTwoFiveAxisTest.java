@@ -20,4 +20,15 @@ class OneTwoFiveAxisTest {
         assertEquals("1000", OneTwoFiveAxis.label(1000));
         assertEquals("1E7", OneTwoFiveAxis.label(1e7));
     }
+
+    /** An NFE axis ticks at exactly the NFE values (20 included), whatever 1-2-5 would choose, and nowhere else. */
+    @Test
+    void anAxisGivenValuesTicksAtEveryOneOfThem() {
+        OneTwoFiveAxis nfe = new OneTwoFiveAxis("NFE", new double[] {20, 5, 9, 10, 19, 50});
+        assertArrayEquals(new double[] {5, 9, 10, 19, 20, 50}, nfe.tickValues(nfe.getLowerBound(), nfe.getUpperBound()),
+                0);
+        assertEquals(5 / 1.15, nfe.getLowerBound(), 1e-12);
+        assertEquals(50 * 1.15, nfe.getUpperBound(), 1e-12);
+        assertEquals("20", OneTwoFiveAxis.label(20));
+    }
 }

@@ -154,6 +154,58 @@ class ExportSparkTest {
         assertEquals(0, SweepJob.run(spark, withExport, 0).computed());
     }
 
+    /**
+     * {@code export:} added to a run that finished its sweep, fid and metrics: run exports and does nothing else.
+     * The features are not rewritten, so the fid and metrics tables (their files and their completion markers) are
+     * left exactly as they were.
+     */
+    @Test
+    void exportAddedToAFinishedRunOnlyExports() throws Exception {
+        SparkSession spark = SparkTestSupport.spark();
+        Path dir = SparkTestSupport.tempDir("export-run");
+        Path out = dir.resolve("out");
+        Path ref = reference(dir);
+        Path real = Files.createDirectories(dir.resolve("real.features.parquet"));
+        long[] index = new long[12];
+        float[] rows = new float[24];
+        for (int i = 0; i < index.length; i++) {
+            index[i] = i;
+            rows[2 * i] = 0.5f + 0.01f * i;
+            rows[2 * i + 1] = 0.6f - 0.02f * i;
+        }
+        FeatureParquet.writeKept(new org.apache.hadoop.fs.Path(real.resolve("part-00000000.parquet").toUri()),
+                new org.apache.hadoop.conf.Configuration(), index, rows, 2, Map.of());
+        String metrics = "metrics: { seed: 1, kid: { subsets: 3, subset_size: 5 }, precision_recall: { k: 2, "
+                + "samples: 8 } }\nreference_features: " + real;
+        RunJob.Outcome first = RunJob.run(spark, SweepConfig.parse(config(out, ref, "[3, 2, 2]", metrics), "test"), 0);
+        assertTrue(first.sweepRan() && first.fidRan() && first.metricsRan());
+        List<Path> outputs = List.of(out.resolve("fid/_COMPLETE"), out.resolve("fid/fid.csv"),
+                out.resolve("fid/table.parquet"), out.resolve("metrics/_COMPLETE"), out.resolve("metrics/metrics.csv"));
+        Map<Path, Object> before = new TreeMap<>();
+        for (Path p : outputs) {
+            before.put(p, List.of(Files.getLastModifiedTime(p), Files.readAttributes(p,
+                    java.nio.file.attribute.BasicFileAttributes.class).fileKey()));
+        }
+        Thread.sleep(20); // a rewrite within the file system's timestamp resolution would still show a new inode
+
+        SweepConfig withExport = SweepConfig.parse(config(out, ref, "[3, 2, 2]",
+                metrics + "\nexport: { configs: [ all ], format: npz }"), "test");
+        RunJob.Outcome second = RunJob.run(spark, withExport, 0);
+        assertFalse(second.sweepRan(), "no features were computed");
+        assertFalse(second.fidRan(), "the fid table stands");
+        assertFalse(second.metricsRan(), "the metrics table stands");
+        Map<Path, Object> after = new TreeMap<>();
+        for (Path p : outputs) {
+            after.put(p, List.of(Files.getLastModifiedTime(p), Files.readAttributes(p,
+                    java.nio.file.attribute.BasicFileAttributes.class).fileKey()));
+        }
+        assertEquals(before, after, "fid and metrics outputs untouched");
+        for (int k = 0; k < 2; k++) {
+            assertTrue(Files.exists(out.resolve("samples/" + withExport.points().get(k).id() + ".npz")));
+        }
+        assertTrue(Files.exists(out.resolve("report/index.html")));
+    }
+
     private static Map<String, Object> featureFiles(Path out) throws Exception {
         Map<String, Object> m = new TreeMap<>();
         try (Stream<Path> files = Files.walk(out.resolve("sweep/features"))) {

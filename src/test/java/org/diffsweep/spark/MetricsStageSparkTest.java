@@ -81,6 +81,15 @@ class MetricsStageSparkTest {
         Path md = dir.resolve("out/metrics/metrics.md");
         assertTrue(Files.exists(dir.resolve("out/metrics/_COMPLETE")) && Files.exists(md));
         assertTrue(Files.readString(md).contains("precision (generated in real manifold)"));
+        for (String plot : List.of("kid", "precision", "recall")) {
+            assertTrue(Files.size(dir.resolve("out/metrics/" + plot + "-vs-nfe.png")) > 1000, plot);
+        }
+        for (MetricsJob.Entry e : table) {
+            assertTrue(e.kid().se() > 0 && e.pr().precisionSe() >= 0 && e.pr().recallSe() >= 0
+                    && e.kid().groups() == 10, e.point().id() + ": " + e.kid() + " " + e.pr());
+        }
+        assertTrue(Files.readString(dir.resolve("out/metrics/metrics.csv")).lines().findFirst().orElseThrow()
+                .endsWith(",kid_se,precision_se,recall_se,jackknife_groups"));
         assertTrue(Files.readString(dir.resolve("out/metrics/metrics.csv"))
                 .startsWith("config_id,sampler,grid,nfe_requested,steps,nfe,n_generated,n_real,kid_mean,kid_sd,"));
         // the same table as Parquet, from the same schema
