@@ -84,16 +84,7 @@ public final class FidTask implements Function<String, FidTask.Result> {
      * (default 40 % of the heap) holds, at least one, at most one per core.
      */
     public static int permits(int dim, int groups, int cores) {
-        long heap = Runtime.getRuntime().maxMemory();
-        long budget = (long) (0.4 * heap);
-        SparkEnv env = SparkEnv.get();
-        if (env != null && env.conf().contains("spark.diffsweep.fid.memory")) {
-            budget = env.conf().getSizeAsBytes("spark.diffsweep.fid.memory");
-        } else if (env == null && System.getProperty("spark.diffsweep.fid.memory") != null) {
-            budget = new org.apache.spark.SparkConf().getSizeAsBytes("spark.diffsweep.fid.memory");
-        }
-        long fits = budget / ConfigStats.heapBytes(dim, groups);
-        return (int) Math.max(1, Math.min(cores, fits));
+        return Gate.permits("spark.diffsweep.fid.memory", ConfigStats.heapBytes(dim, groups), cores);
     }
 
     /** Bounds the configs in flight in this JVM. */
@@ -103,6 +94,23 @@ public final class FidTask implements Function<String, FidTask.Result> {
         private static final AtomicInteger PEAK = new AtomicInteger();
 
         private Gate() {
+        }
+
+        /**
+         * How many configs a JVM with {@code cores} cores works on at once when each holds {@code bytesEach} of heap:
+         * as many as the budget {@code budgetKey} (a Spark size, from the executor's conf or, without Spark, a
+         * system property; default 40 % of the heap) holds, at least one, at most one per core.
+         */
+        public static int permits(String budgetKey, long bytesEach, int cores) {
+            long budget = (long) (0.4 * Runtime.getRuntime().maxMemory());
+            SparkEnv env = SparkEnv.get();
+            if (env != null && env.conf().contains(budgetKey)) {
+                budget = env.conf().getSizeAsBytes(budgetKey);
+            } else if (env == null && System.getProperty(budgetKey) != null) {
+                budget = new org.apache.spark.SparkConf().getSizeAsBytes(budgetKey);
+            }
+            long fits = budget / Math.max(1, bytesEach);
+            return (int) Math.max(1, Math.min(cores, fits));
         }
 
         /** Runs {@code work} once one of {@code permits} slots is free. */
