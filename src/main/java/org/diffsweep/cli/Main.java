@@ -167,13 +167,40 @@ public final class Main {
         @CommandLine.Mixin
         JobOptions options = new JobOptions();
 
+        @Option(names = "--spark", description = "Reduce as Spark tasks even on a local master (by default a local "
+                + "master reduces in this JVM without starting Spark: the same numbers, seconds sooner).")
+        boolean spark;
+
         @Override
         public Integer call() throws Exception {
             SweepConfig c = options.load();
             c.requireStatisticsMade();
-            FidJob.run(options.spark("fid", c), c);
+            int cores = spark ? 0 : localCores(options.master);
+            if (cores > 0) {
+                FidJob.runLocal(org.diffsweep.spark.HadoopStore.driverConf(), c, cores);
+            } else {
+                FidJob.run(options.spark("fid", c), c);
+            }
             return 0;
         }
+    }
+
+    /**
+     * The cores of a local master ({@code --master}, else spark.master as spark-submit or -D sets it, else
+     * local[*]): local → 1, local[N] or local[N,F] → N, local[*] → all; 0 for a cluster master.
+     */
+    static int localCores(String master) {
+        String m = master != null ? master : System.getProperty("spark.master", "local[*]");
+        java.util.regex.Matcher local = java.util.regex.Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?])?")
+                .matcher(m.trim());
+        if (!local.matches()) {
+            return 0;
+        }
+        if (local.group(1) == null) {
+            return 1;
+        }
+        return local.group(1).equals("*") ? Runtime.getRuntime().availableProcessors()
+                : Math.max(1, Integer.parseInt(local.group(1)));
     }
 
     @Command(name = "report", mixinStandardHelpOptions = true,
@@ -338,7 +365,8 @@ public final class Main {
 
     @Command(name = "bench", mixinStandardHelpOptions = true,
             description = "Throughput of a denoiser network: raw DJL forward passes vs the sampler loop vs a whole "
-                    + "Spark sweep, side by side in one run, at the same batch size (images x NFE per second).")
+                    + "Spark sweep vs the same Euler loop in Python torch, side by side in one run, at the same batch "
+                    + "size and threads (images x NFE per second).")
     static final class Bench implements Callable<Integer> {
         @Option(names = "--model", paramLabel = "FILE", defaultValue = "models/fmnist-edm-denoiser.pt",
                 description = "Denoiser network (x, sigma) -> D (default ${DEFAULT-VALUE}).")
@@ -357,6 +385,11 @@ public final class Main {
         @Option(names = "--rounds", defaultValue = "5", description = "Rounds (default ${DEFAULT-VALUE}).")
         int rounds;
 
+        @Option(names = "--python", paramLabel = "PYTHON", description = "A python3 with torch for the torch loop "
+                + "beside diffsweep's (default: target/venv/bin/python3, /usr/bin/python3 or python3, the first with "
+                + "torch; 'none' skips it).")
+        String python;
+
         @Override
         public Integer call() throws Exception {
             if (shape.length != 3 || batch < 1 || nfe < 2 || rounds < 1) {
@@ -365,8 +398,10 @@ public final class Main {
             if (!java.nio.file.Files.isRegularFile(model)) {
                 throw new ConfigException("bench: model " + model + " not found");
             }
+            String py = python == null ? org.diffsweep.jobs.FidBench.findPython("import torch")
+                    : python.equals("none") ? null : python;
             org.diffsweep.jobs.BenchJob.run(Spark.session("diffsweep bench", "local[1]"), model, shape, batch, nfe,
-                    rounds);
+                    rounds, py);
             return 0;
         }
     }
@@ -396,11 +431,13 @@ public final class Main {
         boolean noStage;
 
         @Option(names = "--python", paramLabel = "PYTHON",
-                description = "A python3 with numpy and scipy for the pytorch-fid baseline (default: found on the path).")
+                description = "A python3 with numpy and scipy for the pytorch-fid baseline (default: target/venv/bin/python3, "
+                        + "/usr/bin/python3 or python3, the first with both; 'none' skips it).")
         String python;
 
         @Option(names = "--out", paramLabel = "DIR", defaultValue = "target/bench-fid",
-                description = "Where the synthetic sweep goes; reused when it is there (default ${DEFAULT-VALUE}).")
+                description = "Where the synthetic sweeps go, one folder per --configs, --seeds, --dim and --block-size; "
+                        + "reused when there (default ${DEFAULT-VALUE}).")
         Path out;
 
         @Option(names = "--master", description = "Spark master (default local[*]).")
@@ -416,7 +453,8 @@ public final class Main {
                 throw new ConfigException("bench-fid: --seeds x --dim = " + seeds * dim + " is too large for the "
                         + "side-by-side rounds (at most 2^31 values), expected fewer seeds or --rounds 0");
             }
-            String py = python != null ? python : org.diffsweep.jobs.FidBench.findPython();
+            String py = python == null ? org.diffsweep.jobs.FidBench.findPython()
+                    : python.equals("none") ? null : python;
             java.nio.file.Files.createDirectories(out);
             org.diffsweep.jobs.FidBench.run(Spark.session("diffsweep bench-fid", master), out, configs, seeds, dim,
                     blockSize, py, rounds, !noStage);

@@ -144,68 +144,107 @@ public final class FidBench {
                 (System.nanoTime() - t0) / 1e9);
     }
 
+    /**
+     * The folder of one synthetic sweep under {@code out}: named by its shape, so that a run with other
+     * {@code --configs}, {@code --seeds}, {@code --dim} or {@code --block-size} never meets an earlier one's files.
+     */
+    static Path sweepDir(Path out, int configs, long seeds, int dim, int blockSize) {
+        return out.toAbsolutePath().resolve(String.format(Locale.ROOT, "c%d-n%d-d%d-b%d", configs, seeds, dim,
+                blockSize));
+    }
+
+    /** The synthetic sweep as a YAML file, for the {@code fid} command timed as a whole process. */
+    static Path yaml(SweepConfig config, Path dir, int configs, long seeds, int dim, int blockSize)
+            throws IOException {
+        StringBuilder nfe = new StringBuilder();
+        for (int k = 0; k < configs; k++) {
+            nfe.append(k == 0 ? "" : ", ").append(k + 2);
+        }
+        Path yaml = dir.resolve("bench-fid.yaml");
+        Files.writeString(yaml, String.format(Locale.ROOT, """
+                name: bench-fid
+                output: %s
+                model: { type: gmm, random: { components: 2, dim: %d, sigma_data: 0.5, seed: 1 } }
+                seeds: { start: 0, count: %d }
+                block_size: %d
+                samplers: [ { name: euler } ]
+                grids: [ { name: edm } ]
+                nfe: [ %s ]
+                reference: %s
+                """, dir, dim, seeds, blockSize, nfe, config.reference()));
+        return yaml;
+    }
+
+    /** What one side-by-side round measured, in seconds. */
+    record Round(double fidProcess, double[] ours, double baselineProcess, double[] baseline) {
+    }
+
     public static void run(SparkSession spark, Path out, int configs, long seeds, int dim, int blockSize,
                            String python, int rounds, boolean stage) throws Exception {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        SweepConfig config = config(out, configs, seeds, dim, blockSize);
+        Path dir = sweepDir(out, configs, seeds, dim, blockSize);
+        Files.createDirectories(dir);
+        SweepConfig config = config(dir, configs, seeds, dim, blockSize);
         write(config, conf);
+        Path yaml = yaml(config, dir, configs, seeds, dim, blockSize);
         SweepLayout layout = new SweepLayout(config.output());
         Gaussian reference = FidJob.reference(config, conf);
         int groups = JackknifeFid.groups(seeds);
         String first = config.points().get(0).id();
-        Lapack.parallelism(Runtime.getRuntime().availableProcessors());
+        int cores = Runtime.getRuntime().availableProcessors();
+        Lapack.parallelism(cores);
 
         if (rounds > 0) {
-            System.out.printf(Locale.ROOT, "%nbench-fid: one config, n = %d, D = %d, %d rounds (diffsweep, then "
-                    + "pytorch-fid's numpy/scipy code on the same features)%n", seeds, dim, rounds);
-            Path npy = out.resolve("config0.npy");
-            Path refNpz = out.resolve("reference.npz");
+            System.out.printf(Locale.ROOT, "%nbench-fid: n = %d, D = %d, %d cores, %d rounds side by side; each round "
+                    + "runs (a) 'diffsweep fid' on the %d config%s as a whole process, JVM start included, (b) "
+                    + "pytorch-fid's reduce (np.load, np.cov, scipy.linalg.sqrtm) as a whole python process, "
+                    + "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, (c) diffsweep's pieces in this JVM%n", seeds, dim,
+                    cores, rounds, configs, configs == 1 ? "" : "s");
+            Path npy = dir.resolve("config0.npy");
+            Path refNpz = dir.resolve("reference.npz");
             writeNpy(npy, layout, conf, first, seeds, blockSize, dim);
             try (OutputStream o = Files.newOutputStream(refNpz)) {
                 Npz.write(o, Npz.of(reference));
             }
-            double[][] ours = new double[rounds][];
-            double[][] theirs = new double[rounds][];
+            Round[] all = new Round[rounds];
             for (int r = 0; r < rounds; r++) {
-                ours[r] = ours(layout, conf, first, seeds, blockSize, dim, groups, reference);
-                System.out.printf(Locale.ROOT, "diffsweep round %d: read+stats %.3f s (stats kernel alone %.3f s), "
-                        + "reference factor %.3f s, FID %.3f s, FID + linearised jackknife %.3f s, value %.17g%n",
-                        r + 1, ours[r][0], ours[r][1], ours[r][2], ours[r][3], ours[r][4], ours[r][5]);
-                theirs[r] = python == null ? null : baseline(python, npy, refNpz);
+                double process = fidProcess(yaml);
+                double[] ours = ours(layout, conf, first, seeds, blockSize, dim, groups, reference);
+                double[] theirs = null;
+                double theirsProcess = Double.NaN;
+                if (python != null) {
+                    long t0 = System.nanoTime();
+                    theirs = baseline(python, npy, refNpz, r + 1);
+                    theirsProcess = (System.nanoTime() - t0) / 1e9;
+                }
+                all[r] = new Round(process, ours, theirsProcess, theirs);
+                System.out.printf(Locale.ROOT, "round %d: diffsweep fid process %.2f s; in-process read+stats %.2f s "
+                        + "(stats kernel alone %.2f s), reference factor %.2f s, FID %.2f s, FID + linearised "
+                        + "jackknife %.2f s, value %.17g%n", r + 1, process, ours[0], ours[1], ours[2], ours[3],
+                        ours[4], ours[5]);
+                if (theirs != null) {
+                    System.out.printf(Locale.ROOT, "round %d: pytorch-fid process %.2f s; in-process load %.2f s, "
+                            + "np.cov %.2f s, FID (sqrtm) %.2f s%n", r + 1, theirsProcess, theirs[0], theirs[1],
+                            theirs[2]);
+                }
             }
-            double readStats = median(ours, 0);
-            double kernel = median(ours, 1);
-            double factor = median(ours, 2);
-            double fid = median(ours, 3);
-            double withSpread = median(ours, 4);
-            System.out.printf(Locale.ROOT, "%n  diffsweep  stats kernel %.2f s, read+stats %.2f s, reference %.2f s, "
-                    + "FID %.2f s, FID+spread %.2f s%n", kernel, readStats, factor, fid, withSpread);
-            double noSpread = readStats + factor + fid;
-            double spread = readStats + factor + withSpread;
-            System.out.printf(Locale.ROOT, "  diffsweep  fid stage of one config: %.2f s without the spread, %.2f s with "
-                    + "it%n", noSpread, spread);
-            if (python != null && theirs[0] != null) {
-                double stats = median(theirs, 0);
-                double fidTheirs = median(theirs, 1);
-                System.out.printf(Locale.ROOT, "  pytorch-fid  np.cov %.2f s, FID (sqrtm) %.2f s, together %.2f s "
-                        + "(no spread)%n", stats, fidTheirs, stats + fidTheirs);
-                System.out.printf(Locale.ROOT, "  ratios (diffsweep / pytorch-fid): stats kernel %.2f×, fid stage without "
-                        + "spread %.2f×, with spread %.2f×; FID values differ by %.1e relative%n", kernel / stats,
-                        noSpread / (stats + fidTheirs), spread / (stats + fidTheirs),
-                        Math.abs(ours[0][5] - theirs[0][2]) / Math.abs(theirs[0][2]));
-            } else {
-                System.out.println("  pytorch-fid baseline skipped: no python3 with numpy and scipy (--python)");
-            }
+            summary(all, configs);
         }
 
         if (stage) {
-            System.out.printf(Locale.ROOT, "%nbench-fid: the fid stage over %d configs × %d seeds × D = %d, heap max "
-                    + "%d MB%n", configs, seeds, dim, Runtime.getRuntime().maxMemory() >> 20);
+            boolean local = spark.sparkContext().master().startsWith("local");
+            System.out.printf(Locale.ROOT, "%nbench-fid: the fid stage over %d configs × %d seeds × D = %d in this JVM "
+                    + "(%s), heap max %d MB%n", configs, seeds, dim, local ? "local, without Spark tasks"
+                    : "Spark tasks", Runtime.getRuntime().maxMemory() >> 20);
             for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
                 pool.resetPeakUsage();
             }
             long t0 = System.nanoTime();
-            FidJob.run(spark, config);
+            if (local) {
+                FidJob.runLocal(conf, config, cores);
+            } else {
+                FidJob.run(spark, config);
+            }
             double secs = (System.nanoTime() - t0) / 1e9;
             long peak = 0;
             for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
@@ -213,10 +252,103 @@ public final class FidBench {
                     peak += pool.getPeakUsage().getUsed();
                 }
             }
-            System.out.printf(Locale.ROOT, "bench-fid: fid stage of %d configs: %.1f s (%.2f s per config), peak heap "
-                    + "%d MB (sum of the heap pools' peaks) of %d MB%n", configs, secs, secs / configs, peak >> 20,
-                    Runtime.getRuntime().maxMemory() >> 20);
+            System.gc();
+            long after = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+            System.out.printf(Locale.ROOT, "bench-fid: fid stage of %d configs in this JVM: %.1f s (%.2f s per config), "
+                    + "peak heap %d MB (sum of the heap pools' peaks), %d MB after GC, of %d MB%n", configs, secs,
+                    secs / configs, peak >> 20, after >> 20, Runtime.getRuntime().maxMemory() >> 20);
         }
+    }
+
+    /** The rounds' ranges and medians, whole processes and in-process pieces apart, and their ratios. */
+    private static void summary(Round[] all, int configs) {
+        int n = all.length;
+        double[] process = new double[n];
+        double[] noSpread = new double[n];
+        double[] spread = new double[n];
+        double[] kernel = new double[n];
+        double[] fid = new double[n];
+        for (int r = 0; r < n; r++) {
+            double[] o = all[r].ours();
+            process[r] = all[r].fidProcess();
+            noSpread[r] = o[0] + o[2] + o[3];
+            spread[r] = o[0] + o[2] + o[4];
+            kernel[r] = o[1];
+            fid[r] = o[2] + o[3];
+        }
+        System.out.printf(Locale.ROOT, "%nbench-fid summary over %d rounds (median, range):%n", n);
+        System.out.printf(Locale.ROOT, "  whole process, diffsweep fid (%d config%s, JVM start, reference, table "
+                + "files):  %s%n", configs, configs == 1 ? "" : "s", span(process));
+        System.out.printf(Locale.ROOT, "  in-process, diffsweep read+stats+FID with the spread:  %s%n", span(spread));
+        System.out.printf(Locale.ROOT, "  in-process, diffsweep read+stats+FID without it:       %s%n", span(noSpread));
+        if (all[0].baseline() == null) {
+            System.out.println("  pytorch-fid baseline skipped: no python3 with numpy and scipy (--python)");
+            return;
+        }
+        double[] theirsProcess = new double[n];
+        double[] theirs = new double[n];
+        double[] cov = new double[n];
+        double[] sqrtm = new double[n];
+        for (int r = 0; r < n; r++) {
+            double[] b = all[r].baseline();
+            theirsProcess[r] = all[r].baselineProcess();
+            theirs[r] = b[0] + b[1] + b[2];
+            cov[r] = b[1];
+            sqrtm[r] = b[2];
+        }
+        System.out.printf(Locale.ROOT, "  whole process, pytorch-fid's reduce (python start, np.load, np.cov, "
+                + "sqrtm):  %s%n", span(theirsProcess));
+        System.out.printf(Locale.ROOT, "  in-process, pytorch-fid np.load+np.cov+sqrtm:          %s%n", span(theirs));
+        System.out.printf(Locale.ROOT, "ratios diffsweep / pytorch-fid (medians; 1 config of n):%n");
+        if (configs == 1) {
+            System.out.printf(Locale.ROOT, "  whole process:                      %.2f×%n",
+                    median(process) / median(theirsProcess));
+        } else {
+            System.out.printf(Locale.ROOT, "  whole process: the fid process reduced %d configs, pytorch-fid one: "
+                    + "not a like-for-like ratio (use --configs 1)%n", configs);
+        }
+        System.out.printf(Locale.ROOT, "  in-process with the spread:         %.2f×%n", median(spread) / median(theirs));
+        System.out.printf(Locale.ROOT, "  in-process without the spread:      %.2f×%n", median(noSpread) / median(theirs));
+        System.out.printf(Locale.ROOT, "  statistics kernel vs np.cov:        %.2f×%n", median(kernel) / median(cov));
+        System.out.printf(Locale.ROOT, "  FID from statistics vs sqrtm:       %.2f×%n", median(fid) / median(sqrtm));
+        System.out.printf(Locale.ROOT, "  FID values differ by %.1e relative%n",
+                Math.abs(all[0].ours()[5] - all[0].baseline()[3]) / Math.abs(all[0].baseline()[3]));
+    }
+
+    private static String span(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return String.format(Locale.ROOT, "%.2f s (%.2f–%.2f)", median(v), s[0], s[s.length - 1]);
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
+    }
+
+    /**
+     * The wall time of {@code diffsweep fid YAML} as its own process, started as the launcher starts it: this JVM's
+     * java, flags and class path, a fresh JVM.
+     */
+    static double fidProcess(Path yaml) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add("org.diffsweep.cli.Main");
+        cmd.add("fid");
+        cmd.add(yaml.toString());
+        long t0 = System.nanoTime();
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        int rc = p.waitFor();
+        double secs = (System.nanoTime() - t0) / 1e9;
+        if (rc != 0) {
+            throw new IOException("'diffsweep fid " + yaml + "' failed (exit " + rc + "): " + output.strip());
+        }
+        return secs;
     }
 
     /** read+stats, stats kernel alone, reference factor, FID, FID + linear jackknife, FID value. */
@@ -285,12 +417,16 @@ public final class FidBench {
         }
     }
 
-    /** A python3 that has numpy and scipy (Debian's first), or null. */
+    /** A python3 that has numpy and scipy (the project's bench venv target/venv first, then Debian's), or null. */
     public static String findPython() {
-        for (String p : new String[] {"/usr/bin/python3", "python3"}) {
+        return findPython("import numpy, scipy.linalg");
+    }
+
+    /** A python3 in which {@code check} runs (target/venv/bin/python3, /usr/bin/python3, python3), or null. */
+    public static String findPython(String check) {
+        for (String p : new String[] {"target/venv/bin/python3", "/usr/bin/python3", "python3"}) {
             try {
-                Process proc = new ProcessBuilder(p, "-c", "import numpy, scipy.linalg").redirectErrorStream(true)
-                        .start();
+                Process proc = new ProcessBuilder(p, "-c", check).redirectErrorStream(true).start();
                 proc.getInputStream().readAllBytes();
                 if (proc.waitFor() == 0) {
                     return p;
@@ -305,20 +441,28 @@ public final class FidBench {
         return null;
     }
 
-    /** stats s, FID s, value: one round of tools/bench/fid_baseline.py. */
-    private static double[] baseline(String python, Path npy, Path ref) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(python, "tools/bench/fid_baseline.py", npy.toString(), ref.toString(), "1")
-                .redirectErrorStream(true).start();
+    /**
+     * load s, stats s, FID s, value: one round of tools/bench/fid_baseline.py, with OPENBLAS_CORETYPE and
+     * OPENBLAS_L2_SIZE removed from its environment (inherited from a shell, they can make numpy pick a slower
+     * kernel); the BLAS it runs is printed.
+     */
+    static double[] baseline(String python, Path npy, Path ref, int round) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(python, "tools/bench/fid_baseline.py", npy.toString(), ref.toString(),
+                Integer.toString(round)).redirectErrorStream(true);
+        pb.environment().remove("OPENBLAS_CORETYPE");
+        pb.environment().remove("OPENBLAS_L2_SIZE");
+        Process p = pb.start();
         double[] out = null;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = r.readLine()) != null) {
-                System.out.println("  " + line);
                 java.util.regex.Matcher m = java.util.regex.Pattern
-                        .compile("stats (\\S+) s, fid (\\S+) s, value (\\S+)").matcher(line);
+                        .compile("load (\\S+) s, stats (\\S+) s, fid (\\S+) s, value (\\S+)").matcher(line);
                 if (m.find()) {
                     out = new double[] {Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)),
-                            Double.parseDouble(m.group(3))};
+                            Double.parseDouble(m.group(3)), Double.parseDouble(m.group(4))};
+                } else {
+                    System.out.println("  " + line);
                 }
             }
         }
@@ -326,14 +470,5 @@ public final class FidBench {
             throw new IOException("the pytorch-fid baseline (" + python + " tools/bench/fid_baseline.py) failed");
         }
         return out;
-    }
-
-    private static double median(double[][] rows, int column) {
-        double[] v = new double[rows.length];
-        for (int i = 0; i < rows.length; i++) {
-            v[i] = rows[i][column];
-        }
-        Arrays.sort(v);
-        return v.length % 2 == 1 ? v[v.length / 2] : 0.5 * (v[v.length / 2 - 1] + v[v.length / 2]);
     }
 }

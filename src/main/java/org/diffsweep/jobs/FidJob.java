@@ -77,19 +77,42 @@ public final class FidJob {
     public static List<Entry> run(SparkSession spark, SweepConfig config, JackknifeFid.Method spread)
             throws IOException {
         try (org.diffsweep.spark.OutputLock lock = Spark.lockOutput(spark, config, "fid")) {
-            return run(spark, config, spread, lock);
+            return run(spark.sparkContext().hadoopConfiguration(), (c, layout, dim, groups, method, reference) ->
+                    reduce(spark, c, layout, dim, groups, method, reference), config, spread, lock);
         }
     }
 
-    private static List<Entry> run(SparkSession spark, SweepConfig config, JackknifeFid.Method spread,
-                                   org.diffsweep.spark.OutputLock lock) throws IOException {
+    /**
+     * The fid stage on this machine without Spark: each config's reduce ({@link FidTask#reduce}) runs in this JVM,
+     * as many at once as {@link FidTask#permits} allows on {@code cores} cores, its products on all of them. The
+     * same numbers as on Spark (every choice of the sums is a function of the seeds alone), without starting a
+     * Spark context for work that is one machine's anyway.
+     */
+    public static List<Entry> runLocal(Configuration conf, SweepConfig config, int cores) throws IOException {
+        try (org.diffsweep.spark.OutputLock lock = org.diffsweep.spark.OutputLock.acquire(
+                new Path(config.output()), conf, "fid " + config.name(),
+                java.time.Duration.ofSeconds(conf.getTimeDuration(org.diffsweep.spark.OutputLock.TIMEOUT_KEY,
+                        org.diffsweep.spark.OutputLock.DEFAULT_TIMEOUT_S, java.util.concurrent.TimeUnit.SECONDS)))) {
+            return run(conf, (c, layout, dim, groups, method, reference) ->
+                    reduceLocal(conf, c, layout, dim, groups, method, reference, cores), config, null, lock);
+        }
+    }
+
+    /** Where every config's reduce runs: Spark tasks, or this JVM. */
+    interface Reducer {
+        Map<String, FidTask.Result> reduce(SweepConfig config, SweepLayout layout, int dim, int groups,
+                                           JackknifeFid.Method method, FrechetDistance.To reference)
+                throws IOException;
+    }
+
+    static List<Entry> run(Configuration conf, Reducer reducer, SweepConfig config, JackknifeFid.Method spread,
+                           org.diffsweep.spark.OutputLock lock) throws IOException {
         long t0 = System.nanoTime();
         config.requireStatisticsMade();
-        config = ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
+        config = ModelFiles.resolve(config, conf);
         SweepLayout layout = new SweepLayout(config.output());
-        Configuration conf = spark.sparkContext().hadoopConfiguration();
         FileSystem fs = layout.root().getFileSystem(conf);
-        if (!SweepJob.complete(spark, config)) {
+        if (!SweepJob.complete(conf, config)) {
             throw new ConfigException("sweep output " + layout.sweepDir() + " is not complete, expected a finished "
                     + "sweep (run 'diffsweep sweep' or 'diffsweep run' first)");
         }
@@ -103,7 +126,7 @@ public final class FidJob {
                 + "spread: %s jackknife over %d seed groups%n", config.name(), config.points().size(),
                 config.seedCount(), dim, (System.nanoTime() - tRef) / 1e9,
                 groups < 2 ? "no" : method.name().toLowerCase(Locale.ROOT), groups);
-        Map<String, FidTask.Result> results = reduce(spark, config, layout, dim, groups, method, toReference);
+        Map<String, FidTask.Result> results = reducer.reduce(config, layout, dim, groups, method, toReference);
         List<Entry> entries = new ArrayList<>();
         Map<String, Entry> byId = new HashMap<>();
         for (SweepPoint p : config.points()) {
@@ -133,7 +156,7 @@ public final class FidJob {
         fs.delete(layout.fidTmp(), true);
         Path tmp = new Path(layout.fidTmp(), java.util.UUID.randomUUID().toString());
         fs.mkdirs(tmp);
-        TableParquet.write(spark, fids, new Path(tmp, "table.parquet").toString());
+        TableParquet.write(conf, fids, new Path(tmp, "table.parquet").toString());
         write(fs, new Path(tmp, "fid.csv"), fids.toCsv());
         String html = fids.toHtml();
         if (!differences.isEmpty()) {
@@ -268,6 +291,54 @@ public final class FidJob {
         FileSystem fs = md.getFileSystem(spark.sparkContext().hadoopConfiguration());
         try (java.io.InputStream in = fs.open(md)) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Every config's FID and leave-one-group-out FIDs, reduced in this JVM on {@code cores} cores. */
+    static Map<String, FidTask.Result> reduceLocal(Configuration conf, SweepConfig config, SweepLayout layout, int dim,
+                                                   int groups, JackknifeFid.Method method,
+                                                   FrechetDistance.To reference, int cores) throws IOException {
+        org.diffsweep.linalg.Lapack.parallelism(cores);
+        int permits = FidTask.permits(dim, groups, cores);
+        List<String> ids = new ArrayList<>();
+        for (SweepPoint p : config.points()) {
+            ids.add(p.id());
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.min(permits, ids.size()), r -> {
+                    Thread t = new Thread(r, "diffsweep-fid");
+                    t.setDaemon(true);
+                    return t;
+                });
+        try {
+            List<java.util.concurrent.Future<FidTask.Result>> futures = new ArrayList<>();
+            for (String id : ids) {
+                futures.add(pool.submit(() -> FidTask.reduce(layout, conf, id, config.seedStart(),
+                        config.seedCount(), config.blockSize(), dim, groups, method, reference)));
+            }
+            Map<String, FidTask.Result> out = new HashMap<>();
+            int done = 0;
+            for (java.util.concurrent.Future<FidTask.Result> f : futures) {
+                FidTask.Result r = f.get();
+                out.put(r.configId(), r);
+                if (ids.size() > 1) {
+                    System.out.printf(Locale.ROOT, "fid %s: %d/%d configs%n", config.name(), ++done, ids.size());
+                }
+            }
+            return out;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while reducing features", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IOException(e.getCause());
+        } finally {
+            pool.shutdownNow();
         }
     }
 

@@ -282,9 +282,13 @@ public final class SweepJob {
 
     /** Whether the sweep's output is complete for this config. */
     public static boolean complete(SparkSession spark, SweepConfig config) throws IOException {
-        config = ModelFiles.resolve(config, spark.sparkContext().hadoopConfiguration());
+        return complete(spark.sparkContext().hadoopConfiguration(), config);
+    }
+
+    /** Whether the sweep's output is complete for this config, on these file systems. */
+    public static boolean complete(Configuration conf, SweepConfig config) throws IOException {
+        config = ModelFiles.resolve(config, conf);
         SweepLayout layout = new SweepLayout(config.output());
-        Configuration conf = spark.sparkContext().hadoopConfiguration();
         FileSystem fs = layout.root().getFileSystem(conf);
         if (!fs.exists(layout.sweepComplete())
                 || !org.diffsweep.spark.SampleExport.complete(fs, layout, config)) {

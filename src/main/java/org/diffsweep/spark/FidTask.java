@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.function.Function;
 import org.apache.spark.broadcast.Broadcast;
@@ -55,26 +56,35 @@ public final class FidTask implements Function<String, FidTask.Result> {
     @Override
     public Result call(String configId) throws Exception {
         Lapack.parallelism(TaskCores.perExecutor());
-        return Gate.run(permits(), () -> {
-            long t0 = System.nanoTime();
-            FeatureStats[] stats = ConfigStats.read(layout, hadoop.get(), configId, seedStart, seedCount, blockSize,
-                    dim, groups);
-            double[] all = JackknifeFid.fidAndLeaveOneOut(stats, reference.value(), method);
-            return new Result(configId, seedCount, all[0], Arrays.copyOfRange(all, 1, all.length),
-                    groups >= 2 ? method : null, (System.nanoTime() - t0) / 1e9);
-        });
+        return Gate.run(permits(), () -> reduce(layout, hadoop.get(), configId, seedStart, seedCount, blockSize,
+                dim, groups, method, reference.value()));
+    }
+
+    /**
+     * One config's FID and leave-one-group-out FIDs, in this JVM: the work of one task, also run without Spark by
+     * the fid stage on one machine.
+     */
+    public static Result reduce(SweepLayout layout, Configuration conf, String configId, long seedStart,
+                                long seedCount, int blockSize, int dim, int groups, JackknifeFid.Method method,
+                                FrechetDistance.To reference) throws java.io.IOException {
+        long t0 = System.nanoTime();
+        FeatureStats[] stats = ConfigStats.read(layout, conf, configId, seedStart, seedCount, blockSize, dim, groups);
+        double[] all = JackknifeFid.fidAndLeaveOneOut(stats, reference, method);
+        return new Result(configId, seedCount, all[0], Arrays.copyOfRange(all, 1, all.length),
+                groups >= 2 ? method : null, (System.nanoTime() - t0) / 1e9);
     }
 
     /** How many configs this executor reduces at once. */
     int permits() {
-        long heap = Runtime.getRuntime().maxMemory();
-        long budget = (long) (0.4 * heap);
-        SparkEnv env = SparkEnv.get();
-        if (env != null && env.conf().contains("spark.diffsweep.fid.memory")) {
-            budget = env.conf().getSizeAsBytes("spark.diffsweep.fid.memory");
-        }
-        long fits = budget / ConfigStats.heapBytes(dim, groups);
-        return (int) Math.max(1, Math.min(TaskCores.perExecutor(), fits));
+        return permits(dim, groups, TaskCores.perExecutor());
+    }
+
+    /**
+     * How many configs a JVM with {@code cores} cores reduces at once: as many as {@code spark.diffsweep.fid.memory}
+     * (default 40 % of the heap) holds, at least one, at most one per core.
+     */
+    public static int permits(int dim, int groups, int cores) {
+        return Gate.permits("spark.diffsweep.fid.memory", ConfigStats.heapBytes(dim, groups), cores);
     }
 
     /** Bounds the configs in flight in this JVM. */
@@ -86,8 +96,25 @@ public final class FidTask implements Function<String, FidTask.Result> {
         private Gate() {
         }
 
+        /**
+         * How many configs a JVM with {@code cores} cores works on at once when each holds {@code bytesEach} of heap:
+         * as many as the budget {@code budgetKey} (a Spark size, from the executor's conf or, without Spark, a
+         * system property; default 40 % of the heap) holds, at least one, at most one per core.
+         */
+        public static int permits(String budgetKey, long bytesEach, int cores) {
+            long budget = (long) (0.4 * Runtime.getRuntime().maxMemory());
+            SparkEnv env = SparkEnv.get();
+            if (env != null && env.conf().contains(budgetKey)) {
+                budget = env.conf().getSizeAsBytes(budgetKey);
+            } else if (env == null && System.getProperty(budgetKey) != null) {
+                budget = new org.apache.spark.SparkConf().getSizeAsBytes(budgetKey);
+            }
+            long fits = budget / Math.max(1, bytesEach);
+            return (int) Math.max(1, Math.min(cores, fits));
+        }
+
         /** Runs {@code work} once one of {@code permits} slots is free. */
-        static <T> T run(int permits, java.util.concurrent.Callable<T> work) throws Exception {
+        public static <T> T run(int permits, java.util.concurrent.Callable<T> work) throws Exception {
             Semaphore gate = GATES.computeIfAbsent(permits, Semaphore::new);
             gate.acquire();
             try {

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.Serializable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.function.Function;
 import org.apache.spark.broadcast.Broadcast;
 import org.diffsweep.config.MetricsSpec;
@@ -82,13 +81,8 @@ public final class MetricsTask implements Function<String, MetricsTask.Result> {
 
     /** How many configs this executor measures at once. */
     int permits() {
-        long budget = (long) (0.4 * Runtime.getRuntime().maxMemory());
-        SparkEnv env = SparkEnv.get();
-        if (env != null && env.conf().contains("spark.diffsweep.metrics.memory")) {
-            budget = env.conf().getSizeAsBytes("spark.diffsweep.metrics.memory");
-        }
-        long fits = budget / heapBytes(seedCount, reference.value().n(), dim, spec);
-        return (int) Math.max(1, Math.min(TaskCores.perExecutor(), fits));
+        return FidTask.Gate.permits("spark.diffsweep.metrics.memory", heapBytes(seedCount, reference.value().n(), dim,
+                spec), TaskCores.perExecutor());
     }
 
     /**

@@ -66,6 +66,9 @@ class FidStageSparkTest {
         }
         assertSameTable(first, FidJob.run(spark, ca));
         assertSameTable(first, FidJob.run(spark, cb));
+        // Without Spark tasks (the fid command on a local master): the same bits, on one core or two.
+        assertSameTable(first, FidJob.runLocal(spark.sparkContext().hadoopConfiguration(), ca, 1));
+        assertSameTable(first, FidJob.runLocal(spark.sparkContext().hadoopConfiguration(), cb, 2));
 
         // A budget too small for even one config: one config at a time (never fewer), the same table.
         SparkEnv.get().conf().set("spark.diffsweep.fid.memory", "1k");
