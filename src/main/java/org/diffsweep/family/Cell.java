@@ -3,6 +3,7 @@ package org.diffsweep.family;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
+import org.diffsweep.diffusion.SampleModel;
 
 /**
  * One cell of a sweep as its family runs it: a sampler on a grid with a step count. A Spark task asks it for the

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.diffsweep.diffusion.CountingDenoiser;
+import org.diffsweep.diffusion.SampleModel;
 import org.diffsweep.rng.BatchNoise;
 import org.diffsweep.sampler.Deis;
 import org.diffsweep.sampler.Sampler;

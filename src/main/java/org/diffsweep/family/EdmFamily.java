@@ -11,9 +11,12 @@ import org.diffsweep.diffusion.EpsilonDenoiser;
 import org.diffsweep.diffusion.EpsilonModel;
 import org.diffsweep.diffusion.ModelTime;
 import org.diffsweep.diffusion.Process;
+import org.diffsweep.diffusion.SampleModel;
 import org.diffsweep.diffusion.VpProcess;
 import org.diffsweep.io.Store;
 import org.diffsweep.model.GaussianMixture;
+import org.diffsweep.model.Network;
+import org.diffsweep.sampler.Options;
 import org.diffsweep.sampler.Sampler;
 import org.diffsweep.sampler.Samplers;
 import org.diffsweep.schedule.ClampedGrid;
@@ -57,7 +60,7 @@ public final class EdmFamily implements Family {
     }
 
     /** The process of a config's {@code process} mapping (name and options). */
-    static EdmFamily parse(String name, Options o) {
+    public static EdmFamily parse(String name, Options o) {
         Process p = switch (name) {
             case "edm" -> new EdmProcess(o.number("sigma_min", EdmProcess.DEFAULT_SIGMA_MIN),
                     o.number("sigma_max", EdmProcess.DEFAULT_SIGMA_MAX));

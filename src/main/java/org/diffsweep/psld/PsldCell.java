@@ -1,7 +1,7 @@
 package org.diffsweep.psld;
 
 import org.diffsweep.family.Cell;
-import org.diffsweep.family.SampleModel;
+import org.diffsweep.diffusion.SampleModel;
 import org.diffsweep.rng.BatchNoise;
 import org.diffsweep.rng.SeedStream;
 

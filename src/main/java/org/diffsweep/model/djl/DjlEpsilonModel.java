@@ -1,7 +1,7 @@
 package org.diffsweep.model.djl;
 
 import org.diffsweep.diffusion.EpsilonModel;
-import org.diffsweep.family.Network;
+import org.diffsweep.model.Network;
 
 /**
  * A network {@code (x[B,C,H,W], scalar[B]) -> out[B,C,H,W]} as one call: an ε-prediction network (DDPM, DDPM++,

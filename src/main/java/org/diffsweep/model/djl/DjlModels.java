@@ -2,7 +2,7 @@ package org.diffsweep.model.djl;
 
 import java.nio.file.Path;
 import org.diffsweep.config.NetSpec;
-import org.diffsweep.family.Network;
+import org.diffsweep.model.Network;
 import org.diffsweep.features.Detector;
 
 /** Builds the core's Network and Detector from a config's network and its loaded file. */

@@ -1,4 +1,4 @@
-package org.diffsweep.family;
+package org.diffsweep.model;
 
 /**
  * A loaded network as one call: a float32 batch {@code [B, C, H, W]} and one scalar per sample (a noise level or a
