@@ -14,7 +14,7 @@ public final class DjlModels {
     /** The network called with {@code channels} channels of the model's H × W, its inputs named as given. */
     public static Network network(NetSpec spec, DjlNet net, int channels, String inputName, String scalarName) {
         int[] chw = {channels, spec.shape()[1], spec.shape()[2]};
-        return new DjlEpsilonModel(net, chw, spec.batch(), spec.id(), inputName, scalarName);
+        return new DjlNetwork(net, chw, spec.batch(), spec.id(), inputName, scalarName);
     }
 
     public static Detector detector(NetSpec spec, DjlNet net) {

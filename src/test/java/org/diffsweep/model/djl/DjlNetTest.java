@@ -57,7 +57,7 @@ class DjlNetTest {
     @Test
     void epsilonModelThroughTheDdpmConvention() throws Exception {
         try (DjlNet net = DjlNet.load("tiny_eps", resource("tiny_eps.pt"), "cpu")) {
-            DjlEpsilonModel eps = new DjlEpsilonModel(net, new int[] {1, 2, 2}, 4, "tiny_eps");
+            DjlNetwork eps = new DjlNetwork(net, new int[] {1, 2, 2}, 4, "tiny_eps");
             double[] e = eps.epsilon(new double[] {1, 2, 3, 4}, 1, 499);
             for (int i = 0; i < 4; i++) {
                 assertEquals(0.1f * (i + 1) + 0.499f, e[i], 1e-6);

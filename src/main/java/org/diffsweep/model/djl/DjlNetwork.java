@@ -8,7 +8,7 @@ import org.diffsweep.model.Network;
  * PSLD's 2C-channel ε) as the core's {@link EpsilonModel}, or any such network as a family's {@link Network}.
  * float64 values are rounded to float32 at the boundary; batches larger than {@code maxBatch} are split.
  */
-public final class DjlEpsilonModel implements EpsilonModel, Network {
+public final class DjlNetwork implements EpsilonModel, Network {
 
     private final DjlNet net;
     private final int[] chw;
@@ -17,12 +17,12 @@ public final class DjlEpsilonModel implements EpsilonModel, Network {
     private final String inputName;
     private final String scalarName;
 
-    public DjlEpsilonModel(DjlNet net, int[] chw, int maxBatch, String id) {
+    public DjlNetwork(DjlNet net, int[] chw, int maxBatch, String id) {
         this(net, chw, maxBatch, id, "x", "t");
     }
 
     /** @param inputName, scalarName the names of its two inputs (ONNX binds by name) */
-    public DjlEpsilonModel(DjlNet net, int[] chw, int maxBatch, String id, String inputName, String scalarName) {
+    public DjlNetwork(DjlNet net, int[] chw, int maxBatch, String id, String inputName, String scalarName) {
         this.net = net;
         this.chw = chw.clone();
         this.maxBatch = maxBatch;
