@@ -8,7 +8,6 @@ import org.diffsweep.diffusion.DdpmProcess;
 import org.diffsweep.diffusion.Denoiser;
 import org.diffsweep.diffusion.EdmProcess;
 import org.diffsweep.diffusion.EpsilonDenoiser;
-import org.diffsweep.diffusion.EpsilonModel;
 import org.diffsweep.diffusion.ModelTime;
 import org.diffsweep.diffusion.Process;
 import org.diffsweep.diffusion.SampleModel;
@@ -149,8 +148,7 @@ public final class EdmFamily implements Family {
         }
         int channels = source.shape()[0];
         if (source.output().equals("denoiser")) {
-            Network net = source.network(channels, "x", "sigma");
-            return new NetworkDenoiser(net);
+            return source.network(channels, "x", "sigma").asDenoiser();
         }
         if (!source.output().equals("epsilon")) {
             throw new IllegalArgumentException("model " + source.id() + ": output '" + source.output()
@@ -162,23 +160,7 @@ public final class EdmFamily implements Family {
             case "vp-999t" -> ModelTime.VP_SCALED_999;
             default -> ModelTime.PROCESS_TIME;
         };
-        EpsilonModel eps = new EpsilonModel() {
-            @Override
-            public int dim() {
-                return net.dim();
-            }
-
-            @Override
-            public double[] epsilon(double[] x, int batch, double modelTime) {
-                return net.call(x, batch, modelTime);
-            }
-
-            @Override
-            public String id() {
-                return net.id();
-            }
-        };
-        return new EpsilonDenoiser(eps, process, time);
+        return new EpsilonDenoiser(net.asEpsilonModel(), process, time);
     }
 
     @Override
@@ -264,23 +246,5 @@ public final class EdmFamily implements Family {
     @Override
     public String toString() {
         return process.toString();
-    }
-
-    /** A denoiser network as this family's model. */
-    private record NetworkDenoiser(Network net) implements Denoiser {
-        @Override
-        public int dim() {
-            return net.dim();
-        }
-
-        @Override
-        public double[] denoise(double[] x, int batch, double sigma) {
-            return net.call(x, batch, sigma);
-        }
-
-        @Override
-        public String id() {
-            return net.id();
-        }
     }
 }

@@ -1,14 +1,16 @@
 package org.diffsweep.model.djl;
 
+import org.diffsweep.diffusion.Denoiser;
 import org.diffsweep.diffusion.EpsilonModel;
 import org.diffsweep.model.Network;
 
 /**
- * A network {@code (x[B,C,H,W], scalar[B]) -> out[B,C,H,W]} as one call: an ε-prediction network (DDPM, DDPM++,
- * PSLD's 2C-channel ε) as the core's {@link EpsilonModel}, or any such network as a family's {@link Network}.
- * float64 values are rounded to float32 at the boundary; batches larger than {@code maxBatch} are split.
+ * A per-sample network {@code (x[B,C,H,W], scalar[B]) -> out[B,C,H,W]} loaded by DJL, as the core's
+ * {@link Network}: a denoiser (EDM preconditioning inside the export, scalar σ), an ε-prediction network (DDPM,
+ * DDPM++, scalar t) or PSLD's 2C-channel ε network. float64 values are rounded to float32 at the boundary;
+ * batches larger than {@code maxBatch} are split into several forward passes.
  */
-public final class DjlNetwork implements EpsilonModel, Network {
+public final class DjlNetwork implements Network {
 
     private final DjlNet net;
     private final int[] chw;
@@ -16,10 +18,6 @@ public final class DjlNetwork implements EpsilonModel, Network {
     private final String id;
     private final String inputName;
     private final String scalarName;
-
-    public DjlNetwork(DjlNet net, int[] chw, int maxBatch, String id) {
-        this(net, chw, maxBatch, id, "x", "t");
-    }
 
     /** @param inputName, scalarName the names of its two inputs (ONNX binds by name) */
     public DjlNetwork(DjlNet net, int[] chw, int maxBatch, String id, String inputName, String scalarName) {
@@ -31,6 +29,16 @@ public final class DjlNetwork implements EpsilonModel, Network {
         this.scalarName = scalarName;
     }
 
+    /** A denoiser network {@code (x, sigma) -> D} as the core's {@link Denoiser}. */
+    public static Denoiser denoiser(DjlNet net, int[] chw, int maxBatch, String id) {
+        return new DjlNetwork(net, chw, maxBatch, id, "x", "sigma").asDenoiser();
+    }
+
+    /** An ε-prediction network {@code (x, t) -> ε} as the core's {@link EpsilonModel}. */
+    public static EpsilonModel epsilonModel(DjlNet net, int[] chw, int maxBatch, String id) {
+        return new DjlNetwork(net, chw, maxBatch, id, "x", "t").asEpsilonModel();
+    }
+
     @Override
     public int dim() {
         return chw[0] * chw[1] * chw[2];
@@ -39,11 +47,6 @@ public final class DjlNetwork implements EpsilonModel, Network {
     @Override
     public String id() {
         return id;
-    }
-
-    @Override
-    public double[] epsilon(double[] x, int batch, double modelTime) {
-        return call(x, batch, modelTime);
     }
 
     @Override
