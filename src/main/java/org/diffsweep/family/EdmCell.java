@@ -20,31 +20,6 @@ public record EdmCell(EdmFamily family, Sampler samplerObject, TimeGrid gridObje
                       int nfe) implements Cell {
 
     @Override
-    public String sampler() {
-        return samplerObject.describe();
-    }
-
-    @Override
-    public String grid() {
-        return gridObject.describe();
-    }
-
-    @Override
-    public boolean stochastic() {
-        return samplerObject.stochastic();
-    }
-
-    @Override
-    public double[] levels() {
-        return gridObject.sigmas(steps);
-    }
-
-    @Override
-    public String levelsName() {
-        return "sigmas";
-    }
-
-    @Override
     public Sampled sample(SampleModel model, long[] seeds) {
         CountingDenoiser counted = new CountingDenoiser(family.denoiser(model));
         double[] sigmas = levels();

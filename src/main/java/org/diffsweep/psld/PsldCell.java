@@ -14,36 +14,6 @@ public record PsldCell(PsldProcess process, PsldSampler samplerObject, ReverseGr
                        int steps) implements Cell {
 
     @Override
-    public String sampler() {
-        return samplerObject.describe();
-    }
-
-    @Override
-    public String grid() {
-        return gridObject.describe();
-    }
-
-    @Override
-    public int nfe() {
-        return samplerObject.nfe(steps);
-    }
-
-    @Override
-    public boolean stochastic() {
-        return samplerObject.stochastic();
-    }
-
-    @Override
-    public double[] levels() {
-        return gridObject.taus(steps);
-    }
-
-    @Override
-    public String levelsName() {
-        return "tau";
-    }
-
-    @Override
     public Sampled sample(SampleModel model, long[] seeds) {
         PsldModel m = (PsldModel) model;
         int dim = m.dim();
