@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
-import org.diffsweep.family.Families;
+import org.diffsweep.config.Families;
 import org.diffsweep.family.Family;
 import picocli.CommandLine.Command;
 

@@ -96,6 +96,26 @@ public final class Main {
         return c;
     }
 
+    /** {@code --master}, which every Spark job takes. */
+    static class MasterOption {
+        @Option(names = "--master", paramLabel = "URL",
+                description = "Spark master. Default: spark.master from spark-submit or -Dspark.master, else local[*].")
+        String url;
+    }
+
+    /** A sweep YAML and where its outputs go, for the commands that run without Spark. */
+    static class ConfigFile {
+        @Parameters(index = "0", paramLabel = "CONFIG", description = "The sweep's YAML file (see conf/).")
+        Path config;
+
+        @Option(names = "--out", paramLabel = "DIR", description = "Output directory. Default: the config's.")
+        String out;
+
+        SweepConfig load() {
+            return loadConfig(config, out);
+        }
+    }
+
     /** Options every job takes. */
     static class JobOptions {
         @Parameters(index = "0", paramLabel = "CONFIG", description = "The sweep's YAML file (see conf/).")
@@ -106,9 +126,8 @@ public final class Main {
                         + "Default: the config's 'output', else runs/<name>.")
         String out;
 
-        @Option(names = "--master", paramLabel = "URL",
-                description = "Spark master. Default: spark.master from spark-submit or -Dspark.master, else local[*].")
-        String master;
+        @CommandLine.Mixin
+        MasterOption master = new MasterOption();
 
         @Option(names = "--partitions", paramLabel = "N", defaultValue = "0",
                 description = "Spark partitions for the sweep. Default 0: one per seed block.")
@@ -122,66 +141,83 @@ public final class Main {
         }
 
         SparkSession spark(String job, SweepConfig c) {
-            return Spark.session("diffsweep " + job + " " + c.name(), master);
+            return Spark.session("diffsweep " + job + " " + c.name(), master.url);
+        }
+    }
+
+    /**
+     * A job on a sweep YAML with {@link JobOptions}: it loads the config, checks that the offline statistics it
+     * reads are made (unless it makes them itself), then runs.
+     */
+    abstract static class JobCommand implements Callable<Integer> {
+        @CommandLine.Mixin
+        JobOptions options = new JobOptions();
+
+        /** Whether the job only reads the config's offline statistics (so they must exist before it starts). */
+        boolean readsStatistics() {
+            return true;
+        }
+
+        abstract void run(SweepConfig c) throws Exception;
+
+        @Override
+        public Integer call() throws Exception {
+            SweepConfig c = options.load();
+            if (readsStatistics()) {
+                c.requireStatisticsMade();
+            }
+            run(c);
+            return 0;
         }
     }
 
     @Command(name = "run", mixinStandardHelpOptions = true,
             description = "Sweep then FID (then KID and precision/recall when the config has metrics:) from one "
                     + "YAML, skipping a stage whose complete output already exists.")
-    static final class Run implements Callable<Integer> {
-        @CommandLine.Mixin
-        JobOptions options = new JobOptions();
+    static final class Run extends JobCommand {
 
         @Override
-        public Integer call() throws Exception {
-            SweepConfig c = options.load();
+        boolean readsStatistics() {
+            return false;
+        }
+
+        @Override
+        void run(SweepConfig c) throws Exception {
             long t0 = System.nanoTime();
             SparkSession spark = options.spark("run", c);
             RunJob.run(spark, c, options.partitions);
             System.out.printf("run %s: %.1f s in all%n", c.name(), (System.nanoTime() - t0) / 1e9);
-            return 0;
         }
     }
 
     @Command(name = "sweep", mixinStandardHelpOptions = true,
             description = "Samples every config × seed block of the YAML and writes the features as Parquet "
                     + "(resumes: committed blocks are not recomputed).")
-    static final class Sweep implements Callable<Integer> {
-        @CommandLine.Mixin
-        JobOptions options = new JobOptions();
+    static final class Sweep extends JobCommand {
 
         @Override
-        public Integer call() throws Exception {
-            SweepConfig c = options.load();
-            c.requireStatisticsMade();
+        void run(SweepConfig c) throws Exception {
             SweepJob.run(options.spark("sweep", c), c, options.partitions);
-            return 0;
         }
     }
 
     @Command(name = "fid", mixinStandardHelpOptions = true,
             description = "Reduces a finished sweep's features to FID per config; writes Parquet, CSV and "
                     + "Markdown under <out>/fid and prints the table.")
-    static final class Fid implements Callable<Integer> {
-        @CommandLine.Mixin
-        JobOptions options = new JobOptions();
+    static final class Fid extends JobCommand {
 
         @Option(names = "--spark", description = "Reduce as Spark tasks even on a local master (by default a local "
                 + "master reduces in this JVM without starting Spark: the same numbers, seconds sooner).")
         boolean spark;
 
         @Override
-        public Integer call() throws Exception {
-            SweepConfig c = options.load();
-            c.requireStatisticsMade();
-            int cores = spark ? 0 : localCores(options.master);
+        void run(SweepConfig c) throws Exception {
+            int cores = spark ? 0 : localCores(options.master.url);
             if (cores > 0) {
                 FidJob.runLocal(org.diffsweep.spark.HadoopStore.driverConf(), c, cores);
             } else {
                 FidJob.run(options.spark("fid", c), c);
             }
-            return 0;
         }
     }
 
@@ -208,16 +244,17 @@ public final class Main {
                     + "with their spread, the paired differences, the plots, each config's sample grid, the offline "
                     + "statistics' plots and the provenance, in one self-contained page (images embedded). 'run' "
                     + "writes it too.")
-    static final class Report implements Callable<Integer> {
-        @CommandLine.Mixin
-        JobOptions options = new JobOptions();
+    static final class Report extends JobCommand {
 
         @Override
-        public Integer call() throws Exception {
-            SweepConfig c = options.load();
+        boolean readsStatistics() {
+            return false;
+        }
+
+        @Override
+        void run(SweepConfig c) throws Exception {
             SparkSession spark = options.spark("report", c);
             org.diffsweep.jobs.ReportJob.run(spark.sparkContext().hadoopConfiguration(), c);
-            return 0;
         }
     }
 
@@ -225,16 +262,11 @@ public final class Main {
             description = "KID and precision/recall of a finished sweep's features against real features (the "
                     + "config's metrics: and reference_features: keys); writes <out>/metrics/metrics.{csv,md} and "
                     + "prints the table.")
-    static final class Metrics implements Callable<Integer> {
-        @CommandLine.Mixin
-        JobOptions options = new JobOptions();
+    static final class Metrics extends JobCommand {
 
         @Override
-        public Integer call() throws Exception {
-            SweepConfig c = options.load();
-            c.requireStatisticsMade();
+        void run(SweepConfig c) throws Exception {
             org.diffsweep.jobs.MetricsJob.run(options.spark("metrics", c), c);
-            return 0;
         }
     }
 
@@ -242,22 +274,23 @@ public final class Main {
             description = "How far each config's samples are from an anchor sweep's (one high-NFE config of the same "
                     + "model, detector and seeds) on the same seed, in the detector's features: the integration error "
                     + "on a real network. Writes <out>/distance/distance.{md,csv} and prints the table.")
-    static final class Distance implements Callable<Integer> {
-        @CommandLine.Mixin
-        JobOptions options = new JobOptions();
+    static final class Distance extends JobCommand {
 
         @Option(names = "--anchor", required = true, paramLabel = "ANCHOR.yaml",
                 description = "The anchor sweep's YAML: one config (e.g. DEIS order 3 at 250 NFE), already run.")
         Path anchor;
 
         @Override
-        public Integer call() throws Exception {
-            SweepConfig c = options.load();
+        boolean readsStatistics() {
+            return false; // checked below, after the anchor is read, for this config and the anchor's
+        }
+
+        @Override
+        void run(SweepConfig c) throws Exception {
             SweepConfig a = loadConfig(anchor, null);
             c.requireStatisticsMade();
             a.requireStatisticsMade();
             org.diffsweep.jobs.DistanceJob.run(options.spark("distance", c), c, a);
-            return 0;
         }
     }
 
@@ -266,11 +299,8 @@ public final class Main {
                     + "high-accuracy solution of the same ODE from the same latents, per NFE; writes "
                     + "<out>/oracle/oracle.{md,csv,png} and prints the table. Runs on this machine, without Spark.")
     static final class Oracle implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "CONFIG", description = "The sweep's YAML file (see conf/).")
-        Path config;
-
-        @Option(names = "--out", paramLabel = "DIR", description = "Output directory. Default: the config's.")
-        String out;
+        @CommandLine.Mixin
+        ConfigFile file = new ConfigFile();
 
         @Option(names = "--seeds", paramLabel = "N", defaultValue = "64",
                 description = "How many of the config's seeds to integrate (default ${DEFAULT-VALUE}).")
@@ -293,7 +323,7 @@ public final class Main {
             if (!(tolerance > 0 && tolerance < 1e-3)) {
                 throw new ConfigException("--tolerance " + tolerance + ", expected 0 < tolerance < 1e-3");
             }
-            SweepConfig c = loadConfig(config, out);
+            SweepConfig c = file.load();
             OracleJob.run(c, seeds, tolerance, new org.apache.hadoop.conf.Configuration(), dump);
             return 0;
         }
@@ -337,8 +367,8 @@ public final class Main {
                         + "X.features.parquet, the real set of KID and precision/recall (default: none).")
         long keep;
 
-        @Option(names = "--master", paramLabel = "URL", description = "Spark master (default local[*]).")
-        String master;
+        @CommandLine.Mixin
+        MasterOption master = new MasterOption();
 
         @Override
         public Integer call() throws Exception {
@@ -357,7 +387,7 @@ public final class Main {
             org.diffsweep.jobs.RefStatsJob.checkOutput(store.conf(), npz);
             org.diffsweep.config.NetSpec det = detector == null ? null
                     : new org.diffsweep.config.NetSpec("detector", detector, null, "detector", null, dim, batch, null);
-            org.diffsweep.jobs.RefStatsJob.run(Spark.session("diffsweep ref-stats", master), data, format, det,
+            org.diffsweep.jobs.RefStatsJob.run(Spark.session("diffsweep ref-stats", master.url), data, format, det,
                     limit, npz, keep);
             return 0;
         }
@@ -440,8 +470,8 @@ public final class Main {
                         + "reused when there (default ${DEFAULT-VALUE}).")
         Path out;
 
-        @Option(names = "--master", description = "Spark master (default local[*]).")
-        String master;
+        @CommandLine.Mixin
+        MasterOption master = new MasterOption();
 
         @Override
         public Integer call() throws Exception {
@@ -456,7 +486,7 @@ public final class Main {
             String py = python == null ? org.diffsweep.jobs.FidBench.findPython()
                     : python.equals("none") ? null : python;
             java.nio.file.Files.createDirectories(out);
-            org.diffsweep.jobs.FidBench.run(Spark.session("diffsweep bench-fid", master), out, configs, seeds, dim,
+            org.diffsweep.jobs.FidBench.run(Spark.session("diffsweep bench-fid", master.url), out, configs, seeds, dim,
                     blockSize, py, rounds, !noStage);
             return 0;
         }
@@ -478,8 +508,8 @@ public final class Main {
         @Option(names = "--shard", defaultValue = "256", description = "Seeds per task (default ${DEFAULT-VALUE}).")
         int shard;
 
-        @Option(names = "--master", paramLabel = "URL", description = "Spark master (default local[*]).")
-        String master;
+        @CommandLine.Mixin
+        MasterOption master = new MasterOption();
 
         @Option(names = "--partitions", defaultValue = "0", description = "Spark partitions (default: one per shard).")
         int partitions;
@@ -538,7 +568,7 @@ public final class Main {
             }
             org.diffsweep.jobs.NormStatsJob.checkOutput(options.store.conf(), options.qualifiedOut);
             org.diffsweep.schedule.TimeGrid grid = c.edmFamily("norm-stats").normStatsGrid();
-            org.diffsweep.jobs.NormStatsJob.run(Spark.session("diffsweep norm-stats", options.master), c,
+            org.diffsweep.jobs.NormStatsJob.run(Spark.session("diffsweep norm-stats", options.master.url), c,
                     grid.sigmas(steps), grid.describe() + " " + steps + " steps", options.seeds, options.shard,
                     options.partitions, truncation, options.qualifiedOut);
             return 0;
@@ -578,7 +608,7 @@ public final class Main {
             int[] sorted = steps.clone();
             java.util.Arrays.sort(sorted);
             org.diffsweep.jobs.ScheduleJob.checkOutput(options.store.conf(), options.qualifiedOut);
-            org.diffsweep.jobs.ScheduleJob.run(Spark.session("diffsweep schedule", options.master), c, points,
+            org.diffsweep.jobs.ScheduleJob.run(Spark.session("diffsweep schedule", options.master.url), c, points,
                     options.seeds, options.shard, options.partitions, sorted, options.qualifiedOut);
             return 0;
         }
@@ -590,15 +620,12 @@ public final class Main {
                     + "time estimate from a short probe of the model on this machine. Starts no Spark job and writes "
                     + "nothing.")
     static final class Plan implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "CONFIG", description = "The sweep's YAML file (see conf/).")
-        Path config;
-
-        @Option(names = "--out", paramLabel = "DIR", description = "Output directory. Default: the config's.")
-        String out;
+        @CommandLine.Mixin
+        ConfigFile file = new ConfigFile();
 
         @Override
         public Integer call() throws Exception {
-            SweepConfig c = loadConfig(config, out);
+            SweepConfig c = file.load();
             org.diffsweep.jobs.PlanJob.run(c, org.diffsweep.spark.HadoopStore.driverConf(), System.out);
             return 0;
         }

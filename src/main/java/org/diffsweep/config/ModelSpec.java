@@ -5,6 +5,7 @@ import java.io.Serializable;
 import java.util.List;
 import java.util.Set;
 import org.diffsweep.model.GaussianMixture;
+import org.diffsweep.model.ModelKind;
 
 /**
  * The model a sweep runs, as its config describes it. It is shipped to executors as this small description
@@ -15,7 +16,8 @@ import org.diffsweep.model.GaussianMixture;
  * @param mixture  the mixture, for {@code gmm}
  * @param net      the network, for {@code djl}
  */
-public record ModelSpec(String type, String json, GaussianMixture mixture, NetSpec net) implements Serializable {
+public record ModelSpec(String type, String json, GaussianMixture mixture, NetSpec net)
+        implements ModelKind, Serializable {
 
     static ModelSpec parse(Node node, org.diffsweep.io.Store store) {
         String type = node.get("type").text();

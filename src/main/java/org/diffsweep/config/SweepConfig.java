@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.diffsweep.family.Cell;
-import org.diffsweep.family.Families;
 import org.diffsweep.family.Family;
 import org.diffsweep.family.Need;
 import org.diffsweep.io.Store;

@@ -7,7 +7,7 @@ package org.diffsweep.diffusion;
  * array. All samples of a call share one noise level σ. Implementations must treat rows independently,
  * so that a sample's result does not depend on which other samples share its batch.
  */
-public interface Denoiser extends org.diffsweep.family.SampleModel {
+public interface Denoiser extends SampleModel {
 
     /** Number of values in one flattened sample. */
     @Override

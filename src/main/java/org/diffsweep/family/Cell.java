@@ -3,6 +3,9 @@ package org.diffsweep.family;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
+import org.diffsweep.diffusion.SampleModel;
+import org.diffsweep.sampler.Stepping;
+import org.diffsweep.schedule.StepGrid;
 
 /**
  * One cell of a sweep as its family runs it: a sampler on a grid with a step count. A Spark task asks it for the
@@ -10,28 +13,46 @@ import java.util.Map;
  */
 public interface Cell extends Serializable {
 
-    /** The sampler's description, e.g. {@code heun} or {@code splitting(OBA,reduced,lambda_s=1)}. */
-    String sampler();
+    /** The sampler, as the family built it. */
+    Stepping samplerObject();
 
-    /** The grid's description. */
-    String grid();
+    /** The grid, as the family built it. */
+    StepGrid gridObject();
 
     int nfeRequested();
 
     /** Steps taken: the most whose cost fits the budget. */
     int steps();
 
+    /** The sampler's description, e.g. {@code heun} or {@code splitting(OBA,reduced,lambda_s=1)}. */
+    default String sampler() {
+        return samplerObject().describe();
+    }
+
+    /** The grid's description. */
+    default String grid() {
+        return gridObject().describe();
+    }
+
     /** Model calls per sample, exactly. */
-    int nfe();
+    default int nfe() {
+        return samplerObject().nfe(steps());
+    }
 
     /** Whether the sampler injects noise. */
-    boolean stochastic();
+    default boolean stochastic() {
+        return samplerObject().stochastic();
+    }
 
     /** The grid's levels in the family's time (σ for the EDM family, reverse time τ for PSLD). */
-    double[] levels();
+    default double[] levels() {
+        return gridObject().levels(steps());
+    }
 
     /** What {@link #levels()} holds, as metadata names it: {@code sigmas} or {@code tau}. */
-    String levelsName();
+    default String levelsName() {
+        return gridObject().levelsName();
+    }
 
     /**
      * Samples a batch.

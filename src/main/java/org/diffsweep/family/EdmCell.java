@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.diffsweep.diffusion.CountingDenoiser;
+import org.diffsweep.diffusion.SampleModel;
 import org.diffsweep.rng.BatchNoise;
 import org.diffsweep.sampler.Deis;
 import org.diffsweep.sampler.Sampler;
@@ -17,31 +18,6 @@ import org.diffsweep.schedule.TimeGrid;
  */
 public record EdmCell(EdmFamily family, Sampler samplerObject, TimeGrid gridObject, int nfeRequested, int steps,
                       int nfe) implements Cell {
-
-    @Override
-    public String sampler() {
-        return samplerObject.describe();
-    }
-
-    @Override
-    public String grid() {
-        return gridObject.describe();
-    }
-
-    @Override
-    public boolean stochastic() {
-        return samplerObject.stochastic();
-    }
-
-    @Override
-    public double[] levels() {
-        return gridObject.sigmas(steps);
-    }
-
-    @Override
-    public String levelsName() {
-        return "sigmas";
-    }
 
     @Override
     public Sampled sample(SampleModel model, long[] seeds) {

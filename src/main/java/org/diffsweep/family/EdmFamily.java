@@ -8,12 +8,14 @@ import org.diffsweep.diffusion.DdpmProcess;
 import org.diffsweep.diffusion.Denoiser;
 import org.diffsweep.diffusion.EdmProcess;
 import org.diffsweep.diffusion.EpsilonDenoiser;
-import org.diffsweep.diffusion.EpsilonModel;
 import org.diffsweep.diffusion.ModelTime;
 import org.diffsweep.diffusion.Process;
+import org.diffsweep.diffusion.SampleModel;
 import org.diffsweep.diffusion.VpProcess;
 import org.diffsweep.io.Store;
 import org.diffsweep.model.GaussianMixture;
+import org.diffsweep.model.Network;
+import org.diffsweep.sampler.Options;
 import org.diffsweep.sampler.Sampler;
 import org.diffsweep.sampler.Samplers;
 import org.diffsweep.schedule.ClampedGrid;
@@ -57,7 +59,7 @@ public final class EdmFamily implements Family {
     }
 
     /** The process of a config's {@code process} mapping (name and options). */
-    static EdmFamily parse(String name, Options o) {
+    public static EdmFamily parse(String name, Options o) {
         Process p = switch (name) {
             case "edm" -> new EdmProcess(o.number("sigma_min", EdmProcess.DEFAULT_SIGMA_MIN),
                     o.number("sigma_max", EdmProcess.DEFAULT_SIGMA_MAX));
@@ -146,8 +148,7 @@ public final class EdmFamily implements Family {
         }
         int channels = source.shape()[0];
         if (source.output().equals("denoiser")) {
-            Network net = source.network(channels, "x", "sigma");
-            return new NetworkDenoiser(net);
+            return source.network(channels, "x", "sigma").asDenoiser();
         }
         if (!source.output().equals("epsilon")) {
             throw new IllegalArgumentException("model " + source.id() + ": output '" + source.output()
@@ -159,23 +160,7 @@ public final class EdmFamily implements Family {
             case "vp-999t" -> ModelTime.VP_SCALED_999;
             default -> ModelTime.PROCESS_TIME;
         };
-        EpsilonModel eps = new EpsilonModel() {
-            @Override
-            public int dim() {
-                return net.dim();
-            }
-
-            @Override
-            public double[] epsilon(double[] x, int batch, double modelTime) {
-                return net.call(x, batch, modelTime);
-            }
-
-            @Override
-            public String id() {
-                return net.id();
-            }
-        };
-        return new EpsilonDenoiser(eps, process, time);
+        return new EpsilonDenoiser(net.asEpsilonModel(), process, time);
     }
 
     @Override
@@ -269,23 +254,5 @@ public final class EdmFamily implements Family {
     @Override
     public String toString() {
         return process.toString();
-    }
-
-    /** A denoiser network as this family's model. */
-    private record NetworkDenoiser(Network net) implements Denoiser {
-        @Override
-        public int dim() {
-            return net.dim();
-        }
-
-        @Override
-        public double[] denoise(double[] x, int batch, double sigma) {
-            return net.call(x, batch, sigma);
-        }
-
-        @Override
-        public String id() {
-            return net.id();
-        }
     }
 }

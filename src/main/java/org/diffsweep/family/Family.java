@@ -3,6 +3,7 @@ package org.diffsweep.family;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
+import org.diffsweep.diffusion.SampleModel;
 import org.diffsweep.model.GaussianMixture;
 
 /**

@@ -1,6 +1,7 @@
 package org.diffsweep.family;
 
 import org.diffsweep.model.GaussianMixture;
+import org.diffsweep.model.Network;
 
 /** What a config's model is, as a family needs it to build its own model in a task. */
 public interface ModelSource {

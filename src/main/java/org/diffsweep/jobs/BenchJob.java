@@ -9,7 +9,7 @@ import java.util.Locale;
 import org.apache.spark.sql.SparkSession;
 import org.diffsweep.config.SweepConfig;
 import org.diffsweep.diffusion.Denoiser;
-import org.diffsweep.model.djl.DjlDenoiser;
+import org.diffsweep.model.djl.DjlNetwork;
 import org.diffsweep.model.djl.DjlNet;
 import org.diffsweep.rng.BatchNoise;
 import org.diffsweep.sampler.Euler;
@@ -70,7 +70,7 @@ public final class BenchJob {
         System.out.printf(Locale.ROOT, "bench: libtorch intra-op threads %s (the task's cores)%n",
                 System.getProperty("ai.djl.pytorch.num_threads"));
         try (DjlNet net = DjlNet.load("bench model", model, "cpu")) {
-            Denoiser d = new DjlDenoiser(net, shape, batch, model.getFileName().toString());
+            Denoiser d = DjlNetwork.denoiser(net, shape, batch, model.getFileName().toString());
             double[] x = BatchNoise.latents(seeds, dim, 1.0);
             d.denoise(x, batch, 1.0); // warm-up
             for (int r = -1; r < rounds; r++) { // round −1 warms up the executor's model cache and the JIT

@@ -9,7 +9,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.diffsweep.config.SweepConfig;
 import org.diffsweep.config.SweepPoint;
 import org.diffsweep.family.Cell;
-import org.diffsweep.family.SampleModel;
+import org.diffsweep.diffusion.SampleModel;
 import org.diffsweep.spark.HadoopConf;
 import org.diffsweep.spark.ModelCache;
 import org.diffsweep.spark.SampleExport;

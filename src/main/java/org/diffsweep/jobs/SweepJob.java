@@ -228,7 +228,7 @@ public final class SweepJob {
     static void probeModel(SweepConfig config, Configuration conf) {
         HadoopConf hadoop = new HadoopConf(conf);
         try {
-            org.diffsweep.family.SampleModel model = org.diffsweep.spark.ModelCache.model(config.model(),
+            org.diffsweep.diffusion.SampleModel model = org.diffsweep.spark.ModelCache.model(config.model(),
                     config.family(), hadoop);
             config.family().probe(model);
         } catch (org.diffsweep.config.ConfigException e) {

@@ -1,6 +1,5 @@
 package org.diffsweep.model;
 
-import org.diffsweep.config.ModelSpec;
 import org.diffsweep.diffusion.Denoiser;
 import java.util.random.RandomGenerator;
 import org.apache.commons.rng.UniformRandomProvider;
@@ -8,13 +7,13 @@ import org.diffsweep.metrics.FeatureStats;
 import org.diffsweep.metrics.Gaussian;
 import org.diffsweep.rng.SeedStream;
 
-/** Builds models from their config descriptions. */
+/** Builds analytic models, and their exact samples and statistics, from a model's description. */
 public final class Models {
 
     private Models() {
     }
 
-    public static Denoiser build(ModelSpec spec) {
+    public static Denoiser build(ModelKind spec) {
         if (spec.mixture() != null) {
             return spec.mixture();
         }
@@ -26,7 +25,7 @@ public final class Models {
      * their FID against {@link #exactReference} is what a perfect sampler would score with as many samples.
      * Seeds may exceed the 32-bit range of sweep seeds: replicate draws use seeds shifted by multiples of 2^32.
      */
-    public static FeatureStats exactSampleStats(ModelSpec spec, long seedStart, long seedCount) {
+    public static FeatureStats exactSampleStats(ModelKind spec, long seedStart, long seedCount) {
         GaussianMixture mixture = spec.mixture();
         if (mixture == null) {
             throw new IllegalArgumentException("model type '" + spec.type() + "' cannot be sampled exactly");
@@ -57,7 +56,7 @@ public final class Models {
      * {@link SeedStream#DATA}, as {@link #exactSampleStats}), rounded to float as the sweep stores features:
      * count × D, row-major. The real set of KID and precision/recall for {@code reference: exact}.
      */
-    public static float[] exactSamples(ModelSpec spec, long seedStart, int count) {
+    public static float[] exactSamples(ModelKind spec, long seedStart, int count) {
         GaussianMixture mixture = spec.mixture();
         if (mixture == null) {
             throw new IllegalArgumentException("model type '" + spec.type() + "' cannot be sampled exactly");
@@ -80,7 +79,7 @@ public final class Models {
      * against the exact statistics, over {@code replicates} independent draws (the sweep's own seeds shifted by
      * r·2^32).
      */
-    public static double[] exactSampleFloor(ModelSpec spec, long seedStart, long seedCount, int replicates) {
+    public static double[] exactSampleFloor(ModelKind spec, long seedStart, long seedCount, int replicates) {
         Gaussian exact = exactReference(spec);
         double sum = 0;
         double sq = 0;
@@ -95,7 +94,7 @@ public final class Models {
     }
 
     /** The exact distribution of an analytic model's samples (n = 0: exact, not estimated). */
-    public static Gaussian exactReference(ModelSpec spec) {
+    public static Gaussian exactReference(ModelKind spec) {
         if (spec.mixture() == null) {
             throw new IllegalArgumentException("model type '" + spec.type() + "' has no exact statistics");
         }

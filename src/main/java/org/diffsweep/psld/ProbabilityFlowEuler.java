@@ -8,22 +8,12 @@ public final class ProbabilityFlowEuler extends PsldSampler {
     private static final long serialVersionUID = 1L;
 
     public ProbabilityFlowEuler(PsldProcess process) {
-        super(process);
-    }
-
-    @Override
-    public String describe() {
-        return "pf-euler";
+        super(process, "pf-euler");
     }
 
     @Override
     public boolean stochastic() {
         return false;
-    }
-
-    @Override
-    public int nfe(int steps) {
-        return steps + 1;
     }
 
     @Override

@@ -1,7 +1,7 @@
 package org.diffsweep.psld;
 
 import org.diffsweep.family.Cell;
-import org.diffsweep.family.SampleModel;
+import org.diffsweep.diffusion.SampleModel;
 import org.diffsweep.rng.BatchNoise;
 import org.diffsweep.rng.SeedStream;
 
@@ -12,36 +12,6 @@ import org.diffsweep.rng.SeedStream;
  */
 public record PsldCell(PsldProcess process, PsldSampler samplerObject, ReverseGrid gridObject, int nfeRequested,
                        int steps) implements Cell {
-
-    @Override
-    public String sampler() {
-        return samplerObject.describe();
-    }
-
-    @Override
-    public String grid() {
-        return gridObject.describe();
-    }
-
-    @Override
-    public int nfe() {
-        return samplerObject.nfe(steps);
-    }
-
-    @Override
-    public boolean stochastic() {
-        return samplerObject.stochastic();
-    }
-
-    @Override
-    public double[] levels() {
-        return gridObject.taus(steps);
-    }
-
-    @Override
-    public String levelsName() {
-        return "tau";
-    }
 
     @Override
     public Sampled sample(SampleModel model, long[] seeds) {

@@ -8,17 +8,7 @@ public final class PsldEulerMaruyama extends PsldSampler {
     private static final long serialVersionUID = 1L;
 
     public PsldEulerMaruyama(PsldProcess process) {
-        super(process);
-    }
-
-    @Override
-    public String describe() {
-        return "euler-maruyama";
-    }
-
-    @Override
-    public int nfe(int steps) {
-        return steps + 1;
+        super(process, "euler-maruyama");
     }
 
     @Override

@@ -5,8 +5,8 @@ import java.util.Map;
 import org.diffsweep.family.Cell;
 import org.diffsweep.family.Family;
 import org.diffsweep.family.ModelSource;
-import org.diffsweep.family.Options;
-import org.diffsweep.family.SampleModel;
+import org.diffsweep.sampler.Options;
+import org.diffsweep.diffusion.SampleModel;
 import org.diffsweep.model.GaussianMixture;
 
 /**

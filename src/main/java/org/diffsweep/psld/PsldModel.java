@@ -1,6 +1,6 @@
 package org.diffsweep.psld;
 
-import org.diffsweep.family.SampleModel;
+import org.diffsweep.diffusion.SampleModel;
 
 /**
  * A PSLD model as the samplers call it: ε̂(z, t) on rows z = (x, m) of 2·{@link #dim()} values (x then m, as a

@@ -1,6 +1,6 @@
 package org.diffsweep.psld;
 
-import org.diffsweep.family.Network;
+import org.diffsweep.model.Network;
 
 /** A PSLD network {@code (z[B, 2C, H, W], t[B]) -> ε[B, 2C, H, W]} as a {@link PsldModel}. */
 record PsldNetwork(Network net) implements PsldModel {

@@ -1,32 +1,44 @@
 package org.diffsweep.psld;
 
-import java.io.Serializable;
 import org.diffsweep.rng.BatchNoise;
+import org.diffsweep.sampler.Stepping;
 
 /**
  * A PSLD sampler (docs/psld.md): from z at reverse time τ_0 = 0 through a grid τ_0 &lt; … &lt; τ_n = T − ε, then
  * one drift-only denoising step from forward time ε to 0. Rows hold x then m; arithmetic is float64; every
  * random draw comes from the per-seed {@link BatchNoise} (2·dim normals per row per draw).
  */
-public abstract class PsldSampler implements Serializable {
+public abstract class PsldSampler implements Stepping {
 
     private static final long serialVersionUID = 1L;
 
     protected final PsldProcess process;
+    private final String name;
 
-    protected PsldSampler(PsldProcess process) {
+    /** @param name the sampler's config name, which {@link #describe} returns unless the sampler has options */
+    protected PsldSampler(PsldProcess process, String name) {
         this.process = process;
+        this.name = name;
     }
 
-    /** Name and options as configs and outputs write them. */
-    public abstract String describe();
+    @Override
+    public String describe() {
+        return name;
+    }
 
+    @Override
     public boolean stochastic() {
         return true;
     }
 
-    /** Model calls for a grid of {@code steps} steps, the denoising step included. */
-    public abstract int nfe(int steps);
+    /**
+     * Model calls for a grid of {@code steps} steps, the denoising step included: one per step and one for the
+     * denoising step, unless a sampler says otherwise.
+     */
+    @Override
+    public int nfe(int steps) {
+        return steps + 1;
+    }
 
     /** The weight of the score in the denoising step's drift: 1 for the reverse SDE, ½ for the flow ODE. */
     protected double denoiseWeight() {
@@ -42,6 +54,7 @@ public abstract class PsldSampler implements Serializable {
     protected abstract Stepper start(Score score, BatchNoise noise);
 
     /** The most steps whose cost fits {@code nfe}; at least one step. */
+    @Override
     public int stepsForNfe(int nfe) {
         if (nfe < nfe(1)) {
             throw new IllegalArgumentException(describe() + ": nfe = " + nfe + ", expected at least " + nfe(1)

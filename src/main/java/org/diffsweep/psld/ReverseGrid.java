@@ -1,6 +1,6 @@
 package org.diffsweep.psld;
 
-import java.io.Serializable;
+import org.diffsweep.schedule.StepGrid;
 
 /**
  * A reverse-time grid for n steps: τ_k = (T − ε)·k/n ({@code uniform}) or (T − ε)·[1 − ((n − k)/n)²]
@@ -9,7 +9,7 @@ import java.io.Serializable;
  * @param name uniform or quadratic
  * @param eps  the process's ε
  */
-public record ReverseGrid(String name, double eps) implements Serializable {
+public record ReverseGrid(String name, double eps) implements StepGrid {
 
     public static final String NAMES = "uniform, quadratic";
 
@@ -19,6 +19,7 @@ public record ReverseGrid(String name, double eps) implements Serializable {
         }
     }
 
+    @Override
     public String describe() {
         return name + "(psld)";
     }
@@ -33,5 +34,16 @@ public record ReverseGrid(String name, double eps) implements Serializable {
         }
         tau[steps] = span;
         return tau;
+    }
+
+    /** The reverse times ({@link #taus}). */
+    @Override
+    public double[] levels(int steps) {
+        return taus(steps);
+    }
+
+    @Override
+    public String levelsName() {
+        return "tau";
     }
 }

@@ -30,7 +30,7 @@ public final class Splitting extends PsldSampler {
      * @param lambda  λ_s, the scale of O's position noise (1 keeps the marginals exact)
      */
     public Splitting(PsldProcess process, String scheme, boolean reduced, double lambda) {
-        super(process);
+        super(process, "splitting");
         if (!scheme.matches("[OAB]+") || scheme.indexOf('O') < 0 || scheme.indexOf('A') < 0
                 || scheme.indexOf('B') < 0) {
             throw new IllegalArgumentException("splitting: scheme = '" + scheme + "', expected a composition of the "

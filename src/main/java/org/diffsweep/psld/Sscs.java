@@ -11,17 +11,7 @@ public final class Sscs extends PsldSampler {
     private static final long serialVersionUID = 1L;
 
     public Sscs(PsldProcess process) {
-        super(process);
-    }
-
-    @Override
-    public String describe() {
-        return "sscs";
-    }
-
-    @Override
-    public int nfe(int steps) {
-        return steps + 1;
+        super(process, "sscs");
     }
 
     @Override

@@ -1,6 +1,5 @@
 package org.diffsweep.sampler;
 
-import java.io.Serializable;
 import org.diffsweep.diffusion.Denoiser;
 import org.diffsweep.rng.BatchNoise;
 
@@ -9,42 +8,14 @@ import org.diffsweep.rng.BatchNoise;
  *
  * <p>It works on a whole batch at once, calls the model once per NFE with the whole batch, keeps whatever
  * history of model outputs a multistep method needs inside one {@link #sample} call, and takes every random
- * draw from the per-seed {@link BatchNoise}. Arithmetic is float64.
+ * draw from the per-seed {@link BatchNoise}. Arithmetic is float64. Its name, noise and cost per step count are
+ * {@link Stepping}'s.
  */
-public interface Sampler extends Serializable {
-
-    /** Name and options as written in configs and outputs, e.g. {@code heun}. */
-    String describe();
-
-    /** Whether the sampler injects noise (then it solves an SDE, and has no pathwise ODE error). */
-    default boolean stochastic() {
-        return false;
-    }
+public interface Sampler extends Stepping {
 
     /** Model calls for a grid of {@code steps} steps (grids end at σ = 0). */
+    @Override
     int nfe(int steps);
-
-    /** The fewest steps this sampler can take. */
-    default int minSteps() {
-        return 1;
-    }
-
-    /**
-     * The most steps whose cost fits a budget of {@code nfe} model calls.
-     *
-     * @throws IllegalArgumentException if even {@link #minSteps()} steps cost more than {@code nfe}
-     */
-    default int stepsForNfe(int nfe) {
-        if (nfe < nfe(minSteps())) {
-            throw new IllegalArgumentException(describe() + ": nfe = " + nfe + ", expected at least "
-                    + nfe(minSteps()) + " (" + minSteps() + " step" + (minSteps() > 1 ? "s" : "") + ")");
-        }
-        int steps = minSteps();
-        while (nfe(steps + 1) <= nfe) {
-            steps++;
-        }
-        return steps;
-    }
 
     /**
      * Runs the sampler.

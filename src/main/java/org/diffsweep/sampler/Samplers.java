@@ -6,7 +6,6 @@ import java.nio.file.NoSuchFileException;
 import org.diffsweep.io.Store;
 import java.util.Arrays;
 import org.diffsweep.diffusion.Process;
-import org.diffsweep.family.Options;
 import org.diffsweep.model.GaussianMixture;
 import org.diffsweep.schedule.EdmGrid;
 

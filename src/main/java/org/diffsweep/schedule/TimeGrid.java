@@ -1,14 +1,9 @@
 package org.diffsweep.schedule;
 
-import java.io.Serializable;
-
 /**
  * A time grid (docs/grids.md): for N steps, N + 1 noise levels σ_0 > σ_1 > … > σ_N, the last one 0.
  */
-public interface TimeGrid extends Serializable {
-
-    /** Name and parameters as written in configs and outputs, e.g. {@code edm(rho=7)}. */
-    String describe();
+public interface TimeGrid extends StepGrid {
 
     /**
      * The noise levels for {@code steps} steps.
@@ -16,6 +11,17 @@ public interface TimeGrid extends Serializable {
      * @throws IllegalArgumentException if {@code steps} is below {@link #minSteps()}
      */
     double[] sigmas(int steps);
+
+    /** The noise levels ({@link #sigmas}). */
+    @Override
+    default double[] levels(int steps) {
+        return sigmas(steps);
+    }
+
+    @Override
+    default String levelsName() {
+        return "sigmas";
+    }
 
     /** The fewest steps this grid can produce. */
     default int minSteps() {

@@ -13,7 +13,7 @@ import org.apache.spark.api.java.function.FlatMapFunction;
 import org.diffsweep.config.SweepConfig;
 import org.diffsweep.config.SweepPoint;
 import org.diffsweep.family.Cell;
-import org.diffsweep.family.SampleModel;
+import org.diffsweep.diffusion.SampleModel;
 import org.diffsweep.features.Detector;
 import org.diffsweep.features.Images;
 

@@ -9,11 +9,12 @@ import org.diffsweep.config.ModelSpec;
 import org.diffsweep.config.NetSpec;
 import org.diffsweep.family.Family;
 import org.diffsweep.family.ModelSource;
-import org.diffsweep.family.Network;
-import org.diffsweep.family.SampleModel;
+import org.diffsweep.model.Network;
+import org.diffsweep.diffusion.SampleModel;
 import org.diffsweep.features.Detector;
 import org.diffsweep.model.GaussianMixture;
-import org.diffsweep.model.djl.DjlModels;
+import org.diffsweep.model.djl.DjlDetector;
+import org.diffsweep.model.djl.DjlNetwork;
 import org.diffsweep.model.djl.DjlNet;
 
 /**
@@ -41,7 +42,7 @@ public final class ModelCache {
     }
 
     public static Detector detector(NetSpec spec, HadoopConf hadoop) {
-        return DjlModels.detector(spec, net(spec, hadoop));
+        return new DjlDetector(net(spec, hadoop), spec.dim(), spec.batch(), spec.id());
     }
 
     private static DjlNet net(NetSpec spec, HadoopConf hadoop) {
@@ -50,7 +51,8 @@ public final class ModelCache {
             BUILDS.incrementAndGet();
             setThreads();
             try {
-                return DjlModels.load(spec, ModelFiles.local(spec.path(), spec.sha256(), hadoop.get()), device);
+                return DjlNet.load(spec.role() + " " + spec.id(), ModelFiles.local(spec.path(), spec.sha256(), hadoop.get()),
+                        device);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -98,7 +100,8 @@ public final class ModelCache {
 
         @Override
         public Network network(int channels, String input, String scalar) {
-            return DjlModels.network(spec.net(), net(spec.net(), hadoop), channels, input, scalar);
+            int[] chw = {channels, spec.net().shape()[1], spec.net().shape()[2]};
+            return new DjlNetwork(net(spec.net(), hadoop), chw, spec.net().batch(), spec.net().id(), input, scalar);
         }
     }
 

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.diffsweep.config.ConfigException;
 import org.diffsweep.config.SweepConfig;
-import org.diffsweep.family.Families;
+import org.diffsweep.config.Families;
 import org.diffsweep.family.Family;
 import org.junit.jupiter.api.Test;
 

@@ -7,6 +7,7 @@ import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.diffsweep.config.SweepConfig;
 import org.diffsweep.config.SweepPoint;
+import org.diffsweep.diffusion.SampleModel;
 import org.diffsweep.spark.HadoopConf;
 import org.diffsweep.spark.ModelCache;
 import org.diffsweep.spark.ModelFiles;

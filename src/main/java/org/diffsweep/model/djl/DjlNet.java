@@ -104,13 +104,9 @@ public final class DjlNet implements AutoCloseable {
      * Runs a per-sample network {@code (x[B,C,H,W], scalar[B]) -> y[B,C,H,W]} on float64 samples: float32 at the
      * boundary, batches above {@code maxBatch} split into several passes, the output's size checked.
      *
-     * @param scalarName the second input's name (ONNX graphs bind inputs by name): {@code sigma} or {@code t}
+     * @param inputName, scalarName the names of its two inputs (ONNX graphs bind inputs by name), e.g. {@code x}
+     *                              and {@code sigma} or {@code t}
      */
-    double[] samplewise(double[] x, int batch, int[] chw, int maxBatch, double scalar, String scalarName) {
-        return samplewise(x, batch, chw, maxBatch, scalar, "x", scalarName);
-    }
-
-    /** As above, with the name of the tensor input too (ONNX binds inputs by name). */
     double[] samplewise(double[] x, int batch, int[] chw, int maxBatch, double scalar, String inputName,
                         String scalarName) {
         int dim = chw[0] * chw[1] * chw[2];

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.diffsweep.diffusion.Denoiser;
+import org.diffsweep.diffusion.EpsilonModel;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,7 +24,7 @@ class DjlNetTest {
     void torchScriptAndOnnxDenoisersComputeTheirFormula() throws Exception {
         for (String file : new String[] {"tiny.pt", "tiny.onnx"}) {
             try (DjlNet net = DjlNet.load("tiny " + file, resource(file), "cpu")) {
-                DjlDenoiser d = new DjlDenoiser(net, new int[] {1, 2, 2}, 3, "tiny");
+                Denoiser d = DjlNetwork.denoiser(net, new int[] {1, 2, 2}, 3, "tiny");
                 double[] x = new double[7 * 4];
                 for (int i = 0; i < x.length; i++) {
                     x[i] = i * 0.25 - 3;
@@ -57,7 +59,7 @@ class DjlNetTest {
     @Test
     void wrongOutputShapeIsNamed() throws Exception {
         try (DjlNet net = DjlNet.load("model tiny_shape.pt", resource("tiny_shape.pt"), "cpu")) {
-            DjlDenoiser wrong = new DjlDenoiser(net, new int[] {1, 2, 2}, 8, "tiny");
+            Denoiser wrong = DjlNetwork.denoiser(net, new int[] {1, 2, 2}, 8, "tiny");
             IllegalStateException ex = assertThrows(IllegalStateException.class,
                     () -> wrong.denoise(new double[8], 2, 1.0));
             assertTrue(ex.getMessage().startsWith("model tiny_shape.pt: output shape (2) for a batch of 2 (1 values each), "
@@ -69,7 +71,7 @@ class DjlNetTest {
     @Test
     void epsilonModelThroughTheDdpmConvention() throws Exception {
         try (DjlNet net = DjlNet.load("tiny_eps", resource("tiny_eps.pt"), "cpu")) {
-            DjlEpsilonModel eps = new DjlEpsilonModel(net, new int[] {1, 2, 2}, 4, "tiny_eps");
+            EpsilonModel eps = DjlNetwork.epsilonModel(net, new int[] {1, 2, 2}, 4, "tiny_eps");
             double[] e = eps.epsilon(new double[] {1, 2, 3, 4}, 1, 499);
             for (int i = 0; i < 4; i++) {
                 assertEquals(0.1f * (i + 1) + 0.499f, e[i], 1e-6);

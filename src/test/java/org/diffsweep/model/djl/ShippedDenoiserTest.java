@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
+import org.diffsweep.diffusion.Denoiser;
 import org.diffsweep.rng.BatchNoise;
 import org.diffsweep.sampler.Heun;
 import org.diffsweep.schedule.EdmGrid;
@@ -30,7 +31,7 @@ class ShippedDenoiserTest {
             x[i] = f.get("x").get(i).asDouble();
         }
         try (DjlNet net = DjlNet.load("model fmnist-edm-denoiser.pt", PT, "cpu")) {
-            DjlDenoiser d = new DjlDenoiser(net, SHAPE, batch, "fmnist");
+            Denoiser d = DjlNetwork.denoiser(net, SHAPE, batch, "fmnist");
             double worst = 0;
             int per = x.length / batch;
             for (int b = 0; b < batch; b++) { // each row at its own sigma
@@ -55,7 +56,7 @@ class ShippedDenoiserTest {
         Path[] files = {PT, ONNX};
         for (int k = 0; k < 2; k++) {
             try (DjlNet net = DjlNet.load("model " + files[k], files[k], "cpu")) {
-                DjlDenoiser d = new DjlDenoiser(net, SHAPE, 8, "fmnist");
+                Denoiser d = DjlNetwork.denoiser(net, SHAPE, 8, "fmnist");
                 samples[k] = new Heun().sample(d, sigmas, BatchNoise.latents(seeds, dim, sigmas[0]),
                         BatchNoise.samplerNoise(seeds, dim));
             }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
+import org.diffsweep.diffusion.EpsilonModel;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,7 +25,7 @@ class ShippedEpsilonModelTest {
         int per = x.length / batch;
         for (String file : new String[] {"models/fmnist-ddpm-eps.pt", "models/fmnist-ddpm-eps.onnx"}) {
             try (DjlNet net = DjlNet.load("model " + file, Path.of(file), "cpu")) {
-                DjlEpsilonModel m = new DjlEpsilonModel(net, new int[] {1, 28, 28}, batch, "ddpm");
+                EpsilonModel m = DjlNetwork.epsilonModel(net, new int[] {1, 28, 28}, batch, "ddpm");
                 double worst = 0;
                 for (int b = 0; b < batch; b++) { // each row at its own time input
                     double[] row = java.util.Arrays.copyOfRange(x, b * per, (b + 1) * per);

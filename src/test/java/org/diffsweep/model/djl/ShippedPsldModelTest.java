@@ -14,7 +14,7 @@ import java.nio.file.Path;
 import org.apache.hadoop.conf.Configuration;
 import org.diffsweep.cli.Main;
 import org.diffsweep.config.SweepConfig;
-import org.diffsweep.family.SampleModel;
+import org.diffsweep.diffusion.SampleModel;
 import org.diffsweep.psld.PsldModel;
 import org.diffsweep.spark.HadoopConf;
 import org.diffsweep.spark.ModelCache;

@@ -1,4 +1,4 @@
-package org.diffsweep.family;
+package org.diffsweep.diffusion;
 
 /** A model as a family's samplers call it; the layers above only need its sample size and identity. */
 public interface SampleModel {

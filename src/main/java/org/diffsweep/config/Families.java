@@ -1,7 +1,10 @@
-package org.diffsweep.family;
+package org.diffsweep.config;
 
 import java.util.Map;
+import org.diffsweep.family.EdmFamily;
+import org.diffsweep.family.Family;
 import org.diffsweep.psld.PsldFamily;
+import org.diffsweep.sampler.Options;
 
 /** The sampler families, by the process names a config's {@code process} mapping gives. */
 public final class Families {

@@ -1,4 +1,4 @@
-package org.diffsweep.family;
+package org.diffsweep.sampler;
 
 import java.util.HashMap;
 import java.util.Map;

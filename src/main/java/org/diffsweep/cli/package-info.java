@@ -1,0 +1,4 @@
+/**
+ * Outer layer (docs/architecture.md): the {@code diffsweep} command line.
+ */
+package org.diffsweep.cli;

@@ -1,0 +1,4 @@
+/**
+ * Outer layer (docs/architecture.md): the Spark job drivers.
+ */
+package org.diffsweep.jobs;

@@ -1,0 +1,56 @@
+package org.diffsweep.model.djl;
+
+import org.diffsweep.diffusion.Denoiser;
+import org.diffsweep.diffusion.EpsilonModel;
+import org.diffsweep.model.Network;
+
+/**
+ * A per-sample network {@code (x[B,C,H,W], scalar[B]) -> out[B,C,H,W]} loaded by DJL, as the core's
+ * {@link Network}: a denoiser (EDM preconditioning inside the export, scalar σ), an ε-prediction network (DDPM,
+ * DDPM++, scalar t) or PSLD's 2C-channel ε network. float64 values are rounded to float32 at the boundary;
+ * batches larger than {@code maxBatch} are split into several forward passes.
+ */
+public final class DjlNetwork implements Network {
+
+    private final DjlNet net;
+    private final int[] chw;
+    private final int maxBatch;
+    private final String id;
+    private final String inputName;
+    private final String scalarName;
+
+    /** @param inputName, scalarName the names of its two inputs (ONNX binds by name) */
+    public DjlNetwork(DjlNet net, int[] chw, int maxBatch, String id, String inputName, String scalarName) {
+        this.net = net;
+        this.chw = chw.clone();
+        this.maxBatch = maxBatch;
+        this.id = id;
+        this.inputName = inputName;
+        this.scalarName = scalarName;
+    }
+
+    /** A denoiser network {@code (x, sigma) -> D} as the core's {@link Denoiser}. */
+    public static Denoiser denoiser(DjlNet net, int[] chw, int maxBatch, String id) {
+        return new DjlNetwork(net, chw, maxBatch, id, "x", "sigma").asDenoiser();
+    }
+
+    /** An ε-prediction network {@code (x, t) -> ε} as the core's {@link EpsilonModel}. */
+    public static EpsilonModel epsilonModel(DjlNet net, int[] chw, int maxBatch, String id) {
+        return new DjlNetwork(net, chw, maxBatch, id, "x", "t").asEpsilonModel();
+    }
+
+    @Override
+    public int dim() {
+        return chw[0] * chw[1] * chw[2];
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public double[] call(double[] x, int batch, double scalar) {
+        return net.samplewise(x, batch, chw, maxBatch, scalar, inputName, scalarName);
+    }
+}

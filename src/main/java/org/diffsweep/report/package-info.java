@@ -1,0 +1,4 @@
+/**
+ * Outer layer (docs/architecture.md): tables, plots and the HTML report.
+ */
+package org.diffsweep.report;

@@ -1,0 +1,4 @@
+/**
+ * Core (docs/architecture.md): the per-seed random streams. Pure Java.
+ */
+package org.diffsweep.rng;
