@@ -9,6 +9,8 @@
 #   --out DIR         the sweep's output directory, any Hadoop URI; default: the config's 'output'
 #   --partitions N    accepted, as by every job; the fid stage does not use it
 #   --master URL      leave unset: spark-submit's --master (in SPARK_SUBMIT_ARGS) decides
+#   --spark           reduce as Spark tasks even on a local master (a local master otherwise reduces in
+#                     the driver's JVM without starting Spark: the same numbers)
 d="${BASH_SOURCE[0]%/*}"
 [ "$d" != "${BASH_SOURCE[0]}" ] || d=.
 exec "$BASH" "$d/submit.sh" fid "$@"
