@@ -238,7 +238,7 @@ public final class DdpmProcess implements Process {
         }
         return "DdpmProcess[schedule=" + schedule.configName()
                 + (schedule.usesBetaRange() ? ", betaStart=" + betaStart + ", betaEnd=" + betaEnd : "")
-                + ", steps=" + steps + ", table=" + (float32 ? "float32" : "float64") + "]";
+                + ", steps=" + steps + ", tableDtype=" + (float32 ? "float32" : "float64") + "]";
     }
 
     @Override

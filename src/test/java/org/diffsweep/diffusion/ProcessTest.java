@@ -50,10 +50,10 @@ class ProcessTest {
         assertEquals("DdpmProcess[betaStart=1.0E-4, betaEnd=0.02, steps=1000]", new DdpmProcess().toString());
         assertEquals(new DdpmProcess(), new DdpmProcess(BetaSchedule.LINEAR, 1e-4, 0.02, 1000, false));
         DdpmProcess cos = new DdpmProcess(BetaSchedule.SQUAREDCOS_CAP_V2, Double.NaN, Double.NaN, 1000, true);
-        assertEquals("DdpmProcess[schedule=squaredcos_cap_v2, steps=1000, table=float32]", cos.toString());
+        assertEquals("DdpmProcess[schedule=squaredcos_cap_v2, steps=1000, tableDtype=float32]", cos.toString());
         assertEquals(cos, new DdpmProcess(BetaSchedule.SQUAREDCOS_CAP_V2, 0.1, 0.2, 1000, true));
         assertTrue(!cos.equals(new DdpmProcess(BetaSchedule.SQUAREDCOS_CAP_V2, Double.NaN, Double.NaN, 1000, false)));
-        assertEquals("DdpmProcess[schedule=scaled_linear, betaStart=8.5E-4, betaEnd=0.012, steps=1000, table=float64]",
+        assertEquals("DdpmProcess[schedule=scaled_linear, betaStart=8.5E-4, betaEnd=0.012, steps=1000, tableDtype=float64]",
                 new DdpmProcess(BetaSchedule.SCALED_LINEAR, 0.00085, 0.012, 1000, false).toString());
     }
 
