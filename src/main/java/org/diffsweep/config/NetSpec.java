@@ -43,8 +43,9 @@ public record NetSpec(String role, String path, String sha256, String signature,
         String path = SweepConfig.qualify(store, node.get("path").text(), node.get("path"));
         String output = node.text("output", "denoiser");
         if (!Set.of("denoiser", "epsilon", "v", "sample", "psld-epsilon").contains(output)) {
-            throw node.get("output").error("'" + output + "', expected denoiser ((x, sigma) -> D), epsilon ((x, t) -> eps),"
-                    + " v ((x, t) -> v = alpha*eps - sigma*x0), sample ((x, t) -> x0) or psld-epsilon ((z = [x, m], t) -> eps)");
+            throw node.get("output").error("'" + output + "', expected denoiser ((x, sigma) -> D), epsilon "
+                    + "((x, t) -> eps), v ((x, t) -> v = alpha*eps - sigma*x0), sample ((x, t) -> x0) or psld-epsilon "
+                    + "((z = [x, m], t) -> eps)");
         }
         List<Node> dims = node.get("shape").nonEmptyList();
         if (dims.size() != 3) {
@@ -66,7 +67,8 @@ public record NetSpec(String role, String path, String sha256, String signature,
         if (RAW_OUTPUTS.contains(output)) {
             time = node.text("time", null);
             if (time == null) {
-                throw node.error("an " + output + " model needs 'time': " + ModelTime.names());
+                throw node.error((output.equals("epsilon") ? "an " : "a ") + output + " model needs 'time': "
+                        + ModelTime.names());
             }
             ModelTime convention;
             try {
@@ -77,7 +79,8 @@ public record NetSpec(String role, String path, String sha256, String signature,
             }
             timeDtype = node.text("time_dtype", "float32");
             if (!Set.of("float32", "int64").contains(timeDtype)) {
-                throw node.get("time_dtype").error("'" + timeDtype + "', expected float32 or int64 (the time tensor's type)");
+                throw node.get("time_dtype").error("'" + timeDtype
+                        + "', expected float32 or int64 (the time tensor's type)");
             }
             if (timeDtype.equals("int64") && !convention.isStepIndex()) {
                 throw node.get("time_dtype").error("int64 with time '" + time + "', expected an integer time: "

@@ -11,8 +11,8 @@ public enum BetaSchedule {
     /** √β_k linear from √β_start to √β_end (latent diffusion). */
     SCALED_LINEAR("scaled_linear"),
     /**
-     * Nichol and Dhariwal's cosine schedule: β_k = min(1 − f(k/K)/f((k−1)/K), 0.999), f(t) = cos²((t + 0.008)/1.008 · π/2);
-     * β_start and β_end do not enter.
+     * Nichol and Dhariwal's cosine schedule: β_k = min(1 − f(k/K)/f((k−1)/K), 0.999),
+     * f(t) = cos²((t + 0.008)/1.008 · π/2); β_start and β_end do not enter.
      */
     SQUAREDCOS_CAP_V2("squaredcos_cap_v2");
 

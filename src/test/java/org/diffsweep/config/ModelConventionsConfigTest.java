@@ -69,7 +69,7 @@ class ModelConventionsConfigTest {
     void outputsAndTimesThatDoNotFitAreRefused() {
         refused(net(", output: v, time: sigma"), "{ name: edm }", "model", "output v", "variance-preserving",
                 "found edm", "net.pt");
-        refused(net(", output: v"), "{ name: vp }", "an v model needs 'time'", "c-noise");
+        refused(net(", output: v"), "{ name: vp }", "a v model needs 'time'", "c-noise");
         refused(net(", output: sample, time: t"), "{ name: vp }", "model.time", "'t'", "expected one of",
                 "ddpm-index-log-sigma");
         refused(net(", output: epsilon, time: ddpm-index"), "{ name: vp }", "ddpm-index", "vp-discrete",
