@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.util.List;
 import java.util.Set;
 import java.util.function.UnaryOperator;
+import org.diffsweep.diffusion.ModelTime;
 
 /**
  * A network file a config names (a model or a detector): local path or any Hadoop URI, and its SHA-256, which
@@ -12,26 +13,39 @@ import java.util.function.UnaryOperator;
  * @param role      what the config calls it: {@code model} or {@code detector}
  * @param path      the file
  * @param sha256    its content hash (null until resolved)
- * @param signature {@code denoiser} ((x, sigma) → D), {@code epsilon} ((x, t) → ε), {@code psld-epsilon}
- *                  ((z = [x, m] on channels, t) → ε) or {@code detector}
+ * @param signature {@code denoiser} ((x, sigma) → D), {@code epsilon} ((x, t) → ε), {@code v} ((x, t) → v),
+ *                  {@code sample} ((x, t) → x₀), {@code psld-epsilon} ((z = [x, m] on channels, t) → ε) or
+ *                  {@code detector}
  * @param shape     C, H, W of one sample (models); unused for detectors
  * @param dim       output features (detectors); C·H·W for models
  * @param batch     most samples per forward pass
- * @param time      the ε-model's time input: {@code ddpm-index}, {@code vp-999t}, {@code process-time}; else null
+ * @param time      the time input of an epsilon, v or sample network (a {@code ModelTime} name: {@code ddpm-index},
+ *                  {@code ddpm-index-log-sigma}, {@code vp-999t}, {@code process-time}, {@code sigma},
+ *                  {@code c-noise}); else null
+ * @param timeDtype the time tensor's type where there is a time input: {@code float32} or {@code int64}; else null
  */
 public record NetSpec(String role, String path, String sha256, String signature, int[] shape, int dim, int batch,
-                      String time) implements Serializable {
+                      String time, String timeDtype) implements Serializable {
 
-    static final Set<String> MODEL_KEYS = Set.of("type", "path", "output", "shape", "batch", "time");
+    static final Set<String> MODEL_KEYS = Set.of("type", "path", "output", "shape", "batch", "time", "time_dtype");
+    /** The outputs of networks without preconditioning, which take a time convention. */
+    static final Set<String> RAW_OUTPUTS = Set.of("epsilon", "v", "sample");
+
+    /** A network without a time tensor type (a detector, a denoiser, a PSLD network). */
+    public NetSpec(String role, String path, String sha256, String signature, int[] shape, int dim, int batch,
+                   String time) {
+        this(role, path, sha256, signature, shape, dim, batch, time, time == null ? null : "float32");
+    }
     static final Set<String> DETECTOR_KEYS = Set.of("path", "dim", "batch");
 
     static NetSpec model(Node node, org.diffsweep.io.Store store) {
         node.allowOnly(MODEL_KEYS);
         String path = SweepConfig.qualify(store, node.get("path").text(), node.get("path"));
         String output = node.text("output", "denoiser");
-        if (!Set.of("denoiser", "epsilon", "psld-epsilon").contains(output)) {
-            throw node.get("output").error("'" + output + "', expected denoiser ((x, sigma) -> D), epsilon ((x, t) -> eps)"
-                    + " or psld-epsilon ((z = [x, m], t) -> eps)");
+        if (!Set.of("denoiser", "epsilon", "v", "sample", "psld-epsilon").contains(output)) {
+            throw node.get("output").error("'" + output + "', expected denoiser ((x, sigma) -> D), epsilon "
+                    + "((x, t) -> eps), v ((x, t) -> v = alpha*eps - sigma*x0), sample ((x, t) -> x0) or psld-epsilon "
+                    + "((z = [x, m], t) -> eps)");
         }
         List<Node> dims = node.get("shape").nonEmptyList();
         if (dims.size() != 3) {
@@ -49,18 +63,36 @@ public record NetSpec(String role, String path, String sha256, String signature,
             throw node.get("shape").error("C = " + shape[0] + ", expected 1 or 3 channels");
         }
         String time = null;
-        if (output.equals("epsilon")) {
+        String timeDtype = null;
+        if (RAW_OUTPUTS.contains(output)) {
             time = node.text("time", null);
             if (time == null) {
-                throw node.error("an epsilon model needs 'time': ddpm-index, vp-999t or process-time");
+                throw node.error((output.equals("epsilon") ? "an " : "a ") + output + " model needs 'time': "
+                        + ModelTime.names());
             }
-            if (!Set.of("ddpm-index", "vp-999t", "process-time").contains(time)) {
-                throw node.get("time").error("'" + time + "', expected ddpm-index, vp-999t or process-time");
+            ModelTime convention;
+            try {
+                convention = ModelTime.of(time);
+            } catch (IllegalArgumentException e) {
+                throw node.get("time").error("'" + time + "', expected one of "
+                        + ModelTime.names());
+            }
+            timeDtype = node.text("time_dtype", "float32");
+            if (!Set.of("float32", "int64").contains(timeDtype)) {
+                throw node.get("time_dtype").error("'" + timeDtype
+                        + "', expected float32 or int64 (the time tensor's type)");
+            }
+            if (timeDtype.equals("int64") && !convention.isStepIndex()) {
+                throw node.get("time_dtype").error("int64 with time '" + time + "', expected an integer time: "
+                        + "ddpm-index or ddpm-index-log-sigma (or time_dtype float32)");
             }
         } else if (node.has("time")) {
-            throw node.get("time").error("only epsilon models take a time convention");
+            throw node.get("time").error("only epsilon, v and sample models take a time convention");
+        } else if (node.has("time_dtype")) {
+            throw node.get("time_dtype").error("only epsilon, v and sample models have a time input");
         }
-        return new NetSpec("model", path, null, output, shape, shape[0] * shape[1] * shape[2], batch(node), time);
+        return new NetSpec("model", path, null, output, shape, shape[0] * shape[1] * shape[2], batch(node), time,
+                timeDtype);
     }
 
     static NetSpec detector(Node node, org.diffsweep.io.Store store) {
@@ -83,7 +115,7 @@ public record NetSpec(String role, String path, String sha256, String signature,
 
     /** The same network with its content hash. */
     public NetSpec withSha256(String hash) {
-        return new NetSpec(role, path, hash, signature, shape, dim, batch, time);
+        return new NetSpec(role, path, hash, signature, shape, dim, batch, time, timeDtype);
     }
 
     /** Resolves the hash with a function from path to SHA-256 (the driver's file system). */

@@ -533,6 +533,10 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
 
     /** Refuses a network whose declared output the family cannot use (an EDM denoiser under a PSLD process). */
     private static void requireFits(Family family, String process, ModelSpec model, Node top) {
+        String refusal = model.net() == null ? null : family.modelRefusal(model.net().signature(), model.net().time());
+        if (refusal != null) {
+            throw top.get("model").error(refusal + " (" + model.net().path() + ")");
+        }
         if (model.net() != null && !family.outputs().contains(model.net().signature())) {
             throw top.get("model").error("output '" + model.net().signature() + "' (" + model.net().path()
                     + ") does not fit process " + process + ", expected a model with output: "

@@ -11,6 +11,14 @@ public interface Process extends java.io.Serializable {
     /** Name as written in configs: {@code edm}, {@code vp}, {@code vp-discrete}. */
     String name();
 
+    /**
+     * Whether the process is variance-preserving: s² · (1 + σ²) = 1, i.e. x_t = α·x₀ + σ_VP·n with α = s and
+     * σ_VP = s·σ, α² + σ_VP² = 1 (vp, vp-discrete). The v parameterisation is defined on these only.
+     */
+    default boolean variancePreserving() {
+        return false;
+    }
+
     /** σ(t). */
     double sigma(double t);
 

@@ -20,6 +20,8 @@ public record VpProcess(double betaD, double betaMin, double epsT) implements Pr
 
     @Override public String name() { return "vp"; }
 
+    @Override public boolean variancePreserving() { return true; }
+
     @Override
     public double sigma(double t) {
         return Math.sqrt(Math.expm1(0.5 * betaD * t * t + betaMin * t));

@@ -7,8 +7,10 @@ import java.util.Set;
 import org.diffsweep.diffusion.DdpmProcess;
 import org.diffsweep.diffusion.Denoiser;
 import org.diffsweep.diffusion.EdmProcess;
-import org.diffsweep.diffusion.EpsilonDenoiser;
+import org.diffsweep.diffusion.BetaSchedule;
 import org.diffsweep.diffusion.ModelTime;
+import org.diffsweep.diffusion.Prediction;
+import org.diffsweep.diffusion.PredictionDenoiser;
 import org.diffsweep.diffusion.Process;
 import org.diffsweep.diffusion.SampleModel;
 import org.diffsweep.diffusion.VpProcess;
@@ -26,7 +28,7 @@ import org.diffsweep.schedule.TimeGrids;
 
 /**
  * The EDM family (docs/samplers.md): processes in (s, σ) form ({@code edm}, {@code vp}, {@code vp-discrete}), the
- * state is the sample x̂, models are denoisers D(x̂; σ) or ε-networks, grids are noise levels σ.
+ * state is the sample x̂, models are denoisers D(x̂; σ) or raw ε-, v- or x₀-networks, grids are noise levels σ.
  */
 public final class EdmFamily implements Family {
 
@@ -64,12 +66,37 @@ public final class EdmFamily implements Family {
             case "edm" -> new EdmProcess(o.number("sigma_min", EdmProcess.DEFAULT_SIGMA_MIN),
                     o.number("sigma_max", EdmProcess.DEFAULT_SIGMA_MAX));
             case "vp" -> new VpProcess(o.number("beta_d", 19.9), o.number("beta_min", 0.1), o.number("eps_t", 1e-3));
-            case "vp-discrete" -> new DdpmProcess(o.number("beta_start", 1e-4), o.number("beta_end", 0.02),
-                    o.integer("steps", 1000));
+            case "vp-discrete" -> discrete(o);
             default -> throw new IllegalArgumentException("process '" + name + "' is not of the EDM family");
         };
         o.requireAllUsed();
         return new EdmFamily(p);
+    }
+
+    /**
+     * The vp-discrete process of a config's options: {@code beta_schedule} (diffusers' names, default linear),
+     * {@code beta_start}, {@code beta_end} (defaults 1e-4, 0.02, diffusers' too; not for squaredcos_cap_v2),
+     * {@code steps} or its diffusers name {@code num_train_timesteps} (default 1000), and {@code table_dtype}:
+     * float64 (default) or float32, the ᾱ table as diffusers builds it.
+     */
+    private static DdpmProcess discrete(Options o) {
+        BetaSchedule schedule = BetaSchedule.of(o.text("beta_schedule", "linear"));
+        if (!schedule.usesBetaRange() && (o.has("beta_start") || o.has("beta_end"))) {
+            throw new IllegalArgumentException("process vp-discrete: beta_start/beta_end given with beta_schedule "
+                    + schedule.configName() + ", which does not use them, expected neither (or a linear schedule)");
+        }
+        if (o.has("steps") && o.has("num_train_timesteps")) {
+            throw new IllegalArgumentException("process vp-discrete: both steps and num_train_timesteps given, "
+                    + "expected one of them (the same number of training steps)");
+        }
+        int steps = o.has("num_train_timesteps") ? o.integer("num_train_timesteps", 1000) : o.integer("steps", 1000);
+        String table = o.text("table_dtype", "float64");
+        if (!table.equals("float64") && !table.equals("float32")) {
+            throw new IllegalArgumentException("process vp-discrete: table_dtype '" + table
+                    + "', expected float64 or float32 (alpha_bar built as diffusers builds it)");
+        }
+        return new DdpmProcess(schedule, o.number("beta_start", 1e-4), o.number("beta_end", 0.02), steps,
+                table.equals("float32"));
     }
 
     /**
@@ -136,9 +163,23 @@ public final class EdmFamily implements Family {
         return process.toString();
     }
 
+    /** denoiser, epsilon and sample on every process; v on the variance-preserving ones (vp, vp-discrete). */
     @Override
     public List<String> outputs() {
-        return List.of("denoiser", "epsilon");
+        return process.variancePreserving() ? List.of("denoiser", "epsilon", "v", "sample")
+                : List.of("denoiser", "epsilon", "sample");
+    }
+
+    @Override
+    public String modelRefusal(String output, String time) {
+        if (!List.of("epsilon", "v", "sample").contains(output)) {
+            return null;
+        }
+        String refusal = Prediction.of(output).refusal(process);
+        if (refusal == null && time != null) {
+            refusal = ModelTime.of(time).refusal(process);
+        }
+        return refusal;
     }
 
     @Override
@@ -150,17 +191,13 @@ public final class EdmFamily implements Family {
         if (source.output().equals("denoiser")) {
             return source.network(channels, "x", "sigma").asDenoiser();
         }
-        if (!source.output().equals("epsilon")) {
+        if (!List.of("epsilon", "v", "sample").contains(source.output())) {
             throw new IllegalArgumentException("model " + source.id() + ": output '" + source.output()
                     + "' does not fit process " + name() + ", expected one of " + outputs());
         }
         Network net = source.network(channels, "x", "t");
-        ModelTime time = switch (source.time()) {
-            case "ddpm-index" -> ModelTime.DDPM_INDEX;
-            case "vp-999t" -> ModelTime.VP_SCALED_999;
-            default -> ModelTime.PROCESS_TIME;
-        };
-        return new EpsilonDenoiser(net.asEpsilonModel(), process, time);
+        return new PredictionDenoiser(net.asRawModel(), process, Prediction.of(source.output()),
+                ModelTime.of(source.time()), "int64".equals(source.timeDtype()));
     }
 
     @Override

@@ -24,6 +24,17 @@ public interface Family extends Serializable {
     List<String> outputs();
 
     /**
+     * Why a network with this declared output and time convention cannot be used with the family's process (v on a
+     * process that is not variance-preserving, a DDPM step index without a discrete process), or null if it can.
+     * The config refuses such a model before anything runs.
+     *
+     * @param time the declared time convention, or null
+     */
+    default String modelRefusal(String output, String time) {
+        return null;
+    }
+
+    /**
      * The model a task samples with: the family's exact model of an analytic mixture, or its adapter around a
      * network.
      *

@@ -9,11 +9,19 @@ public interface ModelSource {
     /** The analytic mixture, or null for a network. */
     GaussianMixture mixture();
 
-    /** The network's declared output ({@code denoiser}, {@code epsilon}, {@code psld-epsilon}); null for a mixture. */
+    /**
+     * The network's declared output ({@code denoiser}, {@code epsilon}, {@code v}, {@code sample},
+     * {@code psld-epsilon}); null for a mixture.
+     */
     String output();
 
-    /** An ε-network's declared time convention, or null. */
+    /** The declared time convention of an epsilon, v or sample network, or null. */
     String time();
+
+    /** The type of its time tensor, {@code float32} or {@code int64} (a DDPM step index); float32 by default. */
+    default String timeDtype() {
+        return "float32";
+    }
 
     /** One sample's shape C, H, W; null for a mixture. */
     int[] shape();

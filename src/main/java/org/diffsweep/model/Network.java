@@ -2,6 +2,7 @@ package org.diffsweep.model;
 
 import org.diffsweep.diffusion.Denoiser;
 import org.diffsweep.diffusion.EpsilonModel;
+import org.diffsweep.diffusion.RawModel;
 
 /**
  * A loaded network as one call: a float32 batch {@code [B, C, H, W]} and one scalar per sample (a noise level or a
@@ -30,6 +31,29 @@ public interface Network {
     /** This network as an ε-prediction model: its scalar input is the model's own time. */
     default EpsilonModel asEpsilonModel() {
         return new AsEpsilonModel(this);
+    }
+
+    /** This network as a raw ε-, v- or x₀-prediction model: its scalar input is the model's own time. */
+    default RawModel asRawModel() {
+        return new AsRawModel(this);
+    }
+
+    /** A network called with the model's time, predicting what its declared output says. */
+    record AsRawModel(Network net) implements RawModel {
+        @Override
+        public int dim() {
+            return net.dim();
+        }
+
+        @Override
+        public String id() {
+            return net.id();
+        }
+
+        @Override
+        public double[] predict(double[] x, int batch, double modelTime) {
+            return net.call(x, batch, modelTime);
+        }
     }
 
     /** A network called with σ. */

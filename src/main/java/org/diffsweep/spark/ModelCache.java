@@ -89,6 +89,11 @@ public final class ModelCache {
         }
 
         @Override
+        public String timeDtype() {
+            return spec.net() == null || spec.net().timeDtype() == null ? "float32" : spec.net().timeDtype();
+        }
+
+        @Override
         public int[] shape() {
             return spec.imageShape();
         }
@@ -101,7 +106,8 @@ public final class ModelCache {
         @Override
         public Network network(int channels, String input, String scalar) {
             int[] chw = {channels, spec.net().shape()[1], spec.net().shape()[2]};
-            return new DjlNetwork(net(spec.net(), hadoop), chw, spec.net().batch(), spec.net().id(), input, scalar);
+            return new DjlNetwork(net(spec.net(), hadoop), chw, spec.net().batch(), spec.net().id(), input, scalar,
+                    "int64".equals(spec.net().timeDtype()));
         }
     }
 

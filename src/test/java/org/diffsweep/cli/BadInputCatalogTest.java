@@ -122,6 +122,13 @@ class BadInputCatalogTest {
                 "expected denoiser"));
         c.add(djl("epsilon model without its time", d -> DJL.replace("batch: 3 }", "batch: 3, output: epsilon }"),
                 "needs 'time'"));
+        c.add(djl("v model on a process that is not variance-preserving", d -> DJL.replace("batch: 3 }",
+                "batch: 3, output: v, time: sigma }"), "output v", "variance-preserving", "found edm", "tiny.pt"));
+        c.add(djl("int64 time that is not a step index", d -> DJL.replace("batch: 3 }",
+                "batch: 3, output: sample, time: sigma, time_dtype: int64 }"), "model.time_dtype",
+                "int64 with time 'sigma'", "ddpm-index"));
+        c.add(yaml("unknown beta schedule", GMM + "process: { name: vp-discrete, beta_schedule: cosine }\n",
+                "beta_schedule 'cosine'", "squaredcos_cap_v2"));
         c.add(djl("model file missing", d -> DJL.replace("MODEL", d.resolve("missing.pt").toString()),
                 "missing.pt", "not found"));
         c.add(djl("a text file named .pt", d -> DJL.replace("MODEL", text(d, "fake.pt")), "model", "fake.pt"));

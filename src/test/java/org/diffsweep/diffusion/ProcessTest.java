@@ -2,6 +2,7 @@ package org.diffsweep.diffusion;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -41,6 +42,65 @@ class ProcessTest {
         // Known value: ᾱ_1000 of the linear schedule ≈ 4.04e-5, σ_max ≈ 157.4
         assertEquals(157.4, ddpm.sigmaMax(), 0.1);
         assertThrows(IllegalArgumentException.class, () -> ddpm.time(1e4));
+    }
+
+    @Test
+    void theLinearFloat64TableKeepsItsIdentity() {
+        // manifests of existing sweeps record this text: the default process must keep it
+        assertEquals("DdpmProcess[betaStart=1.0E-4, betaEnd=0.02, steps=1000]", new DdpmProcess().toString());
+        assertEquals(new DdpmProcess(), new DdpmProcess(BetaSchedule.LINEAR, 1e-4, 0.02, 1000, false));
+        DdpmProcess cos = new DdpmProcess(BetaSchedule.SQUAREDCOS_CAP_V2, Double.NaN, Double.NaN, 1000, true);
+        assertEquals("DdpmProcess[schedule=squaredcos_cap_v2, steps=1000, tableDtype=float32]", cos.toString());
+        assertEquals(cos, new DdpmProcess(BetaSchedule.SQUAREDCOS_CAP_V2, 0.1, 0.2, 1000, true));
+        assertTrue(!cos.equals(new DdpmProcess(BetaSchedule.SQUAREDCOS_CAP_V2, Double.NaN, Double.NaN, 1000, false)));
+        assertEquals("DdpmProcess[schedule=scaled_linear, betaStart=8.5E-4, betaEnd=0.012, steps=1000, tableDtype=float64]",
+                new DdpmProcess(BetaSchedule.SCALED_LINEAR, 0.00085, 0.012, 1000, false).toString());
+    }
+
+    @Test
+    void schedulesMatchTheirFormulas() {
+        // scaled_linear: sqrt(β) linear; the cosine schedule: ᾱ_k = f(k/K)/f(0) while no β is capped
+        DdpmProcess sl = new DdpmProcess(BetaSchedule.SCALED_LINEAR, 0.00085, 0.012, 1000, false);
+        double r = Math.sqrt(0.00085) + (Math.sqrt(0.012) - Math.sqrt(0.00085)) * 499 / 999;
+        assertEquals(sl.alphaBarAt(499) * (1 - r * r), sl.alphaBarAt(500), 1e-16);
+        DdpmProcess cos = new DdpmProcess(BetaSchedule.SQUAREDCOS_CAP_V2, Double.NaN, Double.NaN, 1000, false);
+        java.util.function.DoubleUnaryOperator f = t -> Math.pow(Math.cos((t + 0.008) / 1.008 * Math.PI / 2), 2);
+        for (int k : new int[] {1, 10, 500, 990}) {
+            assertEquals(f.applyAsDouble(k / 1000.0) / f.applyAsDouble(0), cos.alphaBarAt(k),
+                    1e-13 * cos.alphaBarAt(k), "k = " + k);
+        }
+        // the last β is capped at 0.999
+        assertEquals(0.001, cos.alphaBarAt(1000) / cos.alphaBarAt(999), 1e-12);
+        assertEquals(BetaSchedule.SCALED_LINEAR, BetaSchedule.of("scaled_linear"));
+        assertThrows(IllegalArgumentException.class, () -> BetaSchedule.of("cosine"));
+    }
+
+    @Test
+    void logSigmaIndexInterpolatesInLogSigma() {
+        DdpmProcess ddpm = new DdpmProcess();
+        for (int i : new int[] {0, 1, 500, 998, 999}) {
+            assertEquals(i, ddpm.logSigmaIndex(ddpm.sigmaAtIndex(i)), 1e-9);
+        }
+        double mid = Math.sqrt(ddpm.sigmaAtIndex(400) * ddpm.sigmaAtIndex(401));
+        assertEquals(400.5, ddpm.logSigmaIndex(mid), 1e-9);
+        assertEquals(400.25, ddpm.logSigmaIndex(ddpm.sigmaOfLogSigmaIndex(400.25)), 1e-9);
+        // ᾱ-linear and log-σ indices agree on the table and differ between its points
+        assertEquals(400, ddpm.stepIndex(ddpm.time(ddpm.sigmaAtIndex(400))), 1e-9);
+        assertTrue(Math.abs(ddpm.stepIndex(ddpm.time(mid)) - 400.5) > 1e-6);
+    }
+
+    @Test
+    void onlyVpProcessesAreVariancePreserving() {
+        assertTrue(new VpProcess().variancePreserving());
+        assertTrue(new DdpmProcess().variancePreserving());
+        assertTrue(!new EdmProcess().variancePreserving());
+        for (Process p : new Process[] {new VpProcess(), new DdpmProcess()}) {
+            for (double t : new double[] {0.01, 0.5, 1}) {
+                double s = p.scale(t);
+                double sig = p.sigma(t);
+                assertEquals(1, s * s * (1 + sig * sig), 1e-12, p.name());
+            }
+        }
     }
 
     @Test

@@ -105,6 +105,42 @@ class DjlSweepSparkTest {
         assertTrue(manifest.contains("tiny.pt@") && manifest.contains("tiny_features.pt@"), manifest);
     }
 
+    /**
+     * A sample network with an int64 step index (tiny_sample_int64.pt: x₀ = t/1000, refusing any other time type)
+     * through the whole sweep: Euler's last step lands on D at the last level, the nearest step's index / 1000.
+     */
+    @Test
+    void anInt64TimeNetworkRunsThroughTheSweep() throws Exception {
+        SparkSession spark = SparkTestSupport.spark();
+        Path dir = SparkTestSupport.tempDir("djl-int64");
+        Path ref = dir.resolve("ref.npz");
+        try (OutputStream o = Files.newOutputStream(ref)) {
+            Npz.write(o, Npz.of(new Gaussian(new double[] {0.5, 0.6}, new double[] {0.01, 0, 0, 0.02}, 100)));
+        }
+        String yaml = config(dir.resolve("out"), "tiny_sample_int64.pt", ref.toString())
+                .replace("batch: 3 }", "batch: 3, output: sample, time: ddpm-index, time_dtype: int64 }")
+                .replace("{ name: edm, sigma_min: 0.002, sigma_max: 2 }", "{ name: vp-discrete, beta_schedule: "
+                        + "scaled_linear, beta_start: 0.00085, beta_end: 0.012, table_dtype: float32 }")
+                .replace("grids: [ { name: edm } ]", "grids: [ { name: edm, sigma_min: 0.5, sigma_max: 14 } ]");
+        SweepConfig config = SweepConfig.parse(yaml, "test");
+        SweepJob.run(spark, config, 0);
+        double[] sigmas = config.points().get(0).levels();
+        org.diffsweep.diffusion.DdpmProcess ddpm = new org.diffsweep.diffusion.DdpmProcess(
+                org.diffsweep.diffusion.BetaSchedule.SCALED_LINEAR, 0.00085, 0.012, 1000, true);
+        double last = sigmas[sigmas.length - 2];
+        double k = Math.rint(ddpm.stepIndex(ddpm.time(last)));
+        assertTrue(k > 0 && k < 999, "an index between the ends: " + k);
+        int u = Images.toUint8((float) k / 1000f);
+        List<Row> rows = spark.read().option("recursiveFileLookup", "true").parquet(dir.resolve("out/sweep/features")
+                .toString()).collectAsList();
+        assertEquals(10, rows.size());
+        for (Row r : rows) {
+            List<Float> got = r.getList(r.fieldIndex("features"));
+            assertEquals(u / 255f, got.get(0), 1e-6, "seed " + r.getAs("seed"));
+            assertEquals(u / 255f, got.get(1), 1e-6);
+        }
+    }
+
     @Test
     void badModelsFailWithTheirNameAndWriteNothing() throws Exception {
         SparkSession spark = SparkTestSupport.spark();

@@ -106,9 +106,14 @@ public final class DjlNet implements AutoCloseable {
      *
      * @param inputName, scalarName the names of its two inputs (ONNX graphs bind inputs by name), e.g. {@code x}
      *                              and {@code sigma} or {@code t}
+     * @param int64Scalar           the scalar as an int64 tensor (it must be an integer), else float32
      */
     double[] samplewise(double[] x, int batch, int[] chw, int maxBatch, double scalar, String inputName,
-                        String scalarName) {
+                        String scalarName, boolean int64Scalar) {
+        if (int64Scalar && scalar != Math.rint(scalar)) {
+            throw new IllegalArgumentException(label + ": time " + scalar + " for an int64 time input, expected an "
+                    + "integer step index");
+        }
         int dim = chw[0] * chw[1] * chw[2];
         double[] out = new double[x.length];
         for (int start = 0; start < batch; start += maxBatch) {
@@ -117,12 +122,19 @@ public final class DjlNet implements AutoCloseable {
             for (int i = 0; i < xs.length; i++) {
                 xs[i] = (float) x[start * dim + i];
             }
-            float[] scalars = new float[b];
-            java.util.Arrays.fill(scalars, (float) scalar);
             float[] y = call(m -> {
                 var xa = m.create(xs, new ai.djl.ndarray.types.Shape(b, chw[0], chw[1], chw[2]));
                 xa.setName(inputName);
-                var sa = m.create(scalars, new ai.djl.ndarray.types.Shape(b));
+                NDArray sa;
+                if (int64Scalar) {
+                    long[] steps = new long[b];
+                    java.util.Arrays.fill(steps, (long) scalar);
+                    sa = m.create(steps, new ai.djl.ndarray.types.Shape(b));
+                } else {
+                    float[] scalars = new float[b];
+                    java.util.Arrays.fill(scalars, (float) scalar);
+                    sa = m.create(scalars, new ai.djl.ndarray.types.Shape(b));
+                }
                 sa.setName(scalarName);
                 return new NDList(xa, sa);
             }, o -> single(label, o, b, dim));

@@ -8,7 +8,8 @@ import org.diffsweep.model.Network;
  * A per-sample network {@code (x[B,C,H,W], scalar[B]) -> out[B,C,H,W]} loaded by DJL, as the core's
  * {@link Network}: a denoiser (EDM preconditioning inside the export, scalar σ), an ε-prediction network (DDPM,
  * DDPM++, scalar t) or PSLD's 2C-channel ε network. float64 values are rounded to float32 at the boundary;
- * batches larger than {@code maxBatch} are split into several forward passes.
+ * batches larger than {@code maxBatch} are split into several forward passes. The scalar is a float32 tensor, or an
+ * int64 tensor for a network that takes an integer step index (the core rounds it first).
  */
 public final class DjlNetwork implements Network {
 
@@ -18,15 +19,26 @@ public final class DjlNetwork implements Network {
     private final String id;
     private final String inputName;
     private final String scalarName;
+    private final boolean int64Scalar;
 
-    /** @param inputName, scalarName the names of its two inputs (ONNX binds by name) */
-    public DjlNetwork(DjlNet net, int[] chw, int maxBatch, String id, String inputName, String scalarName) {
+    /**
+     * @param inputName, scalarName the names of its two inputs (ONNX binds by name)
+     * @param int64Scalar           pass the scalar as an int64 tensor (it must then be an integer), else float32
+     */
+    public DjlNetwork(DjlNet net, int[] chw, int maxBatch, String id, String inputName, String scalarName,
+                      boolean int64Scalar) {
         this.net = net;
         this.chw = chw.clone();
         this.maxBatch = maxBatch;
         this.id = id;
         this.inputName = inputName;
         this.scalarName = scalarName;
+        this.int64Scalar = int64Scalar;
+    }
+
+    /** A network with a float32 scalar. */
+    public DjlNetwork(DjlNet net, int[] chw, int maxBatch, String id, String inputName, String scalarName) {
+        this(net, chw, maxBatch, id, inputName, scalarName, false);
     }
 
     /** A denoiser network {@code (x, sigma) -> D} as the core's {@link Denoiser}. */
@@ -51,6 +63,6 @@ public final class DjlNetwork implements Network {
 
     @Override
     public double[] call(double[] x, int batch, double scalar) {
-        return net.samplewise(x, batch, chw, maxBatch, scalar, inputName, scalarName);
+        return net.samplewise(x, batch, chw, maxBatch, scalar, inputName, scalarName, int64Scalar);
     }
 }
