@@ -146,7 +146,7 @@ public final class MetricsJob {
      *
      * @throws ConfigException one line naming the value and both n
      */
-    static void check(MetricsSpec spec, long nReal, long nGenerated) {
+    public static void check(MetricsSpec spec, long nReal, long nGenerated) {
         try {
             if (spec.kid()) {
                 Kid.check(nReal, nGenerated, spec.kidSubsetSize(), spec.kidSubsets());
@@ -168,7 +168,7 @@ public final class MetricsJob {
      * (the {@link ClassProbabilities#COLUMN} column): the first block of the first config tells, as every block of
      * a sweep is written by the same detector.
      */
-    static void requireClassProbabilities(SweepConfig config, SweepLayout layout, Configuration conf)
+    public static void requireClassProbabilities(SweepConfig config, SweepLayout layout, Configuration conf)
             throws IOException {
         SweepPoint first = config.points().get(0);
         Path block = layout.block(first.id(), config.seedStart(), Math.min(config.seedStart() + config.seedCount(),

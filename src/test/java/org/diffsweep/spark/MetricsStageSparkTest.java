@@ -111,8 +111,8 @@ class MetricsStageSparkTest {
                 "tiny")));
         // an Inception Score needs class probabilities in the blocks, which this sweep's features do not carry:
         // refused in one line before anything is computed (the finished table stays as it was)
-        ConfigException noProbs = assertThrows(ConfigException.class, () -> MetricsJob.run(spark, SweepConfig.parse(
-                plain + METRICS.replace("metrics:\n", "metrics:\n  inception_score: { splits: 4 }\n"), "tiny")));
+        ConfigException noProbs = assertThrows(ConfigException.class, () -> MetricsJob.requireClassProbabilities(c,
+                new SweepLayout(c.output()), spark.sparkContext().hadoopConfiguration()));
         assertTrue(noProbs.getMessage().contains("class_probabilities") && !noProbs.getMessage().contains("\n"),
                 noProbs.getMessage());
         // run: the sweep and the metrics table are complete, so only fid runs
@@ -171,14 +171,15 @@ class MetricsStageSparkTest {
                 "metrics: { kid: { subset_size: 1 } }", "metrics: {}", "metrics: { fid: 1 }",
                 "metrics: { inception_score: { variant: tf } }", "metrics: { inception_score: { splits: 0 } }",
                 "metrics: { inception_score: { variant: adm, splits: 10 } }",
-                "metrics: { inception_score: { shuffle: true } }",
+                "metrics: { inception_score: { shuffle: true } }", "metrics: { inception_score: {} }",
                 "reference_features: x.features.parquet"}) {
             ConfigException e = assertThrows(ConfigException.class, () -> SweepConfig.parse(plain + bad + "\n",
                     "tiny"), bad);
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
         }
-        ConfigException splits = assertThrows(ConfigException.class, () -> MetricsJob.run(SparkTestSupport.spark(),
-                SweepConfig.parse(plain + "metrics: { inception_score: { splits: 41 } }\n", "tiny")));
+        // (a config without a detector cannot ask for an Inception Score at all: the spec is made here directly)
+        ConfigException splits = assertThrows(ConfigException.class, () -> MetricsJob.check(
+                new org.diffsweep.config.MetricsSpec(0, 0, 0, 0, 0, null, 41, "stylegan3"), SEEDS, SEEDS));
         assertTrue(splits.getMessage().contains("40 samples in 41 splits"), splits.getMessage());
         for (ConfigException e : List.of(big, k, splits)) {
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
