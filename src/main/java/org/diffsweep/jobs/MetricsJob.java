@@ -414,7 +414,8 @@ public final class MetricsJob {
 
     /**
      * metrics.csv: its 22 columns as before (numbers as %.17g, seconds as %.3f, empty where a metric was not
-     * measured), detector and code_version added after them, then the jackknife SEs and groups.
+     * measured), detector and code_version added after them, then the jackknife SEs and groups, then density and
+     * coverage with their SEs and the Inception Score (mean, sd, splits, variant).
      */
     static Table table(SweepConfig config, MetricsSpec spec, Real real, List<Entry> entries) {
         Map<String, Long> ns = new java.util.LinkedHashMap<>();
