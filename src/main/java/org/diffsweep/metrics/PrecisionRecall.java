@@ -22,8 +22,8 @@ import org.diffsweep.linalg.Lapack;
  * generated subsample, precision₍g₎ is the fraction of the remaining generated rows inside the (unchanged) real
  * manifold. Recall₍g₎ needs the generated manifold without group g, whose radii grow where a k-th neighbour was in
  * g: each generated row keeps its k + 1 smallest distances to each group separately, so its radius without any one
- * group is a merge of the others' lists; each real row then keeps, per left-out group, its smallest margin over the
- * remaining generated rows with those radii.
+ * group is a merge of the others' lists; each real row then keeps, per left-out group, whether the ball of any
+ * remaining generated row (with those radii) holds it.
  *
  * <p><b>Density and coverage</b> (Naeem et al. 2020) come from the same real radii and the same real × generated
  * distances, in the same pass: density = (1/(kM)) Σ_j Σ_i 1[Y_j ∈ B(X_i, r_i)], the mean number of real balls
