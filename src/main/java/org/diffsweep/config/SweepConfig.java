@@ -446,6 +446,11 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         MetricsSpec metrics = null;
         if (top.has("metrics")) {
             metrics = MetricsSpec.parse(top.get("metrics"), features);
+            if (metrics.inceptionScore() && detector == null) {
+                throw top.get("metrics").get("inception_score").error("given without a detector, expected a "
+                        + "detector: key whose network gives each sample's class probabilities (a model without a "
+                        + "detector has no classes)");
+            }
             if (features == null && !reference.equals("exact")) {
                 throw top.get("metrics").error("no reference_features, expected the real features "
                         + "('ref-stats --keep N' writes X.features.parquet) or reference: exact for an analytic model");

@@ -20,10 +20,12 @@ import org.diffsweep.config.ConfigException;
 import org.diffsweep.config.MetricsSpec;
 import org.diffsweep.config.SweepConfig;
 import org.diffsweep.config.SweepPoint;
+import org.diffsweep.metrics.InceptionScore;
 import org.diffsweep.metrics.Kid;
 import org.diffsweep.metrics.PrecisionRecall;
 import org.diffsweep.model.Models;
 import org.diffsweep.report.Table;
+import org.diffsweep.spark.ClassProbabilities;
 import org.diffsweep.spark.CodeVersion;
 import org.diffsweep.spark.FeatureBlocks;
 import org.diffsweep.spark.HadoopConf;
@@ -47,7 +49,12 @@ public final class MetricsJob {
 
     /** One row of the table (null: not measured). */
     public record Entry(SweepPoint point, long nGenerated, long nReal, Kid.Result kid, PrecisionRecall.Result pr,
-                        double seconds) {
+                        double seconds, InceptionScore.Result inceptionScore) {
+
+        public Entry(SweepPoint point, long nGenerated, long nReal, Kid.Result kid, PrecisionRecall.Result pr,
+                     double seconds) {
+            this(point, nGenerated, nReal, kid, pr, seconds, null);
+        }
     }
 
     /** The real features and where they came from. */
@@ -80,6 +87,9 @@ public final class MetricsJob {
             throw new ConfigException("sweep output " + layout.sweepDir() + " is not complete, expected a finished "
                     + "sweep (run 'diffsweep sweep' or 'diffsweep run' first)");
         }
+        if (spec.inceptionScore()) {
+            requireClassProbabilities(config, layout, conf);
+        }
         Real real = real(config, conf, dim);
         System.out.printf(Locale.ROOT, "metrics %s: %d configs × %d seeds, D = %d, real features: %s (n = %d); %s%n",
                 config.name(), config.points().size(), config.seedCount(), dim, real.id(), real.n(), describe(spec,
@@ -89,7 +99,7 @@ public final class MetricsJob {
         double slowest = 0;
         for (SweepPoint p : config.points()) {
             MetricsTask.Result r = results.get(p.id());
-            entries.add(new Entry(p, r.n(), real.n(), r.kid(), r.pr(), r.seconds()));
+            entries.add(new Entry(p, r.n(), real.n(), r.kid(), r.pr(), r.seconds(), r.inceptionScore()));
             slowest = Math.max(slowest, r.seconds());
         }
         fs.delete(layout.metricsTmp(), true); // left by runs that are gone: this run holds the output
@@ -100,7 +110,8 @@ public final class MetricsJob {
         write(fs, new Path(tmp, "metrics.html"), table.toHtml());
         org.diffsweep.spark.TableParquet.write(spark, table, new Path(tmp, "table.parquet").toString());
         for (String[] plot : PLOTS) {
-            if (plot[0].equals("kid") ? spec.kid() : spec.precisionRecall()) {
+            if (plot[0].equals("kid") ? spec.kid() : plot[0].equals("is") ? spec.inceptionScore()
+                    : spec.precisionRecall()) {
                 try (OutputStream png = fs.create(new Path(tmp, plot[0] + "-vs-nfe.png"), true)) {
                     plot(config, entries, plot[0], plot[1], png);
                 }
@@ -135,7 +146,7 @@ public final class MetricsJob {
      *
      * @throws ConfigException one line naming the value and both n
      */
-    static void check(MetricsSpec spec, long nReal, long nGenerated) {
+    public static void check(MetricsSpec spec, long nReal, long nGenerated) {
         try {
             if (spec.kid()) {
                 Kid.check(nReal, nGenerated, spec.kidSubsetSize(), spec.kidSubsets());
@@ -144,8 +155,29 @@ public final class MetricsJob {
                 PrecisionRecall.check(spec.k(), PrecisionRecall.sampleSize(nReal, spec.samples()), "real");
                 PrecisionRecall.check(spec.k(), PrecisionRecall.sampleSize(nGenerated, spec.samples()), "generated");
             }
+            if (spec.inceptionScore()) {
+                InceptionScore.check(nGenerated, spec.isSplits(), spec.variant());
+            }
         } catch (IllegalArgumentException e) {
             throw new ConfigException("metrics: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Refuses, before anything is computed, an Inception Score on blocks without per-sample class probabilities
+     * (the {@link ClassProbabilities#COLUMN} column): the first block of the first config tells, as every block of
+     * a sweep is written by the same detector.
+     */
+    public static void requireClassProbabilities(SweepConfig config, SweepLayout layout, Configuration conf)
+            throws IOException {
+        SweepPoint first = config.points().get(0);
+        Path block = layout.block(first.id(), config.seedStart(), Math.min(config.seedStart() + config.seedCount(),
+                config.seedStart() + config.blockSize()));
+        if (!ClassProbabilities.present(block, conf)) {
+            throw new ConfigException("metrics: inception_score needs each sample's " + MetricsTask.INCEPTION_CLASSES
+                    + " class probabilities (column " + ClassProbabilities.COLUMN + " of the feature blocks), which "
+                    + "detector " + FidJob.detectorId(config) + " did not write (" + block + "), expected a detector "
+                    + "that gives its class probabilities");
         }
     }
 
@@ -166,9 +198,13 @@ public final class MetricsJob {
                     spec.kidSubsetSize()));
         }
         if (spec.precisionRecall()) {
-            parts.add(String.format(Locale.ROOT, "precision/recall with k = %d on seeded subsamples of %d real and "
-                    + "%d generated", spec.k(), PrecisionRecall.sampleSize(nReal, spec.samples()),
+            parts.add(String.format(Locale.ROOT, "precision/recall and density/coverage with k = %d on seeded "
+                    + "subsamples of %d real and %d generated", spec.k(), PrecisionRecall.sampleSize(nReal, spec.samples()),
                     PrecisionRecall.sampleSize(nGenerated, spec.samples())));
+        }
+        if (spec.inceptionScore()) {
+            parts.add("Inception Score (" + spec.isVariant() + ", " + InceptionScore.splitCount(nGenerated,
+                    spec.isSplits(), spec.variant()) + " splits)");
         }
         return String.join("; ", parts) + " (seed " + spec.seed() + ")";
     }
@@ -378,7 +414,8 @@ public final class MetricsJob {
 
     /**
      * metrics.csv: its 22 columns as before (numbers as %.17g, seconds as %.3f, empty where a metric was not
-     * measured), detector and code_version added after them, then the jackknife SEs and groups.
+     * measured), detector and code_version added after them, then the jackknife SEs and groups, then density and
+     * coverage with their SEs and the Inception Score (mean, sd, splits, variant).
      */
     static Table table(SweepConfig config, MetricsSpec spec, Real real, List<Entry> entries) {
         Map<String, Long> ns = new java.util.LinkedHashMap<>();
@@ -413,11 +450,25 @@ public final class MetricsJob {
                         + "(jackknife over seed groups)"),
                 Table.Column.real("recall_se", "%.17g", "recall's standard error over draws of the seeds "
                         + "(jackknife over seed groups)"),
-                Table.Column.integer("jackknife_groups", "contiguous seed groups of the jackknife")));
+                Table.Column.integer("jackknife_groups", "contiguous seed groups of the jackknife"),
+                Table.Column.real("density", "%.17g", "density (Naeem et al. 2020): mean number of real k-NN balls "
+                        + "holding a generated sample, over k"),
+                Table.Column.real("density_se", "%.17g", "density's standard error over draws of the seeds "
+                        + "(jackknife over seed groups)"),
+                Table.Column.real("coverage", "%.17g", "coverage (Naeem et al. 2020): fraction of real k-NN balls "
+                        + "holding at least one generated sample"),
+                Table.Column.real("coverage_se", "%.17g", "coverage's standard error over draws of the seeds "
+                        + "(jackknife over seed groups)"),
+                Table.Column.real("is_mean", "%.17g", "Inception Score: mean over splits of exp(E KL(p(y|x) ‖ p(y)))"),
+                Table.Column.real("is_sd", "%.17g", "Inception Score's population standard deviation over splits"),
+                Table.Column.integer("is_splits", "Inception Score splits"),
+                Table.Column.string("is_variant", "how the Inception Score's splits are cut: torch-fidelity "
+                        + "(shuffled), stylegan3 (contiguous) or adm (5000 rows each)")));
         for (Entry e : entries) {
             SweepPoint p = e.point();
             Kid.Result k = e.kid();
             PrecisionRecall.Result pr = e.pr();
+            InceptionScore.Result is = e.inceptionScore();
             t.add(p.id(), p.sampler(), p.grid(), p.nfeRequested(), p.steps(), p.nfe(), e.nGenerated(), e.nReal(),
                     k == null ? null : k.mean(), k == null ? null : k.sd(), k == null ? null : k.subsets(),
                     k == null ? null : k.subsetSize(), pr == null ? null : pr.precision(),
@@ -425,14 +476,19 @@ public final class MetricsJob {
                     pr == null ? null : pr.nGenerated(), spec.seed(), e.seconds(), config.model().id(),
                     config.name(), real.id(), prov.detector(), prov.codeVersion(), k == null ? null : nanToNull(k.se()),
                     pr == null ? null : nanToNull(pr.precisionSe()), pr == null ? null : nanToNull(pr.recallSe()),
-                    org.diffsweep.metrics.JackknifeFid.groups(e.nGenerated()));
+                    org.diffsweep.metrics.JackknifeFid.groups(e.nGenerated()),
+                    pr == null ? null : nanToNull(pr.density()), pr == null ? null : nanToNull(pr.densitySe()),
+                    pr == null ? null : nanToNull(pr.coverage()), pr == null ? null : nanToNull(pr.coverageSe()),
+                    is == null ? null : is.mean(), is == null ? null : is.sd(), is == null ? null : is.splits(),
+                    is == null ? null : is.variant().id());
         }
         return t;
     }
 
     /** The plots the stage writes beside metrics.csv: measure, axis label. */
     static final String[][] PLOTS = {{"kid", "KID"}, {"precision", "precision (generated in real manifold)"},
-        {"recall", "recall (real in generated manifold)"}};
+        {"recall", "recall (real in generated manifold)"}, {"density", "density (real balls per generated sample / k)"},
+        {"coverage", "coverage (real balls holding a generated sample)"}, {"is", "Inception Score"}};
 
     /**
      * One measure against the NFE actually used, a line per sampler and grid in the fid plot's styles, ±2 SE bars;
@@ -459,6 +515,18 @@ public final class MetricsJob {
                     case "precision" -> {
                         xyse[1][i] = e.pr().precision();
                         xyse[2][i] = e.pr().precisionSe();
+                    }
+                    case "density" -> {
+                        xyse[1][i] = e.pr().density();
+                        xyse[2][i] = e.pr().densitySe();
+                    }
+                    case "coverage" -> {
+                        xyse[1][i] = e.pr().coverage();
+                        xyse[2][i] = e.pr().coverageSe();
+                    }
+                    case "is" -> {
+                        xyse[1][i] = e.inceptionScore().mean();
+                        xyse[2][i] = Double.NaN; // the spread over splits is not an error of the mean
                     }
                     default -> {
                         xyse[1][i] = e.pr().recall();
@@ -542,14 +610,21 @@ public final class MetricsJob {
             sb.append(" KID ± SE |");
         }
         if (spec.precisionRecall()) {
-            sb.append(" precision (generated in real manifold) ± SE | recall (real in generated manifold) ± SE |");
+            sb.append(" precision (generated in real manifold) ± SE | recall (real in generated manifold) ± SE |"
+                    + " density ± SE | coverage ± SE |");
+        }
+        if (spec.inceptionScore()) {
+            sb.append(" IS (").append(spec.isVariant()).append(") ± sd over splits |");
         }
         sb.append("\n|---|---|---|---:|");
         if (spec.kid()) {
             sb.append("---:|");
         }
         if (spec.precisionRecall()) {
-            sb.append("---:|---:|");
+            sb.append("---:|---:|---:|---:|");
+        }
+        if (spec.inceptionScore()) {
+            sb.append("---:|");
         }
         sb.append('\n');
         for (Entry e : entries) {
@@ -563,7 +638,13 @@ public final class MetricsJob {
             }
             if (spec.precisionRecall()) {
                 sb.append(' ').append(cell(e.pr().precision(), e.pr().precisionSe(), "%.4f")).append(" | ")
-                        .append(cell(e.pr().recall(), e.pr().recallSe(), "%.4f")).append(" |");
+                        .append(cell(e.pr().recall(), e.pr().recallSe(), "%.4f")).append(" | ")
+                        .append(cell(e.pr().density(), e.pr().densitySe(), "%.4f")).append(" | ")
+                        .append(cell(e.pr().coverage(), e.pr().coverageSe(), "%.4f")).append(" |");
+            }
+            if (spec.inceptionScore()) {
+                sb.append(' ').append(String.format(Locale.ROOT, "%.4g ± %.2g", e.inceptionScore().mean(),
+                        e.inceptionScore().sd())).append(" |");
             }
             sb.append('\n');
         }
@@ -583,10 +664,23 @@ public final class MetricsJob {
             sb.append(String.format(Locale.ROOT, "Precision/recall: k-NN manifolds with k = %d, measured on seeded "
                     + "subsamples of %d real and %d generated features%s. Precision is the fraction of generated "
                     + "samples inside the real manifold, recall the fraction of real samples inside the generated "
-                    + "manifold.%n", spec.k(), PrecisionRecall.sampleSize(real.n(), spec.samples()),
+                    + "manifold. Density (Naeem et al. 2020) is the mean number of real balls holding a generated "
+                    + "sample over k, coverage the fraction of real balls holding at least one; from the same "
+                    + "radii (closed balls: a distance equal to a radius is inside).%n", spec.k(), PrecisionRecall.sampleSize(real.n(), spec.samples()),
                     PrecisionRecall.sampleSize(nGen, spec.samples()),
                     spec.samples() < Math.max(real.n(), nGen) ? " (at most " + spec.samples() + " of each set)"
                             : " (all of each set)"));
+        }
+        if (spec.inceptionScore()) {
+            sb.append(String.format(Locale.ROOT, "Inception Score: exp(E KL(p(y|x) ‖ p(y))) from the detector's %d "
+                    + "class probabilities, as %s cuts its splits (%s); its ± is the spread over the splits, not a "
+                    + "standard error.%n", MetricsTask.INCEPTION_CLASSES, spec.isVariant(),
+                    switch (spec.variant()) {
+                        case TORCH_FIDELITY -> spec.isSplits() + " splits of the samples shuffled by numpy's "
+                                + "RandomState(2020)";
+                        case STYLEGAN3 -> spec.isSplits() + " contiguous splits in seed order";
+                        case ADM -> "consecutive splits of " + InceptionScore.ADM_SPLIT_SIZE + " samples";
+                    }));
         }
         sb.append(String.format(Locale.ROOT, "± is the standard error over draws of the seeds: a delete-a-group "
                 + "jackknife over %d contiguous seed groups of the generated features (the real features and the "

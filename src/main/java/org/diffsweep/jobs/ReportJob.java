@@ -109,7 +109,7 @@ public final class ReportJob {
             Path metricsDiffFile = new Path(layout.metricsDir(), "differences.csv");
             metricsTable(h, metrics, fs.exists(metricsDiffFile) ? csv(text(fs, metricsDiffFile)) : List.of(),
                     JSON.readTree(text(fs, layout.metricsComplete())));
-            h.append("<section id=\"metrics-plots\"><h3>KID and precision/recall vs NFE</h3>\n");
+            h.append("<section id=\"metrics-plots\"><h3>KID, precision/recall, density/coverage and IS vs NFE</h3>\n");
             for (String[] plot : MetricsJob.PLOTS) {
                 Path png = new Path(layout.metricsDir(), plot[0] + "-vs-nfe.png");
                 if (fs.exists(png)) {
@@ -247,7 +247,7 @@ public final class ReportJob {
         h.append("<div class=\"wide\"><table class=\"pivot\" id=\"metrics-pivot\"><thead><tr><th>sampler</th>"
                 + "<th>grid</th>");
         for (int n : nfes) {
-            h.append("<th>NFE ").append(n).append(": KID · P · R</th>");
+            h.append("<th>NFE ").append(n).append(": KID · P · R · D · C · IS</th>");
         }
         h.append("</tr></thead>\n<tbody>\n");
         for (Map.Entry<String, Map<Integer, Map<String, String>>> row : byRow.entrySet()) {
@@ -265,6 +265,13 @@ public final class ReportJob {
                         parts.add(withSe(r.get("precision_generated_in_real"), r.get("precision_se"), "%.3f"));
                         parts.add(withSe(r.get("recall_real_in_generated"), r.get("recall_se"), "%.3f"));
                     }
+                    if (!r.getOrDefault("density", "").isEmpty()) {
+                        parts.add(withSe(r.get("density"), r.get("density_se"), "%.3f"));
+                        parts.add(withSe(r.get("coverage"), r.get("coverage_se"), "%.3f"));
+                    }
+                    if (!r.getOrDefault("is_mean", "").isEmpty()) {
+                        parts.add("IS " + fmt(r.get("is_mean"), "%.4g"));
+                    }
                     String cell = String.join(" · ", parts);
                     if (!r.get("nfe").equals(r.get("nfe_requested"))) {
                         cell += " (" + r.get("nfe") + ")";
@@ -279,7 +286,11 @@ public final class ReportJob {
         Map<String, String> first = metrics.get(0);
         h.append("<p class=\"note\">KID: unbiased MMD² under the cubic kernel (x·y/D + 1)³, mean over random subsets. "
                 + "P (precision): the fraction of generated samples inside the real k-NN manifold; R (recall): the "
-                + "fraction of real samples inside the generated one. ± is the standard error over draws of the seeds "
+                + "fraction of real samples inside the generated one. D (density): real k-NN balls holding a "
+                + "generated sample, on average, over k; C (coverage): the fraction of real balls holding at least "
+                + "one generated sample (Naeem et al. 2020, from the same radii). IS: Inception Score (its variant "
+                + "and the spread over splits are below and in metrics.csv). ± is the standard error over draws of "
+                + "the seeds "
                 + "(delete-a-group jackknife over ").append(esc(first.getOrDefault("jackknife_groups", "?")))
                 .append(" seed groups; the real features and subsets held fixed). A number in parentheses is the NFE "
                         + "actually used.</p>\n");
@@ -313,6 +324,10 @@ public final class ReportJob {
             rows.put("precision/recall", "k = " + first.get("pr_k") + ", subsamples of " + first.get("pr_n_real")
                     + " real and " + first.get("pr_n_generated") + " generated features");
         }
+        if (!first.getOrDefault("is_variant", "").isEmpty()) {
+            rows.put("Inception Score", "variant " + first.get("is_variant") + ", " + first.get("is_splits")
+                    + " splits (mean ± sd over splits in metrics.csv: is_mean, is_sd)");
+        }
         rows.put("seed", first.getOrDefault("metrics_seed", "?") + " (chooses the KID subsets and the subsamples)");
         rows.put("jackknife groups", first.getOrDefault("jackknife_groups", "?"));
         rows.put("code version (metrics)", done.path("code_version").asText("?"));
@@ -321,14 +336,15 @@ public final class ReportJob {
         rows.forEach((k, v) -> h.append("<dt>").append(esc(k)).append("</dt><dd>").append(esc(v)).append("</dd>\n"));
         h.append("</dl>\n<h3>Every config (metrics.csv has every digit)</h3>\n");
         List<String> cols = List.of("config_id", "nfe", "kid_mean", "kid_se", "kid_sd", "precision_generated_in_real",
-                "precision_se", "recall_real_in_generated", "recall_se");
+                "precision_se", "recall_real_in_generated", "recall_se", "density", "density_se", "coverage",
+                "coverage_se", "is_mean", "is_sd");
         List<Map<String, String>> shown = new ArrayList<>();
         for (Map<String, String> r : metrics) {
             Map<String, String> f = new LinkedHashMap<>();
             for (String c : cols) {
                 String v = r.getOrDefault(c, "");
                 f.put(c, c.equals("config_id") || c.equals("nfe") ? v : fmt(v, c.startsWith("kid") || c.endsWith("_se")
-                        ? "%.3g" : "%.4f"));
+                        || c.startsWith("is_") ? "%.3g" : "%.4f"));
             }
             shown.add(f);
         }

@@ -4,7 +4,8 @@ import java.util.Arrays;
 import org.diffsweep.linalg.Lapack;
 
 /**
- * Improved precision and recall (Kynkäänniemi et al. 2019; docs/metrics.md). Each set's manifold is the union of
+ * Improved precision and recall (Kynkäänniemi et al. 2019) and density and coverage (Naeem et al. 2020;
+ * docs/metrics.md). Each set's manifold is the union of
  * balls around its points, each ball's radius the distance to that point's k-th nearest neighbour within its own
  * set. Precision is the fraction of generated points inside the real manifold; recall the fraction of real points
  * inside the generated manifold. The roles are not symmetric: {@link #precision} takes the real set's radii, never
@@ -21,8 +22,18 @@ import org.diffsweep.linalg.Lapack;
  * generated subsample, precision₍g₎ is the fraction of the remaining generated rows inside the (unchanged) real
  * manifold. Recall₍g₎ needs the generated manifold without group g, whose radii grow where a k-th neighbour was in
  * g: each generated row keeps its k + 1 smallest distances to each group separately, so its radius without any one
- * group is a merge of the others' lists; each real row then keeps, per left-out group, its smallest margin over the
- * remaining generated rows with those radii.
+ * group is a merge of the others' lists; each real row then keeps, per left-out group, whether the ball of any
+ * remaining generated row (with those radii) holds it.
+ *
+ * <p><b>Density and coverage</b> (Naeem et al. 2020) come from the same real radii and the same real × generated
+ * distances, in the same pass: density = (1/(kM)) Σ_j Σ_i 1[Y_j ∈ B(X_i, r_i)], the mean number of real balls
+ * holding a generated row over k; coverage = (1/N) Σ_i 1[∃ j: Y_j ∈ B(X_i, r_i)], the fraction of real balls that
+ * hold at least one generated row. Their jackknife drops group g's generated rows: density₍g₎ drops their ball
+ * counts, coverage₍g₎ the real balls that only group g's rows were in.
+ *
+ * <p><b>Balls</b>: {@link Ball#CLOSED} (d ≤ r, the default) or {@link Ball#OPEN} (d &lt; r, clovaai's prdc). They
+ * differ only for a point at exactly a ball's radius: a generated sample equal to a real one, or features on a
+ * lattice.
  */
 public final class PrecisionRecall {
 
@@ -30,16 +41,19 @@ public final class PrecisionRecall {
     }
 
     /**
-     * Precision and recall, with the k and the set sizes they were measured at, and their jackknife over seed groups
-     * (SEs NaN and leave-out lists empty when not computed or with fewer than 2 groups).
+     * Precision, recall, density and coverage, with the k and the set sizes they were measured at, and their
+     * jackknife over seed groups (SEs NaN and leave-out lists empty when not computed or with fewer than 2 groups).
      */
     public record Result(double precision, double recall, int k, long nReal, long nGenerated, double precisionSe,
-                         double recallSe, java.util.List<Double> precisionLeaveOut, java.util.List<Double> recallLeaveOut)
+                         double recallSe, java.util.List<Double> precisionLeaveOut, java.util.List<Double> recallLeaveOut,
+                         double density, double coverage, double densitySe, double coverageSe,
+                         java.util.List<Double> densityLeaveOut, java.util.List<Double> coverageLeaveOut)
             implements java.io.Serializable {
 
-        /** Without a jackknife. */
+        /** Precision and recall alone, without a jackknife (density and coverage NaN). */
         public Result(double precision, double recall, int k, long nReal, long nGenerated) {
             this(precision, recall, k, nReal, nGenerated, Double.NaN, Double.NaN, java.util.List.of(),
+                    java.util.List.of(), Double.NaN, Double.NaN, Double.NaN, Double.NaN, java.util.List.of(),
                     java.util.List.of());
         }
     }
@@ -242,15 +256,24 @@ public final class PrecisionRecall {
         return inside(generated, nGen, real, nReal, realRadii2, dim);
     }
 
-    /** Precision and recall of two in-memory sets, tile by tile. */
+    /** Whether a point at exactly the radius is inside a ball. */
+    public enum Ball {
+        /**
+         * d ≤ radius: the real manifold holds the real points that define it (Kynkäänniemi et al.'s reference code,
+         * and this project's default).
+         */
+        CLOSED,
+        /** d &lt; radius: clovaai's prdc ({@code compute_prdc}) compares every distance with its radius by {@code <}. */
+        OPEN
+    }
+
+    private static boolean within(double d2, double radius2, boolean open) {
+        return open ? d2 < radius2 : d2 <= radius2;
+    }
+
+    /** Precision, recall, density and coverage of two in-memory sets, tile by tile (closed balls). */
     public static Result of(double[] real, int nReal, double[] generated, int nGen, int dim, int k) {
-        check(k, nReal, "real");
-        check(k, nGen, "generated");
-        double[] rr = radii(real, nReal, dim, k);
-        double[] rg = radii(generated, nGen, dim, k);
-        double precision = precision(real, nReal, rr, generated, nGen, dim);
-        double recall = precision(generated, nGen, rg, real, nReal, dim);
-        return new Result(precision, recall, k, nReal, nGen);
+        return of(real, nReal, generated, nGen, dim, k, new int[nGen], 1, Ball.CLOSED);
     }
 
     /** The rows a set of n contributes to precision and recall: {@code samples} of them, at most n. */
@@ -283,19 +306,30 @@ public final class PrecisionRecall {
         return of(x, sr, y, sg, dim, k, Kid.groupsOf(yi, nGen, groups), groups);
     }
 
-    /**
-     * Precision and recall of two in-memory sets, and their delete-a-group jackknife over the generated rows' groups
-     * ({@code genGroup[i]} in [0, groups)); the precision and recall are those of
-     * {@link #of(double[], int, double[], int, int, int)}, to the bit. A group whose removal leaves k or fewer
-     * generated rows makes the SEs NaN.
-     */
+    /** {@link #of(double[], int, double[], int, int, int, int[], int, Ball)} with closed balls. */
     public static Result of(double[] real, int nReal, double[] generated, int nGen, int dim, int k, int[] genGroup,
                             int groups) {
+        return of(real, nReal, generated, nGen, dim, k, genGroup, groups, Ball.CLOSED);
+    }
+
+    /**
+     * Precision, recall, density and coverage of two in-memory sets, and their delete-a-group jackknife over the
+     * generated rows' groups ({@code genGroup[i]} in [0, groups); one group: no jackknife). A group whose removal
+     * leaves k or fewer generated rows makes the SEs NaN. All four come from the same radii and the same tiles of
+     * real × generated distances: one pass over them decides, for every pair, whether the generated row is in the
+     * real row's ball (precision, density, coverage) and whether the real row is in the generated row's ball, with
+     * and without each group (recall).
+     */
+    public static Result of(double[] real, int nReal, double[] generated, int nGen, int dim, int k, int[] genGroup,
+                            int groups, Ball ball) {
         check(k, nReal, "real");
         check(k, nGen, "generated");
-        if (groups < 2) {
-            return of(real, nReal, generated, nGen, dim, k);
+        if (genGroup.length != nGen || groups < 1) {
+            throw new IllegalArgumentException(genGroup.length + " group labels for " + nGen + " generated rows in "
+                    + groups + " groups, expected one label per row and at least one group");
         }
+        boolean jack = groups >= 2;
+        boolean open = ball == Ball.OPEN;
         int[] count = new int[groups];
         for (int g : genGroup) {
             count[g]++;
@@ -306,20 +340,24 @@ public final class PrecisionRecall {
         // Generated radii: per row, the k + 1 smallest distances to each group's rows, merged as needed.
         int keep = k + 1;
         double[] rg = new double[nGen];
-        double[][] rgOut = new double[groups][nGen]; // radius² of row i without group g (unused when i is in g)
+        double[][] rgOut = jack ? new double[groups][nGen] : null; // radius² of row i without group g (i not in g)
         for (int qi = 0; qi < gt.length; qi++) {
             int nq = rowsOf(gt[qi], dim);
-            double[] perGroup = new double[nq * groups * keep];
-            Arrays.fill(perGroup, Double.POSITIVE_INFINITY);
+            double[] perGroup = jack ? new double[nq * groups * keep] : null;
+            if (jack) {
+                Arrays.fill(perGroup, Double.POSITIVE_INFINITY);
+            }
             double[] merged = null;
             for (int ri = 0; ri < gt.length; ri++) {
                 int nr = rowsOf(gt[ri], dim);
                 double[] tile = squaredDistances(gt[qi], nq, gt[ri], nr, dim);
                 double[] part = smallest(tile, nq, nr, keep);
                 merged = merged == null ? part : mergeSmallest(merged, part, keep);
-                for (int i = 0; i < nq; i++) {
-                    for (int j = 0; j < nr; j++) {
-                        insert(perGroup, (i * groups + genGroup[ri * TILE + j]) * keep, keep, tile[i * nr + j]);
+                if (jack) {
+                    for (int i = 0; i < nq; i++) {
+                        for (int j = 0; j < nr; j++) {
+                            insert(perGroup, (i * groups + genGroup[ri * TILE + j]) * keep, keep, tile[i * nr + j]);
+                        }
                     }
                 }
             }
@@ -328,7 +366,7 @@ public final class PrecisionRecall {
             for (int i = 0; i < nq; i++) {
                 int row = qi * TILE + i;
                 rg[row] = full[i];
-                for (int g = 0; g < groups; g++) {
+                for (int g = 0; jack && g < groups; g++) {
                     if (g == genGroup[row]) {
                         continue;
                     }
@@ -348,92 +386,126 @@ public final class PrecisionRecall {
                 }
             }
         }
-        // Precision: each generated row inside the real manifold or not; leaving a group out drops its rows.
-        boolean[] genInside = new boolean[nGen];
+        // One pass over the real × generated tiles.
+        int[] inBalls = new int[nGen]; // real balls holding generated row i
+        boolean[] coveredBy = new boolean[nReal * groups]; // real row j's ball holds a generated row of group g
+        boolean[] recalled = new boolean[nReal];
+        boolean[] recalledOut = jack ? new boolean[nReal * groups] : null; // ... by the generated set without g
         for (int qi = 0; qi < gt.length; qi++) {
             int bq = rowsOf(gt[qi], dim);
-            double[] m = new double[bq];
-            Arrays.fill(m, Double.POSITIVE_INFINITY);
             for (int ri = 0; ri < rt.length; ri++) {
                 int br = rowsOf(rt[ri], dim);
-                double[] part = margin(squaredDistances(gt[qi], bq, rt[ri], br, dim), bq, br, rr, ri * TILE);
+                double[] tile = squaredDistances(gt[qi], bq, rt[ri], br, dim);
                 for (int i = 0; i < bq; i++) {
-                    m[i] = Math.min(m[i], part[i]);
-                }
-            }
-            for (int i = 0; i < bq; i++) {
-                genInside[qi * TILE + i] = m[i] <= 0;
-            }
-        }
-        long in = 0;
-        long[] inByGroup = new long[groups];
-        for (int i = 0; i < nGen; i++) {
-            if (genInside[i]) {
-                in++;
-                inByGroup[genGroup[i]]++;
-            }
-        }
-        double precision = (double) in / nGen;
-        // Recall: each real row's margin over all generated rows, and over the rows outside each group g with the
-        // radii they have without g.
-        long recalled = 0;
-        long[] recalledOut = new long[groups];
-        for (double[] q : rt) {
-            int bq = rowsOf(q, dim);
-            double[] m = new double[bq];
-            double[] mOut = new double[bq * groups];
-            Arrays.fill(m, Double.POSITIVE_INFINITY);
-            Arrays.fill(mOut, Double.POSITIVE_INFINITY);
-            for (int ri = 0; ri < gt.length; ri++) {
-                int br = rowsOf(gt[ri], dim);
-                double[] tile = squaredDistances(q, bq, gt[ri], br, dim);
-                double[] part = margin(tile, bq, br, rg, ri * TILE);
-                for (int i = 0; i < bq; i++) {
-                    m[i] = Math.min(m[i], part[i]);
+                    int gen = qi * TILE + i;
+                    int own = genGroup[gen];
+                    double radius = rg[gen];
                     for (int j = 0; j < br; j++) {
-                        int row = ri * TILE + j;
+                        int rea = ri * TILE + j;
                         double d2 = tile[i * br + j];
-                        int own = genGroup[row];
-                        for (int g = 0; g < groups; g++) {
-                            if (g != own) {
-                                double v = d2 - rgOut[g][row];
-                                if (v < mOut[i * groups + g]) {
-                                    mOut[i * groups + g] = v;
-                                }
+                        if (within(d2, rr[rea], open)) {
+                            inBalls[gen]++;
+                            coveredBy[rea * groups + own] = true;
+                        }
+                        if (within(d2, radius, open)) {
+                            recalled[rea] = true;
+                        }
+                        for (int g = 0; jack && g < groups; g++) {
+                            if (g != own && within(d2, rgOut[g][gen], open)) {
+                                recalledOut[rea * groups + g] = true;
                             }
                         }
                     }
                 }
             }
-            for (int i = 0; i < bq; i++) {
-                if (m[i] <= 0) {
-                    recalled++;
+        }
+        long in = 0;
+        long balls = 0;
+        long[] inByGroup = new long[groups];
+        long[] ballsByGroup = new long[groups];
+        for (int i = 0; i < nGen; i++) {
+            balls += inBalls[i];
+            ballsByGroup[genGroup[i]] += inBalls[i];
+            if (inBalls[i] > 0) {
+                in++;
+                inByGroup[genGroup[i]]++;
+            }
+        }
+        long recalledN = 0;
+        long covered = 0;
+        long[] recalledOutN = new long[groups];
+        long[] coveredOut = new long[groups];
+        for (int j = 0; j < nReal; j++) {
+            if (recalled[j]) {
+                recalledN++;
+            }
+            int coveringGroups = 0;
+            int coveringGroup = -1;
+            for (int g = 0; g < groups; g++) {
+                if (coveredBy[j * groups + g]) {
+                    coveringGroups++;
+                    coveringGroup = g;
                 }
+                if (jack && recalledOut[j * groups + g]) {
+                    recalledOutN[g]++;
+                }
+            }
+            if (coveringGroups > 0) {
+                covered++;
                 for (int g = 0; g < groups; g++) {
-                    if (mOut[i * groups + g] <= 0) {
-                        recalledOut[g]++;
+                    // without group g, row j stays covered unless g was its only covering group
+                    if (coveringGroups > 1 || coveringGroup != g) {
+                        coveredOut[g]++;
                     }
                 }
             }
         }
-        double recall = (double) recalled / nReal;
+        double precision = (double) in / nGen;
+        double recall = (double) recalledN / nReal;
+        double density = density(balls, nGen, k);
+        double coverage = (double) covered / nReal;
+        if (!jack) {
+            return new Result(precision, recall, k, nReal, nGen, Double.NaN, Double.NaN, java.util.List.of(),
+                    java.util.List.of(), density, coverage, Double.NaN, Double.NaN, java.util.List.of(),
+                    java.util.List.of());
+        }
         double[] pOut = new double[groups];
         double[] rOut = new double[groups];
-        java.util.List<Double> pList = new java.util.ArrayList<>();
-        java.util.List<Double> rList = new java.util.ArrayList<>();
+        double[] dOut = new double[groups];
+        double[] cOut = new double[groups];
         boolean defined = true;
         for (int g = 0; g < groups; g++) {
             defined &= nGen - count[g] > k;
             pOut[g] = (double) (in - inByGroup[g]) / (nGen - count[g]);
-            rOut[g] = (double) recalledOut[g] / nReal;
-            pList.add(pOut[g]);
-            rList.add(rOut[g]);
+            rOut[g] = (double) recalledOutN[g] / nReal;
+            dOut[g] = density(balls - ballsByGroup[g], nGen - count[g], k);
+            cOut[g] = (double) coveredOut[g] / nReal;
         }
         if (!defined) {
-            return new Result(precision, recall, k, nReal, nGen);
+            return new Result(precision, recall, k, nReal, nGen, Double.NaN, Double.NaN, java.util.List.of(),
+                    java.util.List.of(), density, coverage, Double.NaN, Double.NaN, java.util.List.of(),
+                    java.util.List.of());
         }
         return new Result(precision, recall, k, nReal, nGen, JackknifeFid.standardError(pOut),
-                JackknifeFid.standardError(rOut), java.util.List.copyOf(pList), java.util.List.copyOf(rList));
+                JackknifeFid.standardError(rOut), boxed(pOut), boxed(rOut), density, coverage,
+                JackknifeFid.standardError(dOut), JackknifeFid.standardError(cOut), boxed(dOut), boxed(cOut));
+    }
+
+    /**
+     * Density from the number of (generated row, real ball holding it) pairs over m generated rows: (1/k)·(pairs/m),
+     * rounded in that order, as prdc's {@code (1/k) * (...).sum(axis=0).mean()} rounds it (so equal counts give
+     * equal bits).
+     */
+    static double density(long pairs, long m, int k) {
+        return (1.0 / k) * ((double) pairs / m);
+    }
+
+    private static java.util.List<Double> boxed(double[] v) {
+        java.util.List<Double> out = new java.util.ArrayList<>(v.length);
+        for (double x : v) {
+            out.add(x);
+        }
+        return java.util.List.copyOf(out);
     }
 
     /** A paired difference A − B of precision or recall over the same seed groups, with its jackknife SE. */
@@ -454,8 +526,9 @@ public final class PrecisionRecall {
     public static long heapBytes(int samples, int dim) {
         long tile = Math.min(TILE, samples);
         int groups = JackknifeFid.DEFAULT_GROUPS;
-        // rows, radii, tiles; and the jackknife's radii without each group and per-group neighbour lists
+        // rows, radii, tiles; and the jackknife's radii without each group and per-group neighbour lists; then the
+        // one-pass flags and counts (ball counts per generated row, per real row and group: covered, recalled)
         return 8L * (4L * samples * dim + 2 * samples + 3 * tile * tile + (long) groups * samples
-                + tile * groups * 16L + tile * groups);
+                + tile * groups * 16L + tile * groups) + 4L * samples + 2L * groups * samples + samples;
     }
 }

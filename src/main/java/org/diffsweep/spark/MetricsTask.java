@@ -8,6 +8,7 @@ import org.apache.spark.api.java.function.Function;
 import org.apache.spark.broadcast.Broadcast;
 import org.diffsweep.config.MetricsSpec;
 import org.diffsweep.linalg.Lapack;
+import org.diffsweep.metrics.InceptionScore;
 import org.diffsweep.metrics.Kid;
 import org.diffsweep.metrics.PrecisionRecall;
 
@@ -26,8 +27,12 @@ public final class MetricsTask implements Function<String, MetricsTask.Result> {
     }
 
     /** One config's numbers (null: not asked for). */
-    public record Result(String configId, long n, Kid.Result kid, PrecisionRecall.Result pr, double seconds)
-            implements Serializable {
+    public record Result(String configId, long n, Kid.Result kid, PrecisionRecall.Result pr, double seconds,
+                         InceptionScore.Result inceptionScore) implements Serializable {
+
+        public Result(String configId, long n, Kid.Result kid, PrecisionRecall.Result pr, double seconds) {
+            this(configId, n, kid, pr, seconds, null);
+        }
     }
 
     private final SweepLayout layout;
@@ -62,7 +67,9 @@ public final class MetricsTask implements Function<String, MetricsTask.Result> {
                     spec.kidSubsets(), spec.kidSubsetSize(), spec.seed()) : null;
             PrecisionRecall.Result pr = spec.precisionRecall() ? PrecisionRecall.of(real.features(), real.n(),
                     generated, seedCount, dim, spec.k(), spec.samples(), spec.seed()) : null;
-            return new Result(configId, seedCount, kid, pr, (System.nanoTime() - t0) / 1e9);
+            InceptionScore.Result is = spec.inceptionScore() ? inceptionScore(layout, hadoop.get(), configId, seedStart,
+                    seedCount, blockSize, spec) : null;
+            return new Result(configId, seedCount, kid, pr, (System.nanoTime() - t0) / 1e9, is);
         });
     }
 
@@ -77,6 +84,32 @@ public final class MetricsTask implements Function<String, MetricsTask.Result> {
                     PrecisionRecall.sampleSize(Math.max(seedCount, nReal), spec.samples()), dim));
         }
         return 4L * seedCount * dim + work;
+    }
+
+    /** Inception's classes: the width of the class-probability column. */
+    public static final int INCEPTION_CLASSES = 1008;
+
+    /**
+     * The Inception Score of one config from the class probabilities in its blocks ({@link ClassProbabilities}),
+     * each seed's row into the split the variant puts its offset in; the blocks' sums merge into one accumulator.
+     */
+    public static InceptionScore.Result inceptionScore(SweepLayout layout, Configuration conf, String configId,
+                                                       long seedStart, long seedCount, int blockSize,
+                                                       MetricsSpec spec) throws IOException {
+        InceptionScore.Variant variant = spec.variant();
+        int[] split = InceptionScore.splitOf(seedCount, spec.isSplits(), variant);
+        InceptionScore.Accumulator acc = new InceptionScore.Accumulator(
+                InceptionScore.splitCount(seedCount, spec.isSplits(), variant), INCEPTION_CLASSES);
+        long end = seedStart + seedCount;
+        for (long s = seedStart; s < end; s += blockSize) {
+            Path p = layout.block(configId, s, Math.min(end, s + blockSize));
+            ClassProbabilities.accumulate(p, conf, seedStart, split, acc);
+        }
+        if (acc.rows() != seedCount) {
+            throw new IOException("config " + configId + ": " + acc.rows() + " rows of class probabilities, expected "
+                    + seedCount);
+        }
+        return acc.result(variant);
     }
 
     /** How many configs this executor measures at once. */

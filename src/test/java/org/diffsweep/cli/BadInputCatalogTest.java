@@ -76,6 +76,21 @@ class BadInputCatalogTest {
         c.add(yaml("duplicate key in a mapping", GMM.replace("seeds: { count: 10 }", "seeds: { count: 10, count: 20 }"),
                 "Duplicate field 'count'"));
         c.add(yaml("unknown top-level key", GMM + "batchsize: 4\n", "batchsize: unknown key", "expected one of"));
+        // --- the metrics: key's measures
+        String exact = GMM + "reference: exact\n";
+        c.add(yaml("inception score variant unknown", exact + "metrics: { inception_score: { variant: tf } }\n",
+                "inception_score.variant", "'tf'", "expected one of torch-fidelity, stylegan3, adm"));
+        c.add(yaml("inception score of 0 splits", exact + "metrics: { inception_score: { splits: 0 } }\n",
+                "inception_score.splits", "expected 1 to 1000 splits"));
+        c.add(yaml("inception score splits with adm", exact
+                + "metrics: { inception_score: { variant: adm, splits: 10 } }\n", "given with variant adm",
+                "5000 samples"));
+        c.add(yaml("inception score without a detector", exact + "metrics: { inception_score: {} }\n",
+                "inception_score", "without a detector", "class probabilities"));
+        c.add(yaml("inception score unknown option", exact + "metrics: { inception_score: { shuffle: true } }\n",
+                "shuffle: unknown key", "splits, variant"));
+        c.add(yaml("precision/recall k of 0", exact + "metrics: { precision_recall: { k: 0 } }\n", "k",
+                "expected 1 <= k <= 1000"));
         c.add(yaml("name with a space", GMM.replace("name: bad", "name: bad name"), "'bad name'",
                 "expected letters"));
         c.add(yaml("name missing", GMM.replace("name: bad\n", ""), "name: missing"));

@@ -69,6 +69,16 @@ class ReportJobTest {
                         "0.22012345678901234"),
                 metricsRow("b", "euler", 10, "0.10512345678901234", "0.016123456789012345", "0.81012345678901234",
                         "0.60012345678901234"));
+        rows.get(1).put("density", "0.91234567890123456");
+        rows.get(1).put("density_se", "0.031234567890123456");
+        rows.get(1).put("coverage", "0.71234567890123456");
+        rows.get(1).put("coverage_se", "0.021234567890123456");
+        rows.get(1).put("is_mean", "5.2043273116862480");
+        rows.get(1).put("is_sd", "0.61785309448830320");
+        rows.get(1).put("is_splits", "10");
+        rows.get(1).put("is_variant", "torch-fidelity");
+        rows.get(0).put("is_splits", "10"); // the provenance is read from the first row
+        rows.get(0).put("is_variant", "torch-fidelity");
         java.util.Map<String, String> diff = new java.util.LinkedHashMap<>();
         diff.put("comparison", "b vs a");
         diff.put("nfe_requested", "10");
@@ -82,7 +92,9 @@ class ReportJobTest {
                 .readTree("{\"code_version\":\"diffsweep 1 (x)\",\"finished\":\"2026-01-01T00:00:00Z\"}"));
         String html = h.toString();
         assertTrue(html.contains("<td class=\"num\">0.312 ± 0.025 · 0.730 ± 0.012 · 0.220 ± 0.023</td>"), html);
-        assertTrue(html.contains("<th>NFE 10: KID · P · R</th>"), html);
+        assertTrue(html.contains("<th>NFE 10: KID · P · R · D · C · IS</th>"), html);
+        assertTrue(html.contains("0.600 ± 0.023 · 0.912 ± 0.031 · 0.712 ± 0.021 · IS 5.204</td>"), html);
+        assertTrue(html.contains("variant torch-fidelity, 10 splits"), html);
         assertTrue(html.contains("-0.207 ± 0.010 *"), html);
         assertTrue(html.contains("+0.0800 ± 0.050<"), html);
         assertTrue(html.contains("100 subsets of 500 real and 500 generated features"), html);

@@ -7,7 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** Improved precision and recall against brute force, and on generators whose answer is known. */
+/**
+ * Improved precision and recall, density and coverage against brute force, and on generators whose answer is known.
+ * Membership counts are integers: the tiled code and the brute force are compared exactly, after asserting that no
+ * compared pair sits within round-off of its ball's boundary ({@link #tieBound}), so that neither a BLAS kernel nor a
+ * summation order can flip a count.
+ */
 class PrecisionRecallTest {
 
     /** n draws from a mixture of {@code modes} unit Gaussians whose means sit 20 apart on the first axes. */
@@ -22,8 +27,37 @@ class PrecisionRecallTest {
         return x;
     }
 
-    /** Brute force with plain loops: radii by sorting each row's distances, membership by any-ball. */
+    /**
+     * Brute force with plain loops, closed balls: radii by sorting each row's distances, membership by any-ball.
+     * Returns the fraction of q inside r's manifold.
+     */
     static double bruteInside(double[] q, int nq, double[] r, int nr, int d, int k) {
+        return bruteInsideWithGap(q, nq, r, nr, d, k)[0];
+    }
+
+    /**
+     * {@link #bruteInside} and, second, the smallest |d²(q, r_j) − radius_j²| over every pair it compared: how close
+     * the inputs come to a tie.
+     */
+    static double[] bruteInsideWithGap(double[] q, int nq, double[] r, int nr, int d, int k) {
+        double[] radius = bruteRadii(r, nr, d, k);
+        int inside = 0;
+        double gap = Double.POSITIVE_INFINITY;
+        for (int i = 0; i < nq; i++) {
+            boolean in = false;
+            for (int j = 0; j < nr; j++) {
+                double v = d2(q, i, r, j, d);
+                gap = Math.min(gap, Math.abs(v - radius[j]));
+                in |= v <= radius[j];
+            }
+            if (in) {
+                inside++;
+            }
+        }
+        return new double[] {(double) inside / nq, gap};
+    }
+
+    static double[] bruteRadii(double[] r, int nr, int d, int k) {
         double[] radius = new double[nr];
         for (int i = 0; i < nr; i++) {
             double[] dist = new double[nr];
@@ -33,16 +67,78 @@ class PrecisionRecallTest {
             java.util.Arrays.sort(dist);
             radius[i] = dist[k];
         }
-        int inside = 0;
-        for (int i = 0; i < nq; i++) {
-            for (int j = 0; j < nr; j++) {
-                if (d2(q, i, r, j, d) <= radius[j]) {
-                    inside++;
+        return radius;
+    }
+
+    /** All four measures by brute force (closed balls), and the smallest gap between a distance² and a radius². */
+    record Brute(double precision, double recall, double density, double coverage, double gap) {
+    }
+
+    static Brute brute(double[] real, int nr, double[] gen, int ng, int d, int k) {
+        double[] rr = bruteRadii(real, nr, d, k);
+        long pairs = 0;
+        int precise = 0;
+        int covered = 0;
+        double gap = Double.POSITIVE_INFINITY;
+        for (int j = 0; j < ng; j++) {
+            int balls = 0;
+            for (int i = 0; i < nr; i++) {
+                double v = d2(gen, j, real, i, d);
+                gap = Math.min(gap, Math.abs(v - rr[i]));
+                if (v <= rr[i]) {
+                    balls++;
+                }
+            }
+            pairs += balls;
+            precise += balls > 0 ? 1 : 0;
+        }
+        for (int i = 0; i < nr; i++) {
+            for (int j = 0; j < ng; j++) {
+                if (d2(gen, j, real, i, d) <= rr[i]) {
+                    covered++;
                     break;
                 }
             }
         }
-        return (double) inside / nq;
+        double[] recall = bruteInsideWithGap(real, nr, gen, ng, d, k);
+        return new Brute((double) precise / ng, recall[0], PrecisionRecall.density(pairs, ng, k),
+                (double) covered / nr, Math.min(gap, recall[1]));
+    }
+
+    /**
+     * How far apart a distance² and a radius² must be for the tiled code and the brute force to decide the same: a
+     * membership count is an integer, so the two agree exactly, not to a tolerance, unless some pair sits within
+     * round-off of its ball's boundary. The tiled code forms d² = ‖q‖² + ‖r‖² − 2q·r (any summation order, the BLAS
+     * kernel's): off by at most γ_{D+2}(‖q‖² + ‖r‖² + 2|q·r|) ≤ 4γ_{D+2}·M, with M the largest squared norm of any
+     * row; a radius² is such a d² too. The brute force sums (q − r)² directly: off by γ_{D+2}·d² ≤ 4γ_{D+2}·M each.
+     * So the two can disagree on a comparison only if its exact gap is below 16γ_{D+2}·M; the tests assert every
+     * compared gap is above that (their inputs are continuous random draws, where the nearest tie is ~1e-4 away)
+     * before comparing counts exactly.
+     */
+    static double tieBound(double[] a, int na, double[] b, int nb, int d, int k) {
+        return 16 * RoundOff.gamma(d + 2) * maxSquaredNorm(a, na, b, nb, d);
+    }
+
+    /** M: the largest squared norm of any row of either set. */
+    static double maxSquaredNorm(double[] a, int na, double[] b, int nb, int d) {
+        double m = 0;
+        for (double[] x : new double[][] {a, b}) {
+            int n = x == a ? na : nb;
+            for (int i = 0; i < n; i++) {
+                double s = 0;
+                for (int t = 0; t < d; t++) {
+                    s += x[i * d + t] * x[i * d + t];
+                }
+                m = Math.max(m, s);
+            }
+        }
+        return m;
+    }
+
+    /** Asserts that no pair compared came within round-off of a tie ({@link #tieBound}). */
+    static void assertClearOfTies(double gap, double bound, String what) {
+        assertTrue(gap > bound, what + ": a distance² within " + gap + " of a radius², below the round-off bound "
+                + bound + ": the inputs must avoid near-ties for the counts to be compared exactly");
     }
 
     static double d2(double[] a, int i, double[] b, int j, int d) {
@@ -66,8 +162,12 @@ class PrecisionRecallTest {
             gen[i] *= 1.1;
         }
         PrecisionRecall.Result whole = PrecisionRecall.of(real, n, gen, 250, d, k);
-        assertEquals(bruteInside(gen, 250, real, n, d, k), whole.precision(), 1e-12);
-        assertEquals(bruteInside(real, n, gen, 250, d, k), whole.recall(), 1e-12);
+        Brute b = brute(real, n, gen, 250, d, k);
+        assertClearOfTies(b.gap(), tieBound(real, n, gen, 250, d, k), "tiled vs brute force");
+        assertEquals(b.precision(), whole.precision(), 0);
+        assertEquals(b.recall(), whole.recall(), 0);
+        assertEquals(b.density(), whole.density(), 0);
+        assertEquals(b.coverage(), whole.coverage(), 0);
 
         // radii of the real set from uneven column tiles merged in reverse order
         int[] cuts = {0, 17, 140, 141, 300};
@@ -95,8 +195,12 @@ class PrecisionRecallTest {
             gen[i] *= 1.05;
         }
         PrecisionRecall.Result r = PrecisionRecall.of(real, n, gen, n - 200, d, 4);
-        assertEquals(bruteInside(gen, n - 200, real, n, d, 4), r.precision(), 1e-12);
-        assertEquals(bruteInside(real, n, gen, n - 200, d, 4), r.recall(), 1e-12);
+        Brute b = brute(real, n, gen, n - 200, d, 4);
+        assertClearOfTies(b.gap(), tieBound(real, n, gen, n - 200, d, 4), "several tiles vs brute force");
+        assertEquals(b.precision(), r.precision(), 0);
+        assertEquals(b.recall(), r.recall(), 0);
+        assertEquals(b.density(), r.density(), 0);
+        assertEquals(b.coverage(), r.coverage(), 0);
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> PrecisionRecall.of(real, 5, gen, 5, d, 5));
         assertTrue(e.getMessage().contains("k = 5") && e.getMessage().contains("n = 5"), e.getMessage());
@@ -113,8 +217,11 @@ class PrecisionRecallTest {
         assertTrue(r.recall() < 0.2, "recall " + r.recall());
         // The roles are named, not symmetric: swapping the sets swaps the two numbers.
         PrecisionRecall.Result swapped = PrecisionRecall.of(collapsed, 2000, real, 2000, d, 3);
-        assertEquals(r.precision(), swapped.recall(), 1e-12);
-        assertEquals(r.recall(), swapped.precision(), 1e-12);
+        // (the swapped run forms the transposed distance products: the same decisions only away from ties)
+        assertClearOfTies(brute(real, 2000, collapsed, 2000, d, 3).gap(), tieBound(real, 2000, collapsed, 2000, d, 3),
+                "swapped roles");
+        assertEquals(r.precision(), swapped.recall(), 0);
+        assertEquals(r.recall(), swapped.precision(), 0);
     }
 
     /**
@@ -157,20 +264,35 @@ class PrecisionRecallTest {
         PrecisionRecall.Result plain = PrecisionRecall.of(real, nReal, gen, nGen, d, k);
         assertEquals(plain.precision(), r.precision(), 0);
         assertEquals(plain.recall(), r.recall(), 0);
+        assertEquals(plain.density(), r.density(), 0);
+        assertEquals(plain.coverage(), r.coverage(), 0);
+        double bound = tieBound(real, nReal, gen, nGen, d, k);
         double[] p = new double[groups];
         double[] rc = new double[groups];
+        double[] dn = new double[groups];
+        double[] cv = new double[groups];
         for (int g = 0; g < groups; g++) {
             final int gg = g;
             int[] kept = java.util.stream.IntStream.range(0, nGen).filter(i -> group[i] != gg).toArray();
             double[] y = Kid.rows(gen, kept, d);
-            p[g] = bruteInside(y, kept.length, real, nReal, d, k);
-            rc[g] = bruteInside(real, nReal, y, kept.length, d, k);
-            assertEquals(p[g], r.precisionLeaveOut().get(g), 1e-15, "precision without group " + g);
-            assertEquals(rc[g], r.recallLeaveOut().get(g), 1e-15, "recall without group " + g);
+            Brute b = brute(real, nReal, y, kept.length, d, k);
+            assertClearOfTies(b.gap(), bound, "without group " + g);
+            p[g] = b.precision();
+            rc[g] = b.recall();
+            dn[g] = b.density();
+            cv[g] = b.coverage();
+            assertEquals(p[g], r.precisionLeaveOut().get(g), 0, "precision without group " + g);
+            assertEquals(rc[g], r.recallLeaveOut().get(g), 0, "recall without group " + g);
+            assertEquals(dn[g], r.densityLeaveOut().get(g), 0, "density without group " + g);
+            assertEquals(cv[g], r.coverageLeaveOut().get(g), 0, "coverage without group " + g);
         }
-        assertEquals(JackknifeFid.standardError(p), r.precisionSe(), 1e-15);
-        assertEquals(JackknifeFid.standardError(rc), r.recallSe(), 1e-15);
-        assertTrue(r.precisionSe() > 0 && r.recallSe() > 0, r.toString());
+        // the same leave-out values give the same SEs, to the bit
+        assertEquals(JackknifeFid.standardError(p), r.precisionSe(), 0);
+        assertEquals(JackknifeFid.standardError(rc), r.recallSe(), 0);
+        assertEquals(JackknifeFid.standardError(dn), r.densitySe(), 0);
+        assertEquals(JackknifeFid.standardError(cv), r.coverageSe(), 0);
+        assertTrue(r.precisionSe() > 0 && r.recallSe() > 0 && r.densitySe() > 0 && r.coverageSe() > 0,
+                r.toString());
     }
 
     /**

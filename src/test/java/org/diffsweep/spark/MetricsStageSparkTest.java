@@ -81,15 +81,20 @@ class MetricsStageSparkTest {
         Path md = dir.resolve("out/metrics/metrics.md");
         assertTrue(Files.exists(dir.resolve("out/metrics/_COMPLETE")) && Files.exists(md));
         assertTrue(Files.readString(md).contains("precision (generated in real manifold)"));
-        for (String plot : List.of("kid", "precision", "recall")) {
+        for (String plot : List.of("kid", "precision", "recall", "density", "coverage")) {
             assertTrue(Files.size(dir.resolve("out/metrics/" + plot + "-vs-nfe.png")) > 1000, plot);
         }
         for (MetricsJob.Entry e : table) {
             assertTrue(e.kid().se() > 0 && e.pr().precisionSe() >= 0 && e.pr().recallSe() >= 0
-                    && e.kid().groups() == 10, e.point().id() + ": " + e.kid() + " " + e.pr());
+                    && e.pr().densitySe() >= 0 && e.pr().coverageSe() >= 0 && e.kid().groups() == 10,
+                    e.point().id() + ": " + e.kid() + " " + e.pr());
+            assertTrue(e.pr().density() >= 0 && e.pr().coverage() >= 0 && e.pr().coverage() <= 1, e.pr().toString());
+            assertEquals(null, e.inceptionScore());
         }
         assertTrue(Files.readString(dir.resolve("out/metrics/metrics.csv")).lines().findFirst().orElseThrow()
-                .endsWith(",kid_se,precision_se,recall_se,jackknife_groups"));
+                .endsWith(",kid_se,precision_se,recall_se,jackknife_groups,density,density_se,coverage,coverage_se,"
+                        + "is_mean,is_sd,is_splits,is_variant"));
+        assertTrue(Files.readString(md).contains("| density ± SE | coverage ± SE |"));
         assertTrue(Files.readString(dir.resolve("out/metrics/metrics.csv"))
                 .startsWith("config_id,sampler,grid,nfe_requested,steps,nfe,n_generated,n_real,kid_mean,kid_sd,"));
         // the same table as Parquet, from the same schema
@@ -104,6 +109,12 @@ class MetricsStageSparkTest {
         assertTrue(MetricsJob.complete(spark, c));
         assertFalse(MetricsJob.complete(spark, SweepConfig.parse(plain + METRICS.replace("seed: 7", "seed: 8"),
                 "tiny")));
+        // an Inception Score needs class probabilities in the blocks, which this sweep's features do not carry:
+        // refused in one line before anything is computed (the finished table stays as it was)
+        ConfigException noProbs = assertThrows(ConfigException.class, () -> MetricsJob.requireClassProbabilities(c,
+                new SweepLayout(c.output()), spark.sparkContext().hadoopConfiguration()));
+        assertTrue(noProbs.getMessage().contains("class_probabilities") && !noProbs.getMessage().contains("\n"),
+                noProbs.getMessage());
         // run: the sweep and the metrics table are complete, so only fid runs
         java.nio.file.attribute.FileTime made = Files.getLastModifiedTime(dir.resolve("out/metrics/metrics.csv"));
         org.diffsweep.jobs.RunJob.Outcome o = org.diffsweep.jobs.RunJob.run(spark, c, 0);
@@ -158,12 +169,19 @@ class MetricsStageSparkTest {
         for (String bad : new String[] {"metrics: { precision_recall: { k: 0 } }",
                 "metrics: { precision_recall: { k: 3, samples: 3 } }", "metrics: { kid: { subsets: 0 } }",
                 "metrics: { kid: { subset_size: 1 } }", "metrics: {}", "metrics: { fid: 1 }",
+                "metrics: { inception_score: { variant: tf } }", "metrics: { inception_score: { splits: 0 } }",
+                "metrics: { inception_score: { variant: adm, splits: 10 } }",
+                "metrics: { inception_score: { shuffle: true } }", "metrics: { inception_score: {} }",
                 "reference_features: x.features.parquet"}) {
             ConfigException e = assertThrows(ConfigException.class, () -> SweepConfig.parse(plain + bad + "\n",
                     "tiny"), bad);
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
         }
-        for (ConfigException e : List.of(big, k)) {
+        // (a config without a detector cannot ask for an Inception Score at all: the spec is made here directly)
+        ConfigException splits = assertThrows(ConfigException.class, () -> MetricsJob.check(
+                new org.diffsweep.config.MetricsSpec(0, 0, 0, 0, 0, null, 41, "stylegan3"), SEEDS, SEEDS));
+        assertTrue(splits.getMessage().contains("40 samples in 41 splits"), splits.getMessage());
+        for (ConfigException e : List.of(big, k, splits)) {
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
         }
     }
