@@ -75,6 +75,56 @@ public final class Npz {
         return out;
     }
 
+    /** A {@code .npy} header: dtype, shape (C order only). */
+    public record Header(String descr, long[] shape) {
+        /** The number of elements. */
+        public long count() {
+            long c = 1;
+            for (long d : shape) {
+                c *= d;
+            }
+            return c;
+        }
+    }
+
+    /**
+     * Reads a {@code .npy} header from a stream positioned at its start (an archive entry), leaving the stream at the
+     * first value: for reading large arrays (images) in pieces without holding them.
+     */
+    public static Header header(java.io.InputStream in, String source) throws IOException {
+        byte[] start = in.readNBytes(MAGIC.length + 2);
+        for (int i = 0; i < MAGIC.length; i++) {
+            if (start.length <= i || start[i] != MAGIC[i]) {
+                throw new IOException(source + ": not a .npy array (bad magic)");
+            }
+        }
+        if (start.length < MAGIC.length + 2) {
+            throw new IOException(source + ": .npy header truncated");
+        }
+        int major = start[MAGIC.length];
+        byte[] len = in.readNBytes(major == 1 ? 2 : 4);
+        ByteBuffer lb = ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN);
+        int headerLength = major == 1 ? Short.toUnsignedInt(lb.getShort()) : lb.getInt();
+        byte[] text = in.readNBytes(Math.max(0, headerLength));
+        if (headerLength < 0 || text.length != headerLength) {
+            throw new IOException(source + ": .npy header truncated");
+        }
+        String header = new String(text, StandardCharsets.ISO_8859_1);
+        if (group(FORTRAN, header, source, "fortran_order").equals("True")) {
+            throw new IOException(source + ": fortran_order arrays are not supported, expected C order");
+        }
+        String shapeText = group(SHAPE, header, source, "shape").trim();
+        long[] shape = shapeText.isEmpty() ? new long[0]
+                : java.util.Arrays.stream(shapeText.split(",")).map(String::trim).filter(s -> !s.isEmpty())
+                .mapToLong(Long::parseLong).toArray();
+        return new Header(group(DESCR, header, source, "descr"), shape);
+    }
+
+    /** The shape as numpy prints it, e.g. {@code (3, 4)} or {@code (5,)}. */
+    public static String describeShape(long[] shape) {
+        return shape(shape);
+    }
+
     static Array readNpy(byte[] bytes, String source) throws IOException {
         ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         for (byte b : MAGIC) {
