@@ -1,5 +1,6 @@
 package org.diffsweep.spark;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -222,5 +223,50 @@ class MultiDetectorSparkTest {
         assertTrue(dim.getMessage().contains("has 2 features, expected 3 (detector tiny_features2.pt@"),
                 dim.getMessage());
         assertFalse(Files.exists(dir.resolve("out")), "nothing may be written");
+    }
+
+    @Test
+    void refStatsRunsEveryDetectorInOnePassOverAnImageBatch() throws Exception {
+        SparkSession spark = SparkTestSupport.spark();
+        Path dir = SparkTestSupport.tempDir("multi-detector-refstats");
+        String images = Path.of(getClass().getResource("/npz/formats/images-adm.npz").toURI()).toString();
+        org.diffsweep.config.NetSpec d1 = new org.diffsweep.config.NetSpec("detector",
+                DjlSweepSparkTest.model("tiny_features.pt"), null, "detector", null, 2, 4, null);
+        org.diffsweep.config.NetSpec d2 = new org.diffsweep.config.NetSpec("detector",
+                DjlSweepSparkTest.model("tiny_features2.pt"), null, "detector", null, 3, 4, null);
+        List<Gaussian> both = org.diffsweep.jobs.RefStatsJob.runAll(spark, images, null, java.util.Arrays.asList(d1, d2),
+                0, List.of(dir.resolve("a.npz").toString(), dir.resolve("b.npz").toString()), 5);
+        Gaussian alone = org.diffsweep.jobs.RefStatsJob.run(spark, images, null, d2, 0, dir.resolve("c.npz")
+                .toString(), 5);
+        // one pass or alone: the same sums, to the bit
+        assertArrayEquals(alone.mean(), both.get(1).mean());
+        assertArrayEquals(alone.cov(), both.get(1).cov());
+        // (mean, max)/255 of each image of the batch, by hand (pixels (31 i + 7 y + 3 x + 11 c) mod 256, 4x3 RGB)
+        double[] mean = new double[2];
+        for (int i = 0; i < 5; i++) {
+            double sum = 0;
+            int max = 0;
+            for (int y = 0; y < 4; y++) {
+                for (int x = 0; x < 3; x++) {
+                    for (int c = 0; c < 3; c++) {
+                        int v = (31 * i + 7 * y + 3 * x + 11 * c) % 256;
+                        sum += v;
+                        max = Math.max(max, v);
+                    }
+                }
+            }
+            mean[0] += (float) (sum / 36 / 255) / 5.0;
+            mean[1] += (float) (max / 255.0) / 5.0;
+        }
+        assertArrayEquals(mean, both.get(0).mean(), 1e-7);
+        assertEquals(5, both.get(0).n());
+        // each .npz records its own detector; its kept features are written beside it
+        for (String[] f : new String[][] {{"a", "tiny_features.pt"}, {"b", "tiny_features2.pt"}}) {
+            try (java.io.InputStream in = Files.newInputStream(dir.resolve(f[0] + ".npz"))) {
+                assertEquals(ModelFiles.sha256(DjlSweepSparkTest.model(f[1]), new Configuration()),
+                        Npz.text(Npz.read(in, f[0]), Npz.DETECTOR_SHA256));
+            }
+            assertTrue(Files.exists(dir.resolve(f[0] + ".features.parquet/_SUCCESS")));
+        }
     }
 }
