@@ -147,7 +147,7 @@ public final class SweepJob {
         int slices = Math.min(check.size(), Math.max(1, 4 * jsc.defaultParallelism()));
         List<BlockCheck.Bad> bad = jsc.parallelize(check, slices)
                 .mapPartitions(new BlockCheck(layout, new HadoopConf(spark.sparkContext().hadoopConfiguration()),
-                        config.featureDim()))
+                        config.featureDim(), moreColumns(config)))
                 .collect();
         for (BlockCheck.Bad b : bad) {
             org.apache.hadoop.fs.Path p = layout.block(b.block().configId(), b.block().seedStart(), b.block().seedEnd());
@@ -159,6 +159,15 @@ public final class SweepJob {
             removed.add(blockKey(layout, b.block()));
         }
         return removed;
+    }
+
+    /** The further detectors' feature columns with their dimensions (none without a {@code detectors:} list). */
+    static java.util.LinkedHashMap<String, Integer> moreColumns(SweepConfig config) {
+        java.util.LinkedHashMap<String, Integer> out = new java.util.LinkedHashMap<>();
+        for (int i = 1; i < config.detectors().size(); i++) {
+            out.put(config.detectors().get(i).column(), config.detectors().get(i).net().dim());
+        }
+        return out;
     }
 
     /**
