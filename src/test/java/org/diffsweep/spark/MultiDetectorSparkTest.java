@@ -195,6 +195,14 @@ class MultiDetectorSparkTest {
         // Running it again reuses everything: nothing is computed
         RunJob.Outcome again = RunJob.run(spark, both, 0);
         assertFalse(again.sweepRan() || again.fidRan() || again.metricsRan());
+
+        // the fid stage without Spark (a local master's 'diffsweep fid') reduces each column to the same digits
+        org.diffsweep.jobs.FidJob.runLocal(spark.sparkContext().hadoopConfiguration(), both, 2);
+        List<CSVRecord> local = csv(dir.resolve("both/fid/fid.csv"));
+        for (int i = 0; i < fid.size(); i++) {
+            assertEquals(fid.get(i).get("meanmax_FID"), local.get(i).get("meanmax_FID"));
+            assertEquals(fid.get(i).get("second_FD_DINOv2_se"), local.get(i).get("second_FD_DINOv2_se"));
+        }
     }
 
     @Test
