@@ -331,23 +331,27 @@ public final class Main {
 
     @Command(name = "ref-stats", mixinStandardHelpOptions = true,
             description = "Reference statistics of a data set: images -> detector features -> mu, sigma (.npz, "
-                    + "readable by pytorch-fid and EDM), the raw float64 sums (Parquet) and metadata (JSON).")
+                    + "readable by pytorch-fid, EDM and clean-fid), the raw float64 sums (Parquet) and metadata (JSON). "
+                    + "Several detectors in one pass: repeat --detector, --dim and --out, in the same order.")
     static final class RefStats implements Callable<Integer> {
         @Option(names = "--data", required = true, paramLabel = "PATH",
                 description = "IDX images file (MNIST family, .gz allowed), a folder or .zip of PNGs (EDM's "
-                        + "dataset_tool), or a CIFAR-10 binary batch; any Hadoop path.")
+                        + "dataset_tool), a CIFAR-10 binary batch, or an .npz of uint8 images [N,H,W,C] (arr_0, as "
+                        + "ADM's reference batches and EDM's and this tool's export store them); any Hadoop path.")
         String data;
 
-        @Option(names = "--format", paramLabel = "FMT", description = "idx, png or cifar10 (default: from the path).")
+        @Option(names = "--format", paramLabel = "FMT", description = "idx, png, cifar10 or npz (default: from the "
+                + "path).")
         String format;
 
         @Option(names = "--detector", paramLabel = "MODEL",
-                description = "Detector network (.pt or .onnx): uint8 [B,3,H,W] -> features [B,D]. Default: none, "
-                        + "the features are the pixels in [-1, 1].")
-        String detector;
+                description = "Detector network (.pt or .onnx): uint8 [B,3,H,W] -> features [B,D]; repeat it for "
+                        + "several detectors in one pass. Default: none, the features are the pixels in [-1, 1].")
+        java.util.List<String> detectors = new java.util.ArrayList<>();
 
-        @Option(names = "--dim", paramLabel = "D", description = "The detector's feature dimension.")
-        Integer dim;
+        @Option(names = "--dim", paramLabel = "D", description = "The detector's feature dimension (one per "
+                + "--detector, in order).")
+        java.util.List<Integer> dims = new java.util.ArrayList<>();
 
         @Option(names = "--batch", paramLabel = "B", defaultValue = "256",
                 description = "Images per forward pass (default ${DEFAULT-VALUE}).")
@@ -359,8 +363,8 @@ public final class Main {
 
         @Option(names = "--out", required = true, paramLabel = "FILE.npz",
                 description = "Where to write the .npz (X.parquet and X.json beside it): a local path or any Hadoop "
-                        + "URI (file:, hdfs://, s3a://).")
-        String out;
+                        + "URI (file:, hdfs://, s3a://); one per --detector, in order.")
+        java.util.List<String> outs = new java.util.ArrayList<>();
 
         @Option(names = "--keep", paramLabel = "N", defaultValue = "0",
                 description = "Also keep the features of a seeded sample of N images (all if N >= their count) as "
@@ -372,8 +376,22 @@ public final class Main {
 
         @Override
         public Integer call() throws Exception {
-            if (detector != null && (dim == null || dim < 1)) {
-                throw new ConfigException("--detector needs --dim, the detector's feature dimension (>= 1)");
+            if (!detectors.isEmpty() && dims.size() != detectors.size()) {
+                throw new ConfigException("--detector needs --dim, the detector's feature dimension (>= 1): "
+                        + detectors.size() + " --detector, " + dims.size() + " --dim, expected one --dim each");
+            }
+            for (Integer dim : dims) {
+                if (dim == null || dim < 1) {
+                    throw new ConfigException("--detector needs --dim, the detector's feature dimension (>= 1)");
+                }
+            }
+            if (detectors.isEmpty() && !dims.isEmpty()) {
+                throw new ConfigException("--dim without --detector, expected --dim only beside a --detector");
+            }
+            int wanted = Math.max(1, detectors.size());
+            if (outs.size() != wanted) {
+                throw new ConfigException("--out given " + outs.size() + " times, expected one .npz per detector ("
+                        + wanted + ")");
             }
             if (batch < 1 || limit < 0) {
                 throw new ConfigException("--batch " + batch + " / --limit " + limit + ", expected batch >= 1, limit >= 0");
@@ -383,12 +401,21 @@ public final class Main {
             }
             org.diffsweep.spark.HadoopStore store = new org.diffsweep.spark.HadoopStore(
                     org.diffsweep.spark.HadoopStore.driverConf());
-            String npz = qualifyOut(store, out);
-            org.diffsweep.jobs.RefStatsJob.checkOutput(store.conf(), npz);
-            org.diffsweep.config.NetSpec det = detector == null ? null
-                    : new org.diffsweep.config.NetSpec("detector", detector, null, "detector", null, dim, batch, null);
-            org.diffsweep.jobs.RefStatsJob.run(Spark.session("diffsweep ref-stats", master.url), data, format, det,
-                    limit, npz, keep);
+            java.util.List<String> npz = new java.util.ArrayList<>();
+            for (String out : outs) {
+                npz.add(qualifyOut(store, out));
+                org.diffsweep.jobs.RefStatsJob.checkOutput(store.conf(), npz.get(npz.size() - 1));
+            }
+            java.util.List<org.diffsweep.config.NetSpec> dets = new java.util.ArrayList<>();
+            for (int i = 0; i < detectors.size(); i++) {
+                dets.add(new org.diffsweep.config.NetSpec("detector", detectors.get(i), null, "detector", null,
+                        dims.get(i), batch, null));
+            }
+            if (dets.isEmpty()) {
+                dets.add(null);
+            }
+            org.diffsweep.jobs.RefStatsJob.runAll(Spark.session("diffsweep ref-stats", master.url), data, format,
+                    dets, limit, npz, keep);
             return 0;
         }
     }

@@ -63,6 +63,11 @@ public record MetricsSpec(int kidSubsets, int kidSubsetSize, int k, int samples,
                         : ", is " + isVariant + " splits=" + isSplits);
     }
 
+    /** The same measurements against other real features (another detector's). */
+    public MetricsSpec withReferenceFeatures(String features) {
+        return new MetricsSpec(kidSubsets, kidSubsetSize, k, samples, seed, features);
+    }
+
     /** Parses the {@code metrics:} node; {@code features} is the qualified {@code reference_features} (or null). */
     static MetricsSpec parse(Node node, String features) {
         node.allowOnly(Set.of("kid", "precision_recall", "inception_score", "seed"));

@@ -50,6 +50,17 @@ final class Node {
         return new Node(json.get(key), childPath(key), file);
     }
 
+    /** The same mapping without some of its keys (same path in messages). */
+    Node without(Set<String> keys) {
+        if (!json.isObject()) {
+            throw error("expected a mapping, found " + kind(json));
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode copy = ((com.fasterxml.jackson.databind.node.ObjectNode) json)
+                .deepCopy();
+        copy.remove(keys);
+        return new Node(copy, path, file);
+    }
+
     /** Refuses keys other than the allowed ones (typos must not be silently ignored). */
     void allowOnly(Set<String> allowed) {
         if (!json.isObject()) {

@@ -40,12 +40,46 @@ import org.diffsweep.io.Store;
  * @param metrics   what the metrics stage measures (KID, precision/recall) and against which real features, or
  *                  null for no metrics stage; like the reference, not part of the sweep's plan
  * @param export    which configs' samples to write as images ({@code export:} key), or null; not part of the plan
+ * @param detectors the named detectors of a {@code detectors:} list, or empty (a single {@code detector:}, or
+ *                  none); with a list, {@code detector}, {@code reference} and the metrics' real features are the
+ *                  first detector's, and {@link #forDetector} gives each detector's view
  */
 public record SweepConfig(String name, String output, ModelSpec model, Family family, long seedStart,
                           long seedCount, int blockSize, int batchSize, List<SweepPoint> points,
                           String reference, NetSpec detector, int gridImages, List<Comparison> comparisons,
-                          MetricsSpec metrics, Export export)
+                          MetricsSpec metrics, Export export, List<DetectorSpec> detectors)
         implements Serializable {
+
+    /** A sweep with at most one detector. */
+    public SweepConfig(String name, String output, ModelSpec model, Family family, long seedStart, long seedCount,
+                       int blockSize, int batchSize, List<SweepPoint> points, String reference, NetSpec detector,
+                       int gridImages, List<Comparison> comparisons, MetricsSpec metrics, Export export) {
+        this(name, output, model, family, seedStart, seedCount, blockSize, batchSize, points, reference, detector,
+                gridImages, comparisons, metrics, export, List.of());
+    }
+
+    /** Whether the config lists named detectors ({@code detectors:}), whose tables have a column group each. */
+    public boolean multiDetector() {
+        return !detectors.isEmpty();
+    }
+
+    /**
+     * The features Parquet column this config's FID reads: {@code features} (a single detector, none, or the first
+     * of a list), or {@code features_<name>} in the view of a further detector ({@link #forDetector}).
+     */
+    public String featureColumn() {
+        return detectors.isEmpty() ? "features" : detectors.get(0).column();
+    }
+
+    /**
+     * The config as one detector of its list sees it: that detector, its reference and real features, its column;
+     * the plan (model, seeds, configs) is the same. Its {@link #detectors} holds that detector alone.
+     */
+    public SweepConfig forDetector(DetectorSpec d) {
+        MetricsSpec m = metrics == null ? null : metrics.withReferenceFeatures(d.referenceFeatures());
+        return new SweepConfig(name, output, model, family, seedStart, seedCount, blockSize, batchSize, points,
+                d.reference(), d.net(), gridImages, comparisons, m, export, List.of(d));
+    }
 
     /** A sweep without a metrics stage or export. */
     public SweepConfig(String name, String output, ModelSpec model, Family family, long seedStart, long seedCount,
@@ -67,7 +101,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
 
     private static final Set<String> TOP_KEYS = Set.of("name", "output", "model", "process", "seeds", "block_size",
             "batch_size", "samplers", "grids", "nfe", "reference", "detector", "grid_images", "metrics",
-            "reference_features", "export");
+            "reference_features", "export", "detectors");
 
     /** YAML with duplicate keys refused (otherwise the last one silently wins). */
     private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
@@ -76,14 +110,15 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
     /** The same sweep written elsewhere. */
     public SweepConfig withOutput(String dir) {
         return new SweepConfig(name, dir, model, family, seedStart, seedCount, blockSize, batchSize, points,
-                reference, detector, gridImages, comparisons, metrics, export);
+                reference, detector, gridImages, comparisons, metrics, export, detectors);
     }
 
     /** The same sweep with the hashes of its network files resolved (by the driver, before a job starts). */
     public SweepConfig resolveFiles(java.util.function.UnaryOperator<String> hasher) {
+        List<DetectorSpec> resolved = detectors.stream().map(d -> d.resolve(hasher)).toList();
         return new SweepConfig(name, output, model.resolve(hasher), family, seedStart, seedCount, blockSize,
-                batchSize, points, reference, detector == null ? null : detector.resolve(hasher), gridImages,
-                comparisons, metrics, export);
+                batchSize, points, reference, resolved.isEmpty() ? detector == null ? null : detector.resolve(hasher)
+                : resolved.get(0).net(), gridImages, comparisons, metrics, export, resolved);
     }
 
     /** Statistics of a kind ({@link Need}) the config's cells need that do not exist yet. */
@@ -143,7 +178,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
                 ids.get(c.candidateId()), ids.get(c.baselineId()))).toList();
         return new SweepConfig(name, output, model, family, seedStart, seedCount, blockSize, batchSize,
                 List.copyOf(loaded), reference, detector, gridImages, cmp, metrics,
-                export == null ? null : export.renamed(ids));
+                export == null ? null : export.renamed(ids), detectors);
     }
 
     /**
@@ -411,11 +446,33 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
             }
         }
 
-        NetSpec detector = top.has("detector") ? NetSpec.detector(top.get("detector"), store) : null;
+        List<DetectorSpec> detectors = new ArrayList<>();
+        if (top.has("detectors")) {
+            for (String single : List.of("detector", "reference", "reference_features")) {
+                if (top.has(single)) {
+                    throw top.get(single).error("given beside detectors:, expected each detector of the list to "
+                            + "name its own " + (single.equals("detector") ? "network" : single));
+                }
+            }
+            if (model.imageShape() == null) {
+                throw top.get("detectors").error("detectors need an image model, found model type " + model.type());
+            }
+            Set<String> names = new java.util.HashSet<>();
+            for (Node d : top.get("detectors").nonEmptyList()) {
+                DetectorSpec spec = DetectorSpec.parse(d, store, detectors.isEmpty(), top.has("metrics"));
+                if (!names.add(spec.name())) {
+                    throw d.get("name").error("'" + spec.name() + "' names two detectors, expected unique names");
+                }
+                detectors.add(spec);
+            }
+        }
+        NetSpec detector = top.has("detector") ? NetSpec.detector(top.get("detector"), store)
+                : detectors.isEmpty() ? null : detectors.get(0).net();
         if (detector != null && model.imageShape() == null) {
             throw top.get("detector").error("a detector needs an image model, found model type " + model.type());
         }
-        String reference = top.text("reference", model.analytic() ? "exact" : null);
+        String reference = detectors.isEmpty() ? top.text("reference", model.analytic() ? "exact" : null)
+                : detectors.get(0).reference();
         if (reference == null) {
             throw top.error("reference: missing, expected a .npz file of reference statistics (ref-stats, "
                     + "pytorch-fid or EDM)");
@@ -427,14 +484,14 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         if (!reference.equals("exact") && !reference.endsWith(".npz")) {
             throw top.get("reference").error("'" + reference + "', expected 'exact' or a .npz file");
         }
-        if (!reference.equals("exact")) {
+        if (!reference.equals("exact") && detectors.isEmpty()) {
             reference = qualify(store, reference, top.get("reference"));
         }
         long gridImages = top.integer("grid_images", model.imageShape() == null ? 0 : 64);
         if (gridImages < 0 || gridImages > 1024) {
             throw top.get("grid_images").error(gridImages + ", expected 0 to 1024");
         }
-        String features = null;
+        String features = detectors.isEmpty() ? null : detectors.get(0).referenceFeatures();
         if (top.has("reference_features")) {
             features = top.get("reference_features").text();
             if (!features.endsWith(".parquet")) {
@@ -460,7 +517,8 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         }
         Export export = top.has("export") ? Export.parse(top.get("export"), model, points, samplerLabels) : null;
         return new SweepConfig(name, output, model, family, seedStart, seedCount, blockSize, batchSize,
-                List.copyOf(points), reference, detector, (int) gridImages, List.copyOf(comparisons), metrics, export);
+                List.copyOf(points), reference, detector, (int) gridImages, List.copyOf(comparisons), metrics, export,
+                List.copyOf(detectors));
     }
 
     /** A path the config names, fully qualified; a path that cannot be is refused at its key. */

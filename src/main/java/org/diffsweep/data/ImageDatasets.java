@@ -5,7 +5,7 @@ import org.apache.hadoop.conf.Configuration;
 /** Opens a data set by its format, or guesses the format from the path. */
 public final class ImageDatasets {
 
-    public static final String FORMATS = "idx, png (folder or .zip), cifar10";
+    public static final String FORMATS = "idx, png (folder or .zip), cifar10, npz (uint8 images [N, H, W, C])";
 
     private ImageDatasets() {
     }
@@ -16,6 +16,7 @@ public final class ImageDatasets {
             case "idx" -> new IdxDataset(path, conf);
             case "png" -> new PngDataset(path, conf);
             case "cifar10" -> new CifarDataset(path, conf);
+            case "npz" -> new NpzDataset(path, conf);
             default -> throw new IllegalArgumentException("data set format '" + f + "', expected one of: " + FORMATS);
         };
     }
@@ -27,6 +28,9 @@ public final class ImageDatasets {
         }
         if (p.endsWith(".bin")) {
             return "cifar10";
+        }
+        if (p.endsWith(".npz")) {
+            return "npz";
         }
         return "png";
     }

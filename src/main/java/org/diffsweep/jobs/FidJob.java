@@ -116,39 +116,12 @@ public final class FidJob {
             throw new ConfigException("sweep output " + layout.sweepDir() + " is not complete, expected a finished "
                     + "sweep (run 'diffsweep sweep' or 'diffsweep run' first)");
         }
-        int groups = JackknifeFid.groups(config.seedCount());
-        Gaussian reference = reference(config, conf);
-        int dim = config.featureDim();
-        JackknifeFid.Method method = spread != null ? spread : JackknifeFid.Method.forDim(dim);
-        long tRef = System.nanoTime();
-        FrechetDistance.To toReference = new FrechetDistance.To(reference);
-        System.out.printf(Locale.ROOT, "fid %s: %d configs × %d seeds, D = %d, reference factorised in %.1f s; "
-                + "spread: %s jackknife over %d seed groups%n", config.name(), config.points().size(),
-                config.seedCount(), dim, (System.nanoTime() - tRef) / 1e9,
-                groups < 2 ? "no" : method.name().toLowerCase(Locale.ROOT), groups);
-        Map<String, FidTask.Result> results = reducer.reduce(config, layout, dim, groups, method, toReference);
-        List<Entry> entries = new ArrayList<>();
-        Map<String, Entry> byId = new HashMap<>();
-        for (SweepPoint p : config.points()) {
-            FidTask.Result r = results.get(p.id());
-            double[] loo = r.leaveOneOut();
-            Entry e = new Entry(p, r.n(), r.fid(), JackknifeFid.standardError(loo), loo);
-            entries.add(e);
-            byId.put(p.id(), e);
+        if (config.multiDetector()) {
+            return runDetectors(conf, reducer, config, spread, lock, layout, fs, t0);
         }
-        List<Difference> differences = new ArrayList<>();
-        for (Comparison c : config.comparisons()) {
-            Entry a = byId.get(c.candidateId());
-            Entry b = byId.get(c.baselineId());
-            Table.requireSameN(a.point().id(), a.n(), b.point().id(), b.n());
-            double se = groups < 2 ? Double.NaN : JackknifeFid.differenceStandardError(a.leaveOneOut(), b.leaveOneOut());
-            differences.add(new Difference(c, a, b, a.fid() - b.fid(), se));
-        }
-        double[] floor = config.reference().equals("exact")
-                ? Models.exactSampleFloor(config.model(), config.seedStart(), config.seedCount(), FLOOR_REPLICATES)
-                : new double[] {Double.NaN, Double.NaN};
-        Results table = new Results(entries, differences, groups, floor[0], floor[1], CodeVersion.get(),
-                provenance(config, conf, reference));
+        Results table = measure(conf, reducer, config, spread, layout, reference(config, conf));
+        List<Entry> entries = table.entries();
+        List<Difference> differences = table.differences();
         Table fids = fidTable(config, table);
 
         // This run holds the output: whatever is under _fid_tmp was left by runs that are gone. This run's files go
@@ -185,10 +158,73 @@ public final class FidJob {
         return entries;
     }
 
-    /** The reference statistics: the model's exact ones, or a .npz file (ref-stats, pytorch-fid, EDM). */
+    /**
+     * One detector's numbers (the config's only detector, or one detector's view, {@link SweepConfig#forDetector}):
+     * every config's FID against its reference, the paired differences and the floor.
+     */
+    static Results measure(Configuration conf, Reducer reducer, SweepConfig config, JackknifeFid.Method spread,
+                           SweepLayout layout, Gaussian reference) throws IOException {
+        int groups = JackknifeFid.groups(config.seedCount());
+        int dim = config.featureDim();
+        JackknifeFid.Method method = spread != null ? spread : JackknifeFid.Method.forDim(dim);
+        long tRef = System.nanoTime();
+        FrechetDistance.To toReference = new FrechetDistance.To(reference);
+        System.out.printf(Locale.ROOT, "fid %s: %s%d configs × %d seeds, D = %d, reference factorised in %.1f s; "
+                + "spread: %s jackknife over %d seed groups%n", config.name(), config.multiDetector()
+                ? "detector " + config.detectors().get(0).name() + ", " : "", config.points().size(),
+                config.seedCount(), dim, (System.nanoTime() - tRef) / 1e9,
+                groups < 2 ? "no" : method.name().toLowerCase(Locale.ROOT), groups);
+        Map<String, FidTask.Result> results = reducer.reduce(config, layout, dim, groups, method, toReference);
+        List<Entry> entries = new ArrayList<>();
+        Map<String, Entry> byId = new HashMap<>();
+        for (SweepPoint p : config.points()) {
+            FidTask.Result r = results.get(p.id());
+            double[] loo = r.leaveOneOut();
+            Entry e = new Entry(p, r.n(), r.fid(), JackknifeFid.standardError(loo), loo);
+            entries.add(e);
+            byId.put(p.id(), e);
+        }
+        List<Difference> differences = new ArrayList<>();
+        for (Comparison c : config.comparisons()) {
+            Entry a = byId.get(c.candidateId());
+            Entry b = byId.get(c.baselineId());
+            Table.requireSameN(a.point().id(), a.n(), b.point().id(), b.n());
+            double se = groups < 2 ? Double.NaN : JackknifeFid.differenceStandardError(a.leaveOneOut(), b.leaveOneOut());
+            differences.add(new Difference(c, a, b, a.fid() - b.fid(), se));
+        }
+        double[] floor = config.reference().equals("exact")
+                ? Models.exactSampleFloor(config.model(), config.seedStart(), config.seedCount(), FLOOR_REPLICATES)
+                : new double[] {Double.NaN, Double.NaN};
+        Results table = new Results(entries, differences, groups, floor[0], floor[1], CodeVersion.get(),
+                provenance(config, conf, reference));
+        return table;
+    }
+
+    /** The reference statistics: the model's exact ones, or a .npz file (ref-stats, pytorch-fid, EDM, clean-fid). */
     static Gaussian reference(SweepConfig config, Configuration conf) throws IOException {
+        return readReference(config, conf).gaussian();
+    }
+
+    /**
+     * Reference statistics and what is known of the detector they were made with: {@value #DETECTOR_MATCHES} when
+     * the {@code .npz} ({@code detector_sha256}, which ref-stats writes) or its {@code .json} names the detector,
+     * {@value #DETECTOR_NOT_RECORDED} when neither does (pytorch-fid's, EDM's and clean-fid's files), "exact" for
+     * the model's exact statistics, "none" without a detector.
+     */
+    record Reference(Gaussian gaussian, String detectorNote) {
+    }
+
+    static final String DETECTOR_MATCHES = "recorded, the same";
+    static final String DETECTOR_NOT_RECORDED = "detector of reference not recorded";
+
+    /**
+     * Reads and checks the reference. A reference made with another detector than the config's is refused in one
+     * line, naming both: by the SHA-256 the {@code .npz} records ({@code detector_sha256}), or the detector its
+     * {@code .json} names.
+     */
+    static Reference readReference(SweepConfig config, Configuration conf) throws IOException {
         if (config.reference().equals("exact")) {
-            return Models.exactReference(config.model());
+            return new Reference(Models.exactReference(config.model()), "exact");
         }
         Path path = new Path(config.reference());
         FileSystem fs;
@@ -205,13 +241,25 @@ public final class FidJob {
                     + "reference statistics");
         }
         Gaussian g;
+        String recorded;
         try (java.io.InputStream in = fs.open(path)) {
-            g = Npz.gaussian(Npz.read(in, config.reference()), config.reference());
+            Map<String, Npz.Array> arrays = Npz.read(in, config.reference());
+            g = Npz.gaussian(arrays, config.reference());
+            recorded = Npz.text(arrays, Npz.DETECTOR_SHA256);
         } catch (IOException | RuntimeException e) {
             String m = org.diffsweep.family.Family.rootLine(e);
             throw new ConfigException("reference " + (m.contains(config.reference()) ? m
                     : config.reference() + ": " + m + ", expected a .npz file of reference statistics (mu, sigma)"));
         }
+        String what = config.multiDetector() ? "detector " + config.detectors().get(0).name() + " ("
+                + (config.detector() == null ? "none" : config.detector().id()) + ")"
+                : config.detector() == null ? "the model's samples (no detector)" : config.detector().id();
+        if (recorded != null && !recorded.equals(config.detector() == null ? "none" : config.detector().sha256())) {
+            throw new ConfigException("reference " + config.reference() + " was made with detector sha256 "
+                    + recorded + ", expected " + what + (config.detector() == null ? ""
+                    : " sha256 " + config.detector().sha256()) + ": rerun ref-stats with this detector");
+        }
+        boolean named = recorded != null;
         Path meta = new Path(config.reference().replaceFirst("\\.npz$", ".json"));
         if (config.detector() != null && fs.exists(meta)) {
             try (java.io.InputStream in = fs.open(meta)) {
@@ -221,6 +269,7 @@ public final class FidJob {
                     throw new ConfigException("reference " + config.reference() + " was made with detector " + made
                             + " (" + meta + "), expected " + config.detector().id() + ": rerun ref-stats");
                 }
+                named |= !made.isEmpty();
             }
         }
         if (g.mean().length != config.featureDim()) {
@@ -228,7 +277,8 @@ public final class FidJob {
                     + " features, expected " + config.featureDim() + " (" + (config.detector() == null
                     ? "the model's sample size" : "detector " + config.detector().id()) + ")");
         }
-        return g;
+        return new Reference(g, config.detector() == null ? (named ? DETECTOR_MATCHES : "none")
+                : named ? DETECTOR_MATCHES : DETECTOR_NOT_RECORDED);
     }
 
     /**
@@ -248,8 +298,18 @@ public final class FidJob {
         }
     }
 
-    /** The reference's identity: {@code exact}, or the .npz file's name and content hash. */
+    /**
+     * The reference's identity: {@code exact}, or the .npz file's name and content hash; with a {@code detectors:}
+     * list, each detector's {@code name=reference}, joined by "; ".
+     */
     static String referenceId(SweepConfig config, Configuration conf) throws IOException {
+        if (config.detectors().size() > 1) {
+            List<String> ids = new ArrayList<>();
+            for (org.diffsweep.config.DetectorSpec d : config.detectors()) {
+                ids.add(d.name() + "=" + referenceId(config.forDetector(d), conf));
+            }
+            return String.join("; ", ids);
+        }
         if (config.reference().equals("exact")) {
             return "exact";
         }
@@ -314,7 +374,8 @@ public final class FidJob {
             List<java.util.concurrent.Future<FidTask.Result>> futures = new ArrayList<>();
             for (String id : ids) {
                 futures.add(pool.submit(() -> FidTask.reduce(layout, conf, id, config.seedStart(),
-                        config.seedCount(), config.blockSize(), dim, groups, method, reference)));
+                        config.seedCount(), config.blockSize(), dim, groups, method, reference,
+                        config.featureColumn())));
             }
             Map<String, FidTask.Result> out = new HashMap<>();
             int done = 0;
@@ -356,7 +417,8 @@ public final class FidJob {
         }
         Broadcast<FrechetDistance.To> ref = jsc.broadcast(reference);
         FidTask task = new FidTask(layout, new HadoopConf(spark.sparkContext().hadoopConfiguration()),
-                config.seedStart(), config.seedCount(), config.blockSize(), dim, groups, method, ref);
+                config.seedStart(), config.seedCount(), config.blockSize(), dim, groups, method, ref,
+                config.featureColumn());
         Progress progress = new Progress("fid " + config.name(), ids.size());
         spark.sparkContext().addSparkListener(progress);
         try {
@@ -404,6 +466,255 @@ public final class FidJob {
         return t;
     }
 
+    /** One detector's results in a multi-detector table: the detector, its numbers, what is known of its reference. */
+    record DetectorResults(org.diffsweep.config.DetectorSpec detector, Results results, String referenceDetector) {
+    }
+
+    /**
+     * The fid stage of a {@code detectors:} config: each detector's reduce (the same reducer, on its own feature
+     * column, against its own reference), then one table with a column group per detector.
+     */
+    private static List<Entry> runDetectors(Configuration conf, Reducer reducer, SweepConfig config,
+                                            JackknifeFid.Method spread, org.diffsweep.spark.OutputLock lock,
+                                            SweepLayout layout, FileSystem fs, long t0) throws IOException {
+        // Every reference is read and checked before any detector's features are reduced.
+        List<Reference> references = new ArrayList<>();
+        for (org.diffsweep.config.DetectorSpec d : config.detectors()) {
+            references.add(readReference(config.forDetector(d), conf));
+        }
+        List<DetectorResults> all = new ArrayList<>();
+        for (int i = 0; i < config.detectors().size(); i++) {
+            org.diffsweep.config.DetectorSpec d = config.detectors().get(i);
+            SweepConfig view = config.forDetector(d);
+            all.add(new DetectorResults(d, measure(conf, reducer, view, spread, layout,
+                    references.get(i).gaussian()), references.get(i).detectorNote()));
+        }
+        Table fids = detectorsTable(config, all);
+        fs.delete(layout.fidTmp(), true);
+        Path tmp = new Path(layout.fidTmp(), java.util.UUID.randomUUID().toString());
+        fs.mkdirs(tmp);
+        TableParquet.write(conf, fids, new Path(tmp, "table.parquet").toString());
+        write(fs, new Path(tmp, "fid.csv"), fids.toCsv());
+        String html = fids.toHtml();
+        if (!config.comparisons().isEmpty()) {
+            Table diffs = detectorsDifferencesTable(config, all);
+            write(fs, new Path(tmp, "differences.csv"), diffs.toCsv());
+            html += diffs.toHtml();
+        }
+        write(fs, new Path(tmp, "fid.html"), html);
+        for (int i = 0; i < all.size(); i++) {
+            DetectorResults r = all.get(i);
+            String file = i == 0 ? "fid-vs-nfe.png" : "fid-vs-nfe-" + r.detector().name() + ".png";
+            try (OutputStream png = fs.create(new Path(tmp, file), true)) {
+                plot(config, r.results(), r.detector().metric() + " (" + r.detector().name() + ")", png);
+            }
+        }
+        String md = detectorsMarkdown(config, all);
+        write(fs, new Path(tmp, "fid.md"), md);
+        lock.check();
+        fs.delete(layout.fidDir(), true);
+        if (!fs.rename(tmp, layout.fidDir())) {
+            throw new IOException("could not rename " + tmp + " to " + layout.fidDir());
+        }
+        fs.delete(layout.fidTmp(), true);
+        Manifest.writeAtomically(fs, layout.fidComplete(), Manifest.json(Map.of("code_version", CodeVersion.get(),
+                "finished", java.time.Instant.now().toString(), "reference", referenceId(config, conf))));
+        System.out.println();
+        System.out.print(md);
+        System.out.printf("%nfid %s: written to %s (%.1f s)%n", config.name(), layout.fidDir(),
+                (System.nanoTime() - t0) / 1e9);
+        return all.get(0).results().entries();
+    }
+
+    /** The prefix of a detector's columns: {@code <name>_<metric>}, e.g. {@code dinov2_FD_DINOv2}. */
+    static String group(org.diffsweep.config.DetectorSpec d) {
+        return d.name() + "_" + d.metric();
+    }
+
+    /**
+     * fid.csv and table.parquet of a {@code detectors:} config: the config's columns and n, then one group per
+     * detector ({@code <name>_<metric>}, its {@code _se}, and the detector, its reference file with its hash, the
+     * reference's n and whether the reference records the detector), then the columns every row shares.
+     */
+    static Table detectorsTable(SweepConfig config, List<DetectorResults> all) {
+        for (DetectorResults r : all) {
+            requireOneN(r.results());
+        }
+        List<Table.Column> columns = new ArrayList<>(Table.configColumns(
+                Table.Column.count("n", "generated samples (one per seed)")));
+        for (DetectorResults r : all) {
+            String g = group(r.detector());
+            String m = r.detector().metric();
+            columns.add(Table.Column.real(g, "%.17g", m + ": Fréchet distance to detector " + r.detector().name()
+                    + "'s reference in its features"));
+            columns.add(Table.Column.real(g + "_se", "%.17g", "jackknife standard error of " + g + " over draws of "
+                    + "the seeds (NaN with one seed group)"));
+            columns.add(Table.Column.string(r.detector().name() + "_detector", "detector " + r.detector().name()
+                    + " with its hash"));
+            columns.add(Table.Column.string(r.detector().name() + "_reference", "its reference statistics file as "
+                    + "name@sha256"));
+            columns.add(Table.Column.string(r.detector().name() + "_n_reference", "its reference's sample size: a "
+                    + "number, or unknown"));
+            columns.add(Table.Column.string(r.detector().name() + "_reference_detector", "whether the reference "
+                    + "records the detector it was made with"));
+        }
+        columns.addAll(List.of(
+                Table.Column.integer("jackknife_groups", "contiguous seed groups of the jackknife"),
+                Table.Column.string("model", "the model's identity"),
+                Table.Column.string("sweep", "the sweep's name"),
+                Table.Column.count("seed_start", "the first seed"),
+                Table.Column.string("code_version", "the code that computed the row")));
+        Table t = new Table("FID: " + config.name(), multiProvenance(config, all), columns);
+        Results first = all.get(0).results();
+        for (int i = 0; i < first.entries().size(); i++) {
+            SweepPoint p = first.entries().get(i).point();
+            List<Object> row = new ArrayList<>(List.of(p.id(), p.sampler(), p.grid(), p.nfeRequested(), p.steps(),
+                    p.nfe(), first.entries().get(i).n()));
+            for (DetectorResults r : all) {
+                Entry e = r.results().entries().get(i);
+                Table.Provenance prov = r.results().provenance();
+                row.addAll(List.of(e.fid(), e.se(), prov.detector(), referenceColumn(prov), prov.nReference(),
+                        r.referenceDetector()));
+            }
+            row.addAll(List.of(first.groups(), config.model().id(), config.name(), config.seedStart(),
+                    first.codeVersion()));
+            t.add(row.toArray());
+        }
+        return t;
+    }
+
+    /** The provenance of a multi-detector table: each detector's and reference's identity, joined by "; ". */
+    private static Table.Provenance multiProvenance(SweepConfig config, List<DetectorResults> all) {
+        List<String> detectors = new ArrayList<>();
+        List<String> references = new ArrayList<>();
+        List<String> hashes = new ArrayList<>();
+        List<String> ns = new ArrayList<>();
+        for (DetectorResults r : all) {
+            Table.Provenance p = r.results().provenance();
+            String name = r.detector().name() + ": ";
+            detectors.add(name + p.detector());
+            references.add(name + p.reference());
+            hashes.add(name + p.referenceHash());
+            ns.add(name + p.nReference());
+        }
+        return new Table.Provenance(config.model().id(), String.join("; ", detectors), String.join("; ", references),
+                String.join("; ", hashes), String.join("; ", ns), config.seedCount(),
+                Table.Provenance.seeds(config.seedStart(), config.seedCount()), CodeVersion.get());
+    }
+
+    /**
+     * differences.csv of a {@code detectors:} config: one row per comparison, a group per detector (the
+     * candidate's and baseline's values, the difference and its paired SE).
+     */
+    static Table detectorsDifferencesTable(SweepConfig config, List<DetectorResults> all) {
+        List<Table.Column> columns = new ArrayList<>(List.of(
+                Table.Column.string("comparison", "candidate vs baseline"),
+                Table.Column.integer("nfe_requested", "the NFE budget of both configs"),
+                Table.Column.string("candidate_id", "the candidate config"),
+                Table.Column.string("baseline_id", "the baseline config"),
+                Table.Column.integer("candidate_nfe", "network evaluations the candidate used"),
+                Table.Column.integer("baseline_nfe", "network evaluations the baseline used"),
+                Table.Column.count("n", "generated samples of each side (the same seeds)")));
+        for (DetectorResults r : all) {
+            String g = group(r.detector());
+            columns.add(Table.Column.real(g + "_candidate", "%.17g", "the candidate's " + r.detector().metric()));
+            columns.add(Table.Column.real(g + "_baseline", "%.17g", "the baseline's " + r.detector().metric()));
+            columns.add(Table.Column.real(g + "_difference", "%.17g", "candidate − baseline (negative: candidate "
+                    + "better)"));
+            columns.add(Table.Column.real(g + "_difference_se", "%.17g", "paired jackknife standard error of the "
+                    + "difference"));
+        }
+        columns.addAll(List.of(
+                Table.Column.integer("jackknife_groups", "contiguous seed groups of the jackknife"),
+                Table.Column.string("model", "the model's identity"),
+                Table.Column.string("code_version", "the code that computed the row")));
+        Table t = new Table("Paired differences: " + config.name(), multiProvenance(config, all), columns);
+        Results first = all.get(0).results();
+        for (int i = 0; i < first.differences().size(); i++) {
+            Difference d0 = first.differences().get(i);
+            List<Object> row = new ArrayList<>(List.of(d0.comparison().name(), d0.comparison().nfeRequested(),
+                    d0.candidate().point().id(), d0.baseline().point().id(), d0.candidate().point().nfe(),
+                    d0.baseline().point().nfe(), d0.candidate().n()));
+            for (DetectorResults r : all) {
+                Difference d = r.results().differences().get(i);
+                row.addAll(List.of(d.candidate().fid(), d.baseline().fid(), d.difference(), d.se()));
+            }
+            row.addAll(List.of(first.groups(), config.model().id(), first.codeVersion()));
+            t.add(row.toArray());
+        }
+        return t;
+    }
+
+    /**
+     * fid.md of a {@code detectors:} config: each detector with its reference (file, hash, n, whether it records its
+     * detector), then one row per config with each detector's metric side by side, then the paired differences.
+     */
+    static String detectorsMarkdown(SweepConfig config, List<DetectorResults> all) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("# FID: ").append(config.name()).append("\n\n");
+        Results first = all.get(0).results();
+        sb.append(String.format(Locale.ROOT, "model %s, %d samples per config (seeds %d–%d), %s%n%n",
+                config.model().id(), config.seedCount(), config.seedStart(),
+                config.seedStart() + config.seedCount() - 1, first.codeVersion()));
+        for (DetectorResults r : all) {
+            Table.Provenance p = r.results().provenance();
+            sb.append(String.format(Locale.ROOT, "- %s: %s of detector %s against %s (sha256 %s), n_reference %s; "
+                    + "%s%n", r.detector().name(), r.detector().metric(), p.detector(), p.reference(),
+                    p.referenceHash(), p.nReference(), r.referenceDetector().equals(DETECTOR_NOT_RECORDED)
+                            ? DETECTOR_NOT_RECORDED : "detector of reference recorded, the same"));
+        }
+        sb.append('\n');
+        StringBuilder head = new StringBuilder("| sampler | grid | NFE |");
+        StringBuilder rule = new StringBuilder("|---|---|---:|");
+        for (DetectorResults r : all) {
+            head.append(' ').append(r.detector().heading()).append(" |");
+            rule.append("---:|");
+        }
+        sb.append(head).append('\n').append(rule).append('\n');
+        for (int i = 0; i < first.entries().size(); i++) {
+            SweepPoint p = first.entries().get(i).point();
+            sb.append("| ").append(Table.escapeMarkdown(p.sampler())).append(" | ")
+                    .append(Table.escapeMarkdown(p.grid())).append(" | ").append(p.nfe() == p.nfeRequested()
+                            ? Integer.toString(p.nfe()) : p.nfeRequested() + " (" + p.nfe() + ")").append(" |");
+            for (DetectorResults r : all) {
+                Entry e = r.results().entries().get(i);
+                sb.append(' ').append(cell(e.fid(), e.se(), p.nfe(), p.nfe())).append(" |");
+            }
+            sb.append('\n');
+        }
+        sb.append('\n');
+        if (!first.differences().isEmpty()) {
+            sb.append("## Paired differences (candidate − baseline, same seeds)\n\n");
+            StringBuilder dh = new StringBuilder("| comparison | NFE |");
+            StringBuilder dr = new StringBuilder("|---|---:|");
+            for (DetectorResults r : all) {
+                dh.append(' ').append(r.detector().heading()).append(" |");
+                dr.append("---:|");
+            }
+            sb.append(dh).append('\n').append(dr).append('\n');
+            for (int i = 0; i < first.differences().size(); i++) {
+                Difference d0 = first.differences().get(i);
+                sb.append("| ").append(Table.escapeMarkdown(d0.comparison().name())).append(" | ")
+                        .append(d0.comparison().nfeRequested()).append(" |");
+                for (DetectorResults r : all) {
+                    Difference d = r.results().differences().get(i);
+                    sb.append(' ').append(signedCell(d.difference(), d.se())).append(" |");
+                }
+                sb.append('\n');
+            }
+            sb.append("\nNegative: the candidate has the lower value. * marks a difference larger than twice its SE.\n\n");
+        }
+        if (first.groups() >= 2) {
+            sb.append(String.format(Locale.ROOT, "± is the standard error over draws of the seeds: a delete-a-group "
+                    + "jackknife over %d contiguous seed groups (paired for differences, as every config uses the "
+                    + "same seeds).%n", first.groups()));
+        }
+        sb.append("Each column is a Fréchet distance in one detector's features against that detector's reference, "
+                + "headed by the detector's name and its metric; the values of different detectors are not "
+                + "comparable with each other.\n");
+        return sb.toString();
+    }
+
     /** Refuses results whose configs were measured at different n (a table, plot or comparison mixes none). */
     static void requireOneN(Results table) {
         Map<String, Long> ns = new LinkedHashMap<>();
@@ -449,6 +760,11 @@ public final class FidJob {
 
     /** FID against the NFE actually used, one line per sampler and grid (log–log), with ±2 SE bars. */
     static void plot(SweepConfig config, Results table, OutputStream png) throws IOException {
+        plot(config, table, "FID", png);
+    }
+
+    /** As above, the values labelled {@code label} (a detector's metric). */
+    static void plot(SweepConfig config, Results table, String label, OutputStream png) throws IOException {
         requireOneN(table);
         Map<String, List<Entry>> rows = new LinkedHashMap<>();
         for (Entry e : table.entries()) {
@@ -465,8 +781,8 @@ public final class FidJob {
             }
             series.put(r.getKey(), xyse);
         }
-        org.diffsweep.report.Plots.linesWithErrors("FID vs NFE: " + config.name() + " (" + config.model().id() + ")",
-                "NFE", "FID", series, styles(config), true, budgets(config), png);
+        org.diffsweep.report.Plots.linesWithErrors(label + " vs NFE: " + config.name() + " (" + config.model().id()
+                + ")", "NFE", label, series, styles(config), true, budgets(config), png);
     }
 
     /** The requested NFE budgets of a config's points, ascending: where NFE axes are labelled. */

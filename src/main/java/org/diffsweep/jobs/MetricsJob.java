@@ -80,6 +80,9 @@ public final class MetricsJob {
         SweepLayout layout = new SweepLayout(config.output());
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         FileSystem fs = layout.root().getFileSystem(conf);
+        if (config.multiDetector()) {
+            return runDetectors(spark, config, spec, layout, conf, fs, lock, t0);
+        }
         int dim = config.featureDim();
         long nReal = realCount(config, conf);
         check(spec, nReal, config.seedCount());
@@ -140,6 +143,205 @@ public final class MetricsJob {
         return entries;
     }
 
+    /** One detector's metrics in a multi-detector table. */
+    record DetectorEntries(org.diffsweep.config.DetectorSpec detector, Real real, List<Entry> entries) {
+    }
+
+    /**
+     * The metrics stage of a {@code detectors:} config: each detector's KID and precision/recall against its own real
+     * features, from its own feature column, then one table with a column group per detector.
+     */
+    private static List<Entry> runDetectors(SparkSession spark, SweepConfig config, MetricsSpec spec,
+                                            SweepLayout layout, Configuration conf, FileSystem fs,
+                                            org.diffsweep.spark.OutputLock lock, long t0) throws IOException {
+        for (org.diffsweep.config.DetectorSpec d : config.detectors()) {
+            SweepConfig view = config.forDetector(d);
+            check(view.metrics(), realCount(view, conf), config.seedCount());
+        }
+        if (!SweepJob.complete(spark, config)) {
+            throw new ConfigException("sweep output " + layout.sweepDir() + " is not complete, expected a finished "
+                    + "sweep (run 'diffsweep sweep' or 'diffsweep run' first)");
+        }
+        List<DetectorEntries> all = new ArrayList<>();
+        for (org.diffsweep.config.DetectorSpec d : config.detectors()) {
+            SweepConfig view = config.forDetector(d);
+            int dim = view.featureDim();
+            Real real = real(view, conf, dim);
+            System.out.printf(Locale.ROOT, "metrics %s: detector %s, %d configs × %d seeds, D = %d, real features: %s "
+                    + "(n = %d); %s%n", config.name(), d.name(), config.points().size(), config.seedCount(), dim,
+                    real.id(), real.n(), describe(spec, real.n(), config.seedCount()));
+            Map<String, MetricsTask.Result> results = reduce(spark, view, layout, dim, view.metrics(), real);
+            List<Entry> entries = new ArrayList<>();
+            for (SweepPoint p : config.points()) {
+                MetricsTask.Result r = results.get(p.id());
+                entries.add(new Entry(p, r.n(), real.n(), r.kid(), r.pr(), r.seconds()));
+            }
+            all.add(new DetectorEntries(d, real, entries));
+        }
+        fs.delete(layout.metricsTmp(), true);
+        Path tmp = new Path(layout.metricsTmp(), java.util.UUID.randomUUID().toString());
+        fs.mkdirs(tmp);
+        Table table = detectorsTable(config, spec, all);
+        write(fs, new Path(tmp, "metrics.csv"), table.toCsv());
+        write(fs, new Path(tmp, "metrics.html"), table.toHtml());
+        org.diffsweep.spark.TableParquet.write(spark, table, new Path(tmp, "table.parquet").toString());
+        for (DetectorEntries de : all) {
+            for (String[] plot : PLOTS) {
+                if (plot[0].equals("kid") ? spec.kid() : spec.precisionRecall()) {
+                    try (OutputStream png = fs.create(new Path(tmp, plot[0] + "-vs-nfe-" + de.detector().name()
+                            + ".png"), true)) {
+                        plot(config, de.entries(), plot[0], plot[1] + " (" + de.detector().name() + ")", png);
+                    }
+                }
+            }
+        }
+        String md = detectorsMarkdown(config, spec, all);
+        write(fs, new Path(tmp, "metrics.md"), md);
+        lock.check();
+        fs.delete(layout.metricsDir(), true);
+        if (!fs.rename(tmp, layout.metricsDir())) {
+            throw new IOException("could not rename " + tmp + " to " + layout.metricsDir());
+        }
+        fs.delete(layout.metricsTmp(), true);
+        Manifest.writeAtomically(fs, layout.metricsComplete(), Manifest.json(Map.of("code_version",
+                CodeVersion.get(), "finished", java.time.Instant.now().toString(), "reference",
+                realId(config, conf), "settings", spec.settings())));
+        System.out.println();
+        System.out.print(md);
+        System.out.printf(Locale.ROOT, "%nmetrics %s: written to %s (%.1f s)%n", config.name(), layout.metricsDir(),
+                (System.nanoTime() - t0) / 1e9);
+        return all.get(0).entries();
+    }
+
+    /**
+     * metrics.csv of a {@code detectors:} config: the config's columns and n_generated, then a group per detector
+     * ({@code <name>_kid_mean}, {@code _kid_sd}, {@code _kid_se}, {@code _precision}, {@code _precision_se},
+     * {@code _recall}, {@code _recall_se}, {@code _n_real}, {@code _real_features}, {@code _detector}), then the
+     * settings every group shares.
+     */
+    static Table detectorsTable(SweepConfig config, MetricsSpec spec, List<DetectorEntries> all) {
+        List<Table.Column> columns = new ArrayList<>(Table.configColumns(
+                Table.Column.count("n_generated", "generated samples (one per seed)")));
+        for (DetectorEntries de : all) {
+            String g = de.detector().name();
+            columns.add(Table.Column.real(g + "_kid_mean", "%.17g", "KID in detector " + g + "'s features, mean "
+                    + "over subsets"));
+            columns.add(Table.Column.real(g + "_kid_sd", "%.17g", "its standard deviation over subsets"));
+            columns.add(Table.Column.real(g + "_kid_se", "%.17g", "its standard error over draws of the seeds"));
+            columns.add(Table.Column.real(g + "_precision", "%.17g", "fraction of generated samples inside the real "
+                    + "k-NN manifold, in detector " + g + "'s features"));
+            columns.add(Table.Column.real(g + "_precision_se", "%.17g", "its standard error over draws of the seeds"));
+            columns.add(Table.Column.real(g + "_recall", "%.17g", "fraction of real samples inside the generated "
+                    + "k-NN manifold, in detector " + g + "'s features"));
+            columns.add(Table.Column.real(g + "_recall_se", "%.17g", "its standard error over draws of the seeds"));
+            columns.add(Table.Column.count(g + "_n_real", "its real features"));
+            columns.add(Table.Column.string(g + "_real_features", "its real features file, rows and hash"));
+            columns.add(Table.Column.string(g + "_detector", "the detector with its hash"));
+        }
+        columns.addAll(List.of(
+                Table.Column.integer("kid_subsets", "KID subsets"),
+                Table.Column.integer("kid_subset_size", "features per KID subset, of each set"),
+                Table.Column.integer("pr_k", "k of the k-NN manifolds"),
+                Table.Column.count("metrics_seed", "seed of the subsets and subsamples"),
+                Table.Column.integer("jackknife_groups", "contiguous seed groups of the jackknife"),
+                Table.Column.string("model", "the model's identity"),
+                Table.Column.string("sweep", "the sweep's name"),
+                Table.Column.string("code_version", "the code that computed the row")));
+        List<String> dets = new ArrayList<>();
+        List<String> reals = new ArrayList<>();
+        List<String> ns = new ArrayList<>();
+        for (DetectorEntries de : all) {
+            dets.add(de.detector().name() + ": " + de.detector().net().id());
+            reals.add(de.detector().name() + ": " + de.real().id());
+            ns.add(de.detector().name() + ": " + Table.Provenance.nReference(de.real().n()));
+        }
+        Table.Provenance prov = new Table.Provenance(config.model().id(), String.join("; ", dets),
+                String.join("; ", reals), "none", String.join("; ", ns), config.seedCount(),
+                Table.Provenance.seeds(config.seedStart(), config.seedCount()), CodeVersion.get());
+        Table t = new Table("KID and precision/recall: " + config.name(), prov, columns);
+        List<Entry> first = all.get(0).entries();
+        for (int i = 0; i < first.size(); i++) {
+            SweepPoint p = first.get(i).point();
+            List<Object> row = new ArrayList<>(List.of(p.id(), p.sampler(), p.grid(), p.nfeRequested(), p.steps(),
+                    p.nfe(), first.get(i).nGenerated()));
+            for (DetectorEntries de : all) {
+                Entry e = de.entries().get(i);
+                Kid.Result k = e.kid();
+                PrecisionRecall.Result pr = e.pr();
+                row.add(k == null ? null : k.mean());
+                row.add(k == null ? null : k.sd());
+                row.add(k == null ? null : nanToNull(k.se()));
+                row.add(pr == null ? null : pr.precision());
+                row.add(pr == null ? null : nanToNull(pr.precisionSe()));
+                row.add(pr == null ? null : pr.recall());
+                row.add(pr == null ? null : nanToNull(pr.recallSe()));
+                row.add(e.nReal());
+                row.add(de.real().id());
+                row.add(de.detector().net().id());
+            }
+            row.add(spec.kid() ? spec.kidSubsets() : null);
+            row.add(spec.kid() ? spec.kidSubsetSize() : null);
+            row.add(spec.precisionRecall() ? spec.k() : null);
+            row.add(spec.seed());
+            row.add(org.diffsweep.metrics.JackknifeFid.groups(first.get(i).nGenerated()));
+            row.add(config.model().id());
+            row.add(config.name());
+            row.add(CodeVersion.get());
+            t.add(row.toArray());
+        }
+        return t;
+    }
+
+    /** metrics.md of a {@code detectors:} config: each detector's KID and precision/recall side by side. */
+    static String detectorsMarkdown(SweepConfig config, MetricsSpec spec, List<DetectorEntries> all) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("## KID and precision/recall: ").append(config.name()).append("\n\n");
+        for (DetectorEntries de : all) {
+            sb.append("- ").append(de.detector().name()).append(": detector ").append(de.detector().net().id())
+                    .append(", real features ").append(de.real().id()).append('\n');
+        }
+        sb.append("\n| sampler | grid | NFE |");
+        StringBuilder rule = new StringBuilder("|---|---|---:|");
+        for (DetectorEntries de : all) {
+            String g = de.detector().name();
+            if (spec.kid()) {
+                sb.append(' ').append(g).append(" KID ± SE |");
+                rule.append("---:|");
+            }
+            if (spec.precisionRecall()) {
+                sb.append(' ').append(g).append(" precision ± SE | ").append(g).append(" recall ± SE |");
+                rule.append("---:|---:|");
+            }
+        }
+        sb.append('\n').append(rule).append('\n');
+        for (int i = 0; i < all.get(0).entries().size(); i++) {
+            SweepPoint p = all.get(0).entries().get(i).point();
+            sb.append("| ").append(p.sampler()).append(" | ").append(p.grid()).append(" | ")
+                    .append(p.nfe() == p.nfeRequested() ? Integer.toString(p.nfe())
+                            : p.nfeRequested() + " (" + p.nfe() + ")").append(" |");
+            for (DetectorEntries de : all) {
+                Entry e = de.entries().get(i);
+                if (spec.kid()) {
+                    sb.append(' ').append(cell(e.kid().mean(), e.kid().se(), "%.4g")).append(" |");
+                }
+                if (spec.precisionRecall()) {
+                    sb.append(' ').append(cell(e.pr().precision(), e.pr().precisionSe(), "%.4f")).append(" | ")
+                            .append(cell(e.pr().recall(), e.pr().recallSe(), "%.4f")).append(" |");
+                }
+            }
+            sb.append('\n');
+        }
+        sb.append('\n').append(String.format(Locale.ROOT, "model %s, n_generated %d, seeds %s, %s. %s%n",
+                config.model().id(), config.seedCount(), Table.Provenance.seeds(config.seedStart(),
+                        config.seedCount()), describe(spec, all.get(0).real().n(), config.seedCount()),
+                CodeVersion.get()));
+        sb.append("Precision is the fraction of generated samples inside the real manifold, recall the fraction of "
+                + "real samples inside the generated manifold, each in that detector's features against that "
+                + "detector's real features; ± is the standard error over draws of the seeds (jackknife over seed "
+                + "groups).\n");
+        return sb.toString();
+    }
+
     /**
      * Refuses, before anything is computed, what the sets cannot give: a KID subset larger than either set, a k not
      * below the precision/recall sample of either set.
@@ -186,7 +388,12 @@ public final class MetricsJob {
      * exist and the sizes fit.
      */
     public static void validate(SweepConfig config, Configuration conf) throws IOException {
-        if (config.metrics() != null) {
+        if (config.metrics() != null && config.multiDetector()) {
+            for (org.diffsweep.config.DetectorSpec d : config.detectors()) {
+                SweepConfig view = config.forDetector(d);
+                check(view.metrics(), realCount(view, conf), view.seedCount());
+            }
+        } else if (config.metrics() != null) {
             check(config.metrics(), realCount(config, conf), config.seedCount());
         }
     }
@@ -353,7 +560,7 @@ public final class MetricsJob {
         }
         Broadcast<MetricsTask.Reference> ref = jsc.broadcast(new MetricsTask.Reference(real.features(), real.n()));
         MetricsTask task = new MetricsTask(layout, new HadoopConf(spark.sparkContext().hadoopConfiguration()),
-                config.seedStart(), config.seedCount(), config.blockSize(), dim, spec, ref);
+                config.seedStart(), config.seedCount(), config.blockSize(), dim, spec, ref, config.featureColumn());
         Progress progress = new Progress("metrics " + config.name(), ids.size());
         spark.sparkContext().addSparkListener(progress);
         try {
@@ -388,6 +595,13 @@ public final class MetricsJob {
 
     /** The identity of the real features as {@link #real} names them, without reading them. */
     private static String realId(SweepConfig config, Configuration conf) throws IOException {
+        if (config.detectors().size() > 1) {
+            List<String> ids = new ArrayList<>();
+            for (org.diffsweep.config.DetectorSpec d : config.detectors()) {
+                ids.add(d.name() + "=" + realId(config.forDetector(d), conf));
+            }
+            return String.join("; ", ids);
+        }
         String path = config.metrics().referenceFeatures();
         if (path == null) {
             return "exact samples (data stream of seeds " + config.seedStart() + "–"

@@ -78,10 +78,38 @@ public final class RefStatsJob {
      */
     public static Gaussian run(SparkSession spark, String data, String format, NetSpec detector, long limit,
                                String out, long keep) throws IOException {
+        java.util.List<NetSpec> dets = new ArrayList<>();
+        dets.add(detector);
+        return runAll(spark, data, format, dets, limit, List.of(out), keep).get(0);
+    }
+
+    /**
+     * As {@link #run(SparkSession, String, String, NetSpec, long, String, long)} for several detectors in one pass
+     * over the data: each chunk of images is read once and every detector's features of it are summed (and kept);
+     * {@code outs.get(i)} receives detector i's files. A detector whose sums are already committed (an earlier run
+     * stopped before its {@code .npz}) is not run again.
+     *
+     * @param detectors the feature networks (null: the pixels), one per output
+     */
+    public static List<Gaussian> runAll(SparkSession spark, String data, String format, List<NetSpec> detectors,
+                                        long limit, List<String> outs, long keep) throws IOException {
         long t0 = System.nanoTime();
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        out = OutputFiles.qualify(out, conf);
-        FileSystem fs = checkOutput(conf, out);
+        int k = detectors.size();
+        if (outs.size() != k) {
+            throw new ConfigException("ref-stats: " + k + " detectors and " + outs.size() + " --out files, expected "
+                    + "one --out per detector");
+        }
+        List<String> out = new ArrayList<>();
+        List<FileSystem> fss = new ArrayList<>();
+        for (String o : outs) {
+            String q = OutputFiles.qualify(o, conf);
+            if (out.contains(q)) {
+                throw new ConfigException("ref-stats --out " + q + " is given twice, expected one file per detector");
+            }
+            fss.add(checkOutput(conf, q));
+            out.add(q);
+        }
         if (!ModelFiles.exists(data, conf)) {
             throw new ConfigException("data set " + data + " not found");
         }
@@ -99,65 +127,97 @@ public final class RefStatsJob {
         if (limit > 0) {
             count = Math.min(count, limit);
         }
-        NetSpec det = detector == null ? null : detector.resolve(p -> ModelFiles.sha256(p, conf));
-        if (det != null && count > 0) {
-            probeDetector(dataset, det, new HadoopConf(conf), (int) Math.min(2, count), shape);
+        List<NetSpec> dets = new ArrayList<>();
+        for (NetSpec detector : detectors) {
+            NetSpec det = detector == null ? null : detector.resolve(p -> ModelFiles.sha256(p, conf));
+            if (det != null && count > 0) {
+                probeDetector(dataset, det, new HadoopConf(conf), (int) Math.min(2, count), shape);
+            }
+            dets.add(det);
         }
         List<long[]> chunks = new ArrayList<>();
         for (long s = 0; s < count; s += CHUNK) {
             chunks.add(new long[] {s, Math.min(count, s + CHUNK) - s});
         }
-        System.out.printf("ref-stats: %s, %d images of %dx%dx%d, detector %s, %d tasks%n", dataset.describe(), count,
-                shape[0], shape[1], shape[2], det == null ? "none (pixels)" : det.id(), chunks.size());
-        Map<String, String> plan = new LinkedHashMap<>();
-        plan.put("data", dataset.describe());
-        plan.put("images", Long.toString(count));
-        plan.put("detector", det == null ? "none (pixels in [-1, 1])" : det.id());
         long kept = keep > 0 ? Math.min(keep, count) : 0;
-        if (kept > 0) {
-            plan.put("kept", Long.toString(kept));
-            plan.put("kept_seed", Long.toString(KEEP_SEED));
+        List<Map<String, String>> plans = new ArrayList<>();
+        List<FeatureStats> stats = new ArrayList<>();
+        List<Map<String, String>> metadata = new ArrayList<>();
+        List<Integer> todo = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            NetSpec det = dets.get(i);
+            System.out.printf("ref-stats: %s, %d images of %dx%dx%d, detector %s, %d tasks%n", dataset.describe(),
+                    count, shape[0], shape[1], shape[2], det == null ? "none (pixels)" : det.id(), chunks.size());
+            Map<String, String> plan = new LinkedHashMap<>();
+            plan.put("data", dataset.describe());
+            plan.put("images", Long.toString(count));
+            plan.put("detector", det == null ? "none (pixels in [-1, 1])" : det.id());
+            if (kept > 0) {
+                plan.put("kept", Long.toString(kept));
+                plan.put("kept_seed", Long.toString(KEEP_SEED));
+            }
+            plans.add(plan);
+            FileSystem fs = fss.get(i);
+            String o = out.get(i);
+            Path sums = new Path(sibling(o, ".parquet"));
+            Path keptDir = new Path(sibling(o, ".features.parquet"));
+            OutputFiles.clearTemporary(fs, List.of(o, sibling(o, ".json")), List.of(sums, keptDir));
+            Committed committed = fs.exists(new Path(o)) || (kept > 0 && !fs.exists(new Path(keptDir, "_SUCCESS")))
+                    ? null : committedSums(spark, fs, sums, plan);
+            if (committed != null) {
+                System.out.printf("ref-stats: %s holds the sums of this data, image count and detector (an earlier "
+                        + "run stopped before its .npz); using them%n", sums);
+                stats.add(committed.stats());
+                metadata.add(committed.metadata());
+            } else {
+                stats.add(null);
+                metadata.add(null);
+                todo.add(i);
+            }
         }
-        Path npz = new Path(out);
-        Path sums = new Path(sibling(out, ".parquet"));
-        Path keptDir = new Path(sibling(out, ".features.parquet"));
-        OutputFiles.clearTemporary(fs, List.of(out, sibling(out, ".json")), List.of(sums, keptDir));
-        Committed committed = fs.exists(npz) || (kept > 0 && !fs.exists(new Path(keptDir, "_SUCCESS"))) ? null
-                : committedSums(spark, fs, sums, plan);
-        FeatureStats stats;
-        Map<String, String> metadata;
-        if (committed != null) {
-            System.out.printf("ref-stats: %s holds the sums of this data, image count and detector (an earlier run "
-                    + "stopped before its .npz); using them%n", sums);
-            stats = committed.stats();
-            metadata = committed.metadata();
-        } else {
+        if (!todo.isEmpty()) {
             HadoopConf hadoop = new HadoopConf(conf);
             ImageDataset ds = dataset;
             Progress progress = new Progress("ref-stats", chunks.size());
             spark.sparkContext().addSparkListener(progress);
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            Path keptTmp = OutputFiles.tmpDir(keptDir);
-            String keptTo = kept > 0 ? keptTmp.toString() : null;
+            List<NetSpec> run = new ArrayList<>();
+            List<String> keptTo = new ArrayList<>();
+            List<Map<String, String>> keptMeta = new ArrayList<>();
+            for (int i : todo) {
+                run.add(dets.get(i));
+                keptTo.add(kept > 0 ? OutputFiles.tmpDir(new Path(sibling(out.get(i), ".features.parquet")))
+                        .toString() : null);
+                keptMeta.add(new LinkedHashMap<>(plans.get(i)));
+            }
             org.apache.spark.broadcast.Broadcast<int[]> chosen = kept > 0
                     ? jsc.broadcast(keptIndices(count, kept)) : null;
-            Map<String, String> keptMeta = new LinkedHashMap<>(plan);
+            FeatureStats[] sums;
             try {
-                if (kept > 0) {
-                    fs.mkdirs(keptTmp);
+                for (int d = 0; d < keptTo.size(); d++) {
+                    if (keptTo.get(d) != null) {
+                        fss.get(todo.get(d)).mkdirs(new Path(keptTo.get(d)));
+                    }
                 }
-                stats = jsc.parallelize(chunks, chunks.size())
+                sums = jsc.parallelize(chunks, chunks.size())
                         .map(c -> {
-                            Chunk f = features(ds, det, hadoop, c[0], (int) c[1], shape);
-                            if (keptTo != null) {
-                                writeKept(f, chosen.value(), c[0], keptTo, hadoop, keptMeta);
+                            byte[] images = ds.read(c[0], (int) c[1]);
+                            FeatureStats[] each = new FeatureStats[run.size()];
+                            for (int d = 0; d < run.size(); d++) {
+                                Chunk f = features(images, run.get(d), hadoop, (int) c[1], shape);
+                                if (keptTo.get(d) != null) {
+                                    writeKept(f, chosen.value(), c[0], keptTo.get(d), hadoop, keptMeta.get(d));
+                                }
+                                each[d] = f.stats();
                             }
-                            return f.stats();
+                            return each;
                         })
-                        .treeAggregate(null, RefStatsJob::merge, RefStatsJob::merge, 2);
+                        .treeAggregate(null, RefStatsJob::mergeAll, RefStatsJob::mergeAll, 2);
             } catch (RuntimeException e) {
-                if (kept > 0) {
-                    fs.delete(keptTmp, true);
+                for (int d = 0; d < keptTo.size(); d++) {
+                    if (keptTo.get(d) != null) {
+                        fss.get(todo.get(d)).delete(new Path(keptTo.get(d)), true);
+                    }
                 }
                 throw e;
             } finally {
@@ -166,24 +226,68 @@ public final class RefStatsJob {
                     chosen.destroy();
                 }
             }
-            metadata = new LinkedHashMap<>(plan);
-            metadata.put("code_version", CodeVersion.get());
-            if (kept > 0) {
-                fs.create(new Path(keptTmp, "_SUCCESS"), true).close();
-                OutputFiles.delete(fs, npz);
-                OutputFiles.delete(fs, new Path(sibling(out, ".json")));
-                OutputFiles.commitDir(fs, keptTmp, keptDir);
-            } else {
-                OutputFiles.delete(fs, keptDir); // kept by an earlier run, not from these sums
+            for (int d = 0; d < todo.size(); d++) {
+                int i = todo.get(d);
+                FileSystem fs = fss.get(i);
+                String o = out.get(i);
+                Path keptDir = new Path(sibling(o, ".features.parquet"));
+                Map<String, String> meta = new LinkedHashMap<>(plans.get(i));
+                meta.put("code_version", CodeVersion.get());
+                if (dets.get(i) != null) {
+                    meta.put("detector_sha256", dets.get(i).sha256());
+                }
+                if (kept > 0) {
+                    fs.create(new Path(keptTo.get(d), "_SUCCESS"), true).close();
+                    OutputFiles.delete(fs, new Path(o));
+                    OutputFiles.delete(fs, new Path(sibling(o, ".json")));
+                    OutputFiles.commitDir(fs, new Path(keptTo.get(d)), keptDir);
+                } else {
+                    OutputFiles.delete(fs, keptDir); // kept by an earlier run, not from these sums
+                }
+                // no images: no sums (as a single detector's pass gives)
+                FeatureStats s = sums == null ? null : sums[d];
+                writeSums(spark, fs, o, s, meta);
+                stats.set(i, s);
+                metadata.set(i, meta);
             }
-            writeSums(spark, fs, out, stats, metadata);
         }
-        Gaussian g = Gaussian.of(stats);
-        Manifest.writeAtomically(fs, new Path(sibling(out, ".json")), Manifest.json(metadata));
-        OutputFiles.write(fs, npz, o -> Npz.write(o, Npz.of(g)));
-        System.out.printf("ref-stats: %d images, %d features, written to %s (%.1f s)%n", stats.count(), stats.dim(),
-                out, (System.nanoTime() - t0) / 1e9);
-        return g;
+        List<Gaussian> result = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            FileSystem fs = fss.get(i);
+            String o = out.get(i);
+            Gaussian g = Gaussian.of(stats.get(i));
+            Manifest.writeAtomically(fs, new Path(sibling(o, ".json")), Manifest.json(metadata.get(i)));
+            NetSpec det = dets.get(i);
+            OutputFiles.write(fs, new Path(o), w -> Npz.write(w, withDetector(g, det)));
+            System.out.printf("ref-stats: %d images, %d features, written to %s (%.1f s)%n", stats.get(i).count(),
+                    stats.get(i).dim(), o, (System.nanoTime() - t0) / 1e9);
+            result.add(g);
+        }
+        return result;
+    }
+
+    /**
+     * The arrays of the {@code .npz}: {@code mu}, {@code sigma}, {@code n}, and {@code detector_sha256} (the
+     * detector's SHA-256, or "none" for the pixels), which pytorch-fid, EDM and clean-fid ignore.
+     */
+    static Map<String, Npz.Array> withDetector(Gaussian g, NetSpec det) {
+        Map<String, Npz.Array> arrays = new LinkedHashMap<>(Npz.of(g));
+        arrays.put(Npz.DETECTOR_SHA256, Npz.Array.text(det == null ? "none" : det.sha256()));
+        return arrays;
+    }
+
+    private static FeatureStats[] mergeAll(FeatureStats[] a, FeatureStats[] b) {
+        if (a == null) {
+            return b;
+        }
+        if (b == null) {
+            return a;
+        }
+        FeatureStats[] out = new FeatureStats[a.length];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = merge(a[i], b[i]);
+        }
+        return out;
     }
 
     private static FeatureStats merge(FeatureStats a, FeatureStats b) {
@@ -221,7 +325,11 @@ public final class RefStatsJob {
     /** The features of images [start, start + n): the detector's on 3-channel uint8, or the pixels in [−1, 1]. */
     static Chunk features(ImageDataset ds, NetSpec det, HadoopConf hadoop, long start, int n, int[] shape)
             throws IOException {
-        byte[] images = ds.read(start, n);
+        return features(ds.read(start, n), det, hadoop, n, shape);
+    }
+
+    /** The features of {@code n} images read already (NCHW, the data set's channels). */
+    static Chunk features(byte[] images, NetSpec det, HadoopConf hadoop, int n, int[] shape) {
         int per = shape[0] * shape[1] * shape[2];
         if (det == null) {
             FeatureStats s = new FeatureStats(per);

@@ -80,6 +80,22 @@ public final class ReportJob {
         Path metricsFile = new Path(layout.metricsDir(), "metrics.csv");
         List<Map<String, String>> metrics = fs.exists(layout.metricsComplete()) && fs.exists(metricsFile)
                 ? csv(text(fs, metricsFile)) : List.of();
+        if (config.multiDetector()) {
+            // The report shows the first detector's column group under the single-detector names; fid.csv, fid.md
+            // and metrics.csv hold every detector's.
+            org.diffsweep.config.DetectorSpec d = config.resolveFiles(p -> org.diffsweep.spark.ModelFiles.sha256(p,
+                    conf)).detectors().get(0);
+            String g = FidJob.group(d);
+            fid = renamed(fid, Map.of("fid", g, "fid_se", g + "_se", "detector", d.name() + "_detector",
+                    "n_reference", d.name() + "_n_reference", "reference", d.name() + "_reference"));
+            differences = renamed(differences, Map.of("candidate_fid", g + "_candidate", "baseline_fid",
+                    g + "_baseline", "difference", g + "_difference", "difference_se", g + "_difference_se"));
+            String n = d.name();
+            metrics = renamed(metrics, Map.of("kid_mean", n + "_kid_mean", "kid_se", n + "_kid_se",
+                    "precision_generated_in_real", n + "_precision", "precision_se", n + "_precision_se",
+                    "recall_real_in_generated", n + "_recall", "recall_se", n + "_recall_se", "real_features",
+                    n + "_real_features", "n_real", n + "_n_real", "detector", n + "_detector"));
+        }
 
         StringBuilder h = new StringBuilder();
         h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
@@ -157,6 +173,21 @@ public final class ReportJob {
 
     private static String link(String id, String text) {
         return "<a href=\"#" + id + "\">" + esc(text) + "</a>";
+    }
+
+    /** Rows with the columns {@code as} (name → source column) added, copied from their sources. */
+    static List<Map<String, String>> renamed(List<Map<String, String>> rows, Map<String, String> as) {
+        List<Map<String, String>> out = new java.util.ArrayList<>();
+        for (Map<String, String> r : rows) {
+            Map<String, String> m = new LinkedHashMap<>(r);
+            as.forEach((name, source) -> {
+                if (r.containsKey(source)) {
+                    m.put(name, r.get(source));
+                }
+            });
+            out.add(m);
+        }
+        return out;
     }
 
     /** The FID table pivoted (sampler and grid × requested NFE), then every row as fid.csv has it. */

@@ -147,7 +147,7 @@ public final class SweepJob {
         int slices = Math.min(check.size(), Math.max(1, 4 * jsc.defaultParallelism()));
         List<BlockCheck.Bad> bad = jsc.parallelize(check, slices)
                 .mapPartitions(new BlockCheck(layout, new HadoopConf(spark.sparkContext().hadoopConfiguration()),
-                        config.featureDim()))
+                        config.featureDim(), moreColumns(config)))
                 .collect();
         for (BlockCheck.Bad b : bad) {
             org.apache.hadoop.fs.Path p = layout.block(b.block().configId(), b.block().seedStart(), b.block().seedEnd());
@@ -159,6 +159,15 @@ public final class SweepJob {
             removed.add(blockKey(layout, b.block()));
         }
         return removed;
+    }
+
+    /** The further detectors' feature columns with their dimensions (none without a {@code detectors:} list). */
+    static java.util.LinkedHashMap<String, Integer> moreColumns(SweepConfig config) {
+        java.util.LinkedHashMap<String, Integer> out = new java.util.LinkedHashMap<>();
+        for (int i = 1; i < config.detectors().size(); i++) {
+            out.put(config.detectors().get(i).column(), config.detectors().get(i).net().dim());
+        }
+        return out;
     }
 
     /**
@@ -252,32 +261,51 @@ public final class SweepJob {
     static void validateOnDriver(SweepConfig config, Configuration conf) throws IOException {
         HadoopConf hadoop = new HadoopConf(conf);
         probeModel(config, conf);
-        if (config.detector() != null) {
-            int[] shape = config.model().imageShape();
-            int b = org.diffsweep.family.Family.PROBE_BATCH;
-            try {
-                org.diffsweep.features.Detector d = org.diffsweep.spark.ModelCache.detector(config.detector(), hadoop);
-                byte[] images = new byte[b * 3 * shape[1] * shape[2]];
-                new java.util.Random(1).nextBytes(images);
-                float[] f = d.features(images, b, shape[1], shape[2]);
-                if (f.length != b * config.detector().dim()) {
-                    throw new IllegalArgumentException("returned " + f.length + " features for " + b + " images, "
-                            + "expected dim " + config.detector().dim() + " each");
-                }
-                for (int i = 0; i < f.length; i++) {
-                    if (!Float.isFinite(f[i])) {
-                        throw new IllegalArgumentException("returned " + f[i] + " as feature " + i % config.detector().dim()
-                                + " of a probe image, expected finite features");
-                    }
-                }
-            } catch (org.diffsweep.config.ConfigException e) {
-                throw e;
-            } catch (RuntimeException e) {
-                throw new org.diffsweep.config.ConfigException(config.name() + ": detector "
-                        + config.detector().path() + ": " + org.diffsweep.family.Family.rootLine(e));
+        if (config.multiDetector()) {
+            for (org.diffsweep.config.DetectorSpec d : config.detectors()) {
+                probeDetector(config, d.net(), hadoop, "detector " + d.name() + " (" + d.net().path() + ")");
             }
+            for (org.diffsweep.config.DetectorSpec d : config.detectors()) {
+                FidJob.reference(config.forDetector(d), conf);
+            }
+            return;
+        }
+        if (config.detector() != null) {
+            probeDetector(config, config.detector(), hadoop, "detector " + config.detector().path());
         }
         FidJob.reference(config, conf);
+    }
+
+    /**
+     * A detector loaded and run once on two random images of the model's size: its output must have the declared
+     * {@code dim}, finite.
+     *
+     * @throws org.diffsweep.config.ConfigException one line: the sweep, {@code what}, and what failed
+     */
+    static void probeDetector(SweepConfig config, org.diffsweep.config.NetSpec net, HadoopConf hadoop, String what) {
+        int[] shape = config.model().imageShape();
+        int b = org.diffsweep.family.Family.PROBE_BATCH;
+        try {
+            org.diffsweep.features.Detector d = org.diffsweep.spark.ModelCache.detector(net, hadoop);
+            byte[] images = new byte[b * 3 * shape[1] * shape[2]];
+            new java.util.Random(1).nextBytes(images);
+            float[] f = d.features(images, b, shape[1], shape[2]);
+            if (f.length != b * net.dim()) {
+                throw new IllegalArgumentException("returned " + f.length + " features for " + b + " images, "
+                        + "expected dim " + net.dim() + " each");
+            }
+            for (int i = 0; i < f.length; i++) {
+                if (!Float.isFinite(f[i])) {
+                    throw new IllegalArgumentException("returned " + f[i] + " as feature " + i % net.dim()
+                            + " of a probe image, expected finite features");
+                }
+            }
+        } catch (org.diffsweep.config.ConfigException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new org.diffsweep.config.ConfigException(config.name() + ": " + what + ": "
+                    + org.diffsweep.family.Family.rootLine(e));
+        }
     }
 
     /** Whether the sweep's output is complete for this config. */

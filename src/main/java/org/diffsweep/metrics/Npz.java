@@ -28,11 +28,35 @@ public final class Npz {
     private static final Pattern FORTRAN = Pattern.compile("'fortran_order':\\s*(True|False)");
     private static final Pattern SHAPE = Pattern.compile("'shape':\\s*\\(([^)]*)\\)");
 
+    /**
+     * The text array in which {@code ref-stats} records the SHA-256 of the detector its statistics were made with
+     * ("none" for the pixels themselves); files of pytorch-fid, EDM and clean-fid have none.
+     */
+    public static final String DETECTOR_SHA256 = "detector_sha256";
+
     private Npz() {
     }
 
-    /** An array: its shape and its values in C order. */
-    public record Array(long[] shape, double[] values) {
+    /**
+     * An array: its shape and its values in C order; or a text array (numpy's {@code <U} or {@code |S} dtype, as
+     * {@code np.savez(..., name="text")} stores a string), whose first element is {@code text} and whose
+     * {@code values} are empty.
+     */
+    public record Array(long[] shape, double[] values, String text) {
+        public Array(long[] shape, double[] values) {
+            this(shape, values, null);
+        }
+
+        /** A numpy string scalar (shape ()), as {@code np.savez(f, name="...")} writes one. */
+        public static Array text(String text) {
+            return new Array(new long[0], new double[0], text);
+        }
+    }
+
+    /** The text of a string array of the archive, or null when it has none by that name or it is not text. */
+    public static String text(Map<String, Array> arrays, String name) {
+        Array a = arrays.get(name);
+        return a == null ? null : a.text();
     }
 
     /** Reads every array of an archive, by name (without the {@code .npy} suffix). */
@@ -49,6 +73,56 @@ public final class Npz {
             throw new IOException(source + ": not an .npz archive (no arrays found)");
         }
         return out;
+    }
+
+    /** A {@code .npy} header: dtype, shape (C order only). */
+    public record Header(String descr, long[] shape) {
+        /** The number of elements. */
+        public long count() {
+            long c = 1;
+            for (long d : shape) {
+                c *= d;
+            }
+            return c;
+        }
+    }
+
+    /**
+     * Reads a {@code .npy} header from a stream positioned at its start (an archive entry), leaving the stream at the
+     * first value: for reading large arrays (images) in pieces without holding them.
+     */
+    public static Header header(java.io.InputStream in, String source) throws IOException {
+        byte[] start = in.readNBytes(MAGIC.length + 2);
+        for (int i = 0; i < MAGIC.length; i++) {
+            if (start.length <= i || start[i] != MAGIC[i]) {
+                throw new IOException(source + ": not a .npy array (bad magic)");
+            }
+        }
+        if (start.length < MAGIC.length + 2) {
+            throw new IOException(source + ": .npy header truncated");
+        }
+        int major = start[MAGIC.length];
+        byte[] len = in.readNBytes(major == 1 ? 2 : 4);
+        ByteBuffer lb = ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN);
+        int headerLength = major == 1 ? Short.toUnsignedInt(lb.getShort()) : lb.getInt();
+        byte[] text = in.readNBytes(Math.max(0, headerLength));
+        if (headerLength < 0 || text.length != headerLength) {
+            throw new IOException(source + ": .npy header truncated");
+        }
+        String header = new String(text, StandardCharsets.ISO_8859_1);
+        if (group(FORTRAN, header, source, "fortran_order").equals("True")) {
+            throw new IOException(source + ": fortran_order arrays are not supported, expected C order");
+        }
+        String shapeText = group(SHAPE, header, source, "shape").trim();
+        long[] shape = shapeText.isEmpty() ? new long[0]
+                : java.util.Arrays.stream(shapeText.split(",")).map(String::trim).filter(s -> !s.isEmpty())
+                .mapToLong(Long::parseLong).toArray();
+        return new Header(group(DESCR, header, source, "descr"), shape);
+    }
+
+    /** The shape as numpy prints it, e.g. {@code (3, 4)} or {@code (5,)}. */
+    public static String describeShape(long[] shape) {
+        return shape(shape);
     }
 
     static Array readNpy(byte[] bytes, String source) throws IOException {
@@ -78,6 +152,23 @@ public final class Npz {
         long count = 1;
         for (long d : shape) {
             count *= d;
+        }
+        java.util.regex.Matcher textType = Pattern.compile("([<>|])([US])(\\d+)").matcher(descr);
+        if (textType.matches()) {
+            int chars = Integer.parseInt(textType.group(3));
+            boolean unicode = textType.group(2).equals("U");
+            int width = unicode ? 4 * chars : chars;
+            if (count < 1 || buf.remaining() < width) {
+                throw new IOException(source + ": a text array of shape " + shape(shape) + " holds " + buf.remaining()
+                        + " bytes, expected at least one " + descr + " element");
+            }
+            byte[] raw = new byte[width];
+            buf.get(raw);
+            String text = new String(raw, unicode ? (textType.group(1).equals(">")
+                    ? java.nio.charset.Charset.forName("UTF-32BE") : java.nio.charset.Charset.forName("UTF-32LE"))
+                    : StandardCharsets.ISO_8859_1);
+            int end = text.indexOf('\0');
+            return new Array(shape, new double[0], end < 0 ? text : text.substring(0, end));
         }
         double[] values = new double[Math.toIntExact(count)];
         int width = switch (descr) {
@@ -143,6 +234,9 @@ public final class Npz {
     }
 
     static byte[] npy(Array a) {
+        if (a.text() != null) {
+            return npyText(a.text());
+        }
         StringBuilder shape = new StringBuilder();
         for (long d : a.shape()) {
             shape.append(d).append(", ");
@@ -163,6 +257,26 @@ public final class Npz {
         ByteBuffer values = ByteBuffer.allocate(a.values().length * 8).order(ByteOrder.LITTLE_ENDIAN);
         values.asDoubleBuffer().put(a.values());
         bytes.writeBytes(values.array());
+        return bytes.toByteArray();
+    }
+
+    /** A numpy string scalar: dtype {@code <U<length>} (UTF-32LE), shape (). */
+    private static byte[] npyText(String text) {
+        int chars = Math.max(1, text.codePointCount(0, text.length()));
+        String dict = "{'descr': '<U" + chars + "', 'fortran_order': False, 'shape': (), }";
+        int unpadded = MAGIC.length + 2 + 2 + dict.length() + 1;
+        int pad = (64 - unpadded % 64) % 64;
+        String header = dict + " ".repeat(pad) + "\n";
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        bytes.writeBytes(MAGIC);
+        bytes.write(1);
+        bytes.write(0);
+        bytes.write(header.length() & 0xff);
+        bytes.write(header.length() >> 8);
+        bytes.writeBytes(header.getBytes(StandardCharsets.ISO_8859_1));
+        byte[] utf32 = text.getBytes(java.nio.charset.Charset.forName("UTF-32LE"));
+        bytes.writeBytes(utf32);
+        bytes.writeBytes(new byte[4 * chars - utf32.length]);
         return bytes.toByteArray();
     }
 

@@ -24,11 +24,18 @@ public final class BlockCheck implements FlatMapFunction<Iterator<SeedBlock>, Bl
     private final SweepLayout layout;
     private final HadoopConf hadoop;
     private final int dim;
+    private final java.util.LinkedHashMap<String, Integer> more;
 
     public BlockCheck(SweepLayout layout, HadoopConf hadoop, int dim) {
+        this(layout, hadoop, dim, new java.util.LinkedHashMap<>());
+    }
+
+    /** A check that also reads the further detectors' columns, each with its D ({@code features_<name>} → D). */
+    public BlockCheck(SweepLayout layout, HadoopConf hadoop, int dim, java.util.LinkedHashMap<String, Integer> more) {
         this.layout = layout;
         this.hadoop = hadoop;
         this.dim = dim;
+        this.more = more;
     }
 
     @Override
@@ -49,6 +56,12 @@ public final class BlockCheck implements FlatMapFunction<Iterator<SeedBlock>, Bl
         FeatureBlocks.Block block;
         try {
             block = FeatureBlocks.read(path, hadoop.get(), dim);
+            for (java.util.Map.Entry<String, Integer> c : more.entrySet()) {
+                FeatureBlocks.Block other = FeatureBlocks.read(path, hadoop.get(), c.getValue(), "seed", c.getKey());
+                if (other.rows() != block.rows()) {
+                    return c.getKey() + ": " + other.rows() + " rows, expected " + block.rows();
+                }
+            }
         } catch (IOException | RuntimeException e) {
             String m = e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");
             return e.getClass().getSimpleName() + (m.isEmpty() ? "" : ": " + m.replace(path.toString(), "").trim());

@@ -102,7 +102,7 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
                 + ".parquet");
         try {
             FeatureParquet.write(raw, tmp, hadoop.get(), point.id(), point.nfe(), point.sampler(), point.grid(), rows,
-                    metadata(point));
+                    metadata(point), moreColumns(config));
             fs.mkdirs(target.getParent());
             if (fs != raw) {
                 // A sidecar of an earlier block at this name (removed without it) would not match this block.
@@ -161,6 +161,15 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
         }
     }
 
+    /** The feature columns after {@code features}: those of a {@code detectors:} list's further detectors. */
+    static List<String> moreColumns(SweepConfig config) {
+        List<String> out = new ArrayList<>();
+        for (int i = 1; i < config.detectors().size(); i++) {
+            out.add(config.detectors().get(i).column());
+        }
+        return out;
+    }
+
     /**
      * Samples the seeds of a block in batches of the config's batch size, and turns them into features (the
      * detector's, or the samples themselves). The block holding the sweep's first seeds also writes the config's
@@ -169,6 +178,11 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
     List<FeatureParquet.Row> sample(SweepPoint point, SeedBlock block, FileSystem fs) throws IOException {
         SampleModel model = ModelCache.model(config.model(), config.family(), hadoop);
         Detector detector = config.detector() == null ? null : ModelCache.detector(config.detector(), hadoop);
+        // Further detectors see the same uint8 images of the same samples: the sample is made once.
+        List<Detector> more = new ArrayList<>();
+        for (int i = 1; i < config.detectors().size(); i++) {
+            more.add(ModelCache.detector(config.detectors().get(i).net(), hadoop));
+        }
         int[] shape = config.model().imageShape();
         int gridCount = block.seedStart() == config.seedStart() ? Math.min(config.gridImages(), block.size()) : 0;
         double[] gridSamples = shape == null ? null : new double[gridCount * model.dim()];
@@ -207,16 +221,20 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
                 System.arraycopy(p, 0, pixels, (int) offset * dim, p.length);
             }
             float[] features = features(out, batch, detector, shape);
-            int fdim = features.length / batch;
-            for (int r = 0; r < batch; r++) {
-                float[] f = java.util.Arrays.copyOfRange(features, r * fdim, (r + 1) * fdim);
-                for (float v : f) {
-                    if (!Float.isFinite(v)) {
-                        throw new IllegalStateException("detector " + detector.id() + ", seed " + seeds[r]
-                                + ": feature value " + v + ", expected finite values");
-                    }
+            float[][] moreFeatures = new float[more.size()][];
+            if (!more.isEmpty()) {
+                byte[] images = Images.toRgbUint8(out, batch, shape[0], shape[1], shape[2]);
+                for (int d = 0; d < more.size(); d++) {
+                    moreFeatures[d] = more.get(d).features(images, batch, shape[1], shape[2]);
                 }
-                rows.add(new FeatureParquet.Row(seeds[r], f));
+            }
+            for (int r = 0; r < batch; r++) {
+                float[] f = row(features, r, batch, detector, seeds[r]);
+                float[][] m = new float[more.size()][];
+                for (int d = 0; d < more.size(); d++) {
+                    m[d] = row(moreFeatures[d], r, batch, more.get(d), seeds[r]);
+                }
+                rows.add(new FeatureParquet.Row(seeds[r], f, m));
             }
         }
         if (gridCount > 0 && gridSamples != null) {
@@ -226,6 +244,19 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
             SampleExport.write(fs, layout, config.export().format(), block, pixels, shape);
         }
         return rows;
+    }
+
+    /** Row r of a batch's features, checked finite. */
+    private static float[] row(float[] features, int r, int batch, Detector detector, long seed) {
+        int fdim = features.length / batch;
+        float[] f = java.util.Arrays.copyOfRange(features, r * fdim, (r + 1) * fdim);
+        for (float v : f) {
+            if (!Float.isFinite(v)) {
+                throw new IllegalStateException("detector " + detector.id() + ", seed " + seed
+                        + ": feature value " + v + ", expected finite values");
+            }
+        }
+        return f;
     }
 
     /** The detector's features of uint8 images of the samples (docs/conventions.md), or the samples themselves. */
@@ -257,6 +288,13 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
         m.put("diffsweep.model_spec", config.model().json());
         m.put("diffsweep.detector", config.detector() == null ? "none (features are the samples)"
                 : config.detector().id());
+        if (config.multiDetector()) {
+            List<String> named = new ArrayList<>();
+            for (org.diffsweep.config.DetectorSpec d : config.detectors()) {
+                named.add(d.column() + "=" + d.name() + ":" + d.net().id());
+            }
+            m.put("diffsweep.detectors", String.join(", ", named));
+        }
         m.put("diffsweep.process", config.family().process());
         m.put("diffsweep.sampler", point.sampler());
         m.put("diffsweep.grid", point.grid());

@@ -45,6 +45,13 @@ public final class ConfigStats {
      */
     public static FeatureStats[] read(SweepLayout layout, Configuration conf, String configId, long seedStart,
                                       long seedCount, int blockSize, int dim, int groups) throws IOException {
+        return read(layout, conf, configId, seedStart, seedCount, blockSize, dim, groups, "features");
+    }
+
+    /** As above, the features of the column {@code column} (a further detector's {@code features_<name>}). */
+    public static FeatureStats[] read(SweepLayout layout, Configuration conf, String configId, long seedStart,
+                                      long seedCount, int blockSize, int dim, int groups, String column)
+            throws IOException {
         List<Path> blocks = new ArrayList<>();
         long end = seedStart + seedCount;
         for (long s = seedStart; s < end; s += blockSize) {
@@ -65,7 +72,7 @@ public final class ConfigStats {
             java.util.function.IntConsumer submit = i -> {
                 if (i < blocks.size()) {
                     Path p = blocks.get(i);
-                    queue.set(i, ahead.submit(() -> readBlock(p, conf, dim)));
+                    queue.set(i, ahead.submit(() -> readBlock(p, conf, dim, column)));
                 }
             };
             for (int i = 0; i < READ_AHEAD; i++) {
@@ -114,11 +121,12 @@ public final class ConfigStats {
         }
     }
 
-    private static FeatureBlocks.Block readBlock(Path path, Configuration conf, int dim) throws IOException {
+    private static FeatureBlocks.Block readBlock(Path path, Configuration conf, int dim, String column)
+            throws IOException {
         if (!path.getFileSystem(conf).exists(path)) {
             throw new IOException("block " + path + " is missing: run the sweep first");
         }
-        return FeatureBlocks.read(path, conf, dim);
+        return FeatureBlocks.read(path, conf, dim, "seed", column);
     }
 
     /** Feeds rows in seed order into the group sums. */

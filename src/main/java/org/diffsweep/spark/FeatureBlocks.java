@@ -47,14 +47,22 @@ public final class FeatureBlocks {
      * a sweep block, the image index of kept reference features); the keys come back in {@link Block#seeds}.
      */
     public static Block read(Path path, Configuration conf, int dim, String key) throws IOException {
+        return read(path, conf, dim, key, "features");
+    }
+
+    /**
+     * Reads {@code path} as {@link #read(Path, Configuration, int, String)} does, the features from the list column
+     * {@code column} ({@code features}, or a further detector's {@code features_<name>}).
+     */
+    public static Block read(Path path, Configuration conf, int dim, String key, String column) throws IOException {
         try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(path, conf),
                 HadoopReadOptions.builder(conf, path).usePageChecksumVerification(true).build())) {
             MessageType file = reader.getFooter().getFileMetaData().getSchema();
-            if (!file.containsField(key) || !file.containsField("features")) {
-                throw new IOException(path + ": expected features with columns " + key + " and features, got "
+            if (!file.containsField(key) || !file.containsField(column)) {
+                throw new IOException(path + ": expected features with columns " + key + " and " + column + ", got "
                         + file);
             }
-            MessageType projection = new MessageType(file.getName(), file.getType(key), file.getType("features"));
+            MessageType projection = new MessageType(file.getName(), file.getType(key), file.getType(column));
             reader.setRequestedSchema(projection);
             long total = reader.getRecordCount();
             if (total > Integer.MAX_VALUE / Math.max(1, dim)) {
@@ -64,7 +72,7 @@ public final class FeatureBlocks {
             long[] seeds = new long[rows];
             float[] features = new float[rows * dim];
             ColumnDescriptor seedColumn = projection.getColumnDescription(new String[] {key});
-            ColumnDescriptor featureColumn = projection.getColumnDescription(new String[] {"features", "list", "element"});
+            ColumnDescriptor featureColumn = projection.getColumnDescription(new String[] {column, "list", "element"});
             int maxDefinition = featureColumn.getMaxDefinitionLevel();
             String createdBy = reader.getFooter().getFileMetaData().getCreatedBy();
             int r = 0;

@@ -23,7 +23,9 @@ import org.apache.parquet.schema.Types;
 /**
  * The features file of one seed block, written by the executor with parquet-hadoop:
  * {@code config_id, seed, nfe, sampler, grid, features array<float>}, and the block's metadata (model, sweep,
- * code version, sampler config) in the file's key-value footer.
+ * code version, sampler config) in the file's key-value footer. A sweep with several detectors ({@code detectors:})
+ * stores the first one's features in {@code features} and each further one's in a column
+ * {@code features_<name>} after it ({@link #schema}), so every detector sees the same images, made once.
  */
 public final class FeatureParquet {
 
@@ -35,6 +37,20 @@ public final class FeatureParquet {
             .required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named("grid")
             .requiredList().requiredElement(PrimitiveTypeName.FLOAT).named("features")
             .named("features_block");
+
+    /**
+     * The schema of a block with further feature columns after {@code features} (none: {@link #SCHEMA} itself).
+     */
+    public static MessageType schema(java.util.List<String> moreColumns) {
+        if (moreColumns.isEmpty()) {
+            return SCHEMA;
+        }
+        java.util.List<org.apache.parquet.schema.Type> fields = new java.util.ArrayList<>(SCHEMA.getFields());
+        for (String c : moreColumns) {
+            fields.add(Types.requiredList().requiredElement(PrimitiveTypeName.FLOAT).named(c));
+        }
+        return new MessageType(SCHEMA.getName(), fields);
+    }
 
     /** The kept real features of {@code ref-stats --keep}: the image's index in the data set and its features. */
     public static final MessageType KEPT_SCHEMA = Types.buildMessage()
@@ -137,14 +153,22 @@ public final class FeatureParquet {
         }
     }
 
-    /** One row to write. */
-    public record Row(long seed, float[] features) {
+    /**
+     * One row to write.
+     *
+     * @param more the features of the further detectors, in the order of the further columns (none: empty)
+     */
+    public record Row(long seed, float[] features, float[][] more) {
+        public Row(long seed, float[] features) {
+            this(seed, features, new float[0][]);
+        }
     }
 
     /** Writes the rows of one block to {@code path}, replacing any partial file there. */
     public static void write(Path path, Configuration conf, String configId, int nfe, String sampler, String grid,
                              Iterable<Row> rows, Map<String, String> metadata) throws IOException {
-        write(HadoopOutputFile.fromPath(path, conf), conf, configId, nfe, sampler, grid, rows, metadata);
+        write(HadoopOutputFile.fromPath(path, conf), conf, configId, nfe, sampler, grid, rows, metadata,
+                java.util.List.of());
     }
 
     /**
@@ -155,14 +179,26 @@ public final class FeatureParquet {
      */
     public static void write(FileSystem fs, Path path, Configuration conf, String configId, int nfe, String sampler,
                              String grid, Iterable<Row> rows, Map<String, String> metadata) throws IOException {
-        write(new FsOutputFile(fs, path), conf, configId, nfe, sampler, grid, rows, metadata);
+        write(new FsOutputFile(fs, path), conf, configId, nfe, sampler, grid, rows, metadata, java.util.List.of());
+    }
+
+    /**
+     * As {@link #write(FileSystem, Path, Configuration, String, int, String, String, Iterable, Map)}, with the further
+     * detectors' feature columns {@code moreColumns} after {@code features} ({@link #schema}).
+     */
+    public static void write(FileSystem fs, Path path, Configuration conf, String configId, int nfe, String sampler,
+                             String grid, Iterable<Row> rows, Map<String, String> metadata,
+                             java.util.List<String> moreColumns) throws IOException {
+        write(new FsOutputFile(fs, path), conf, configId, nfe, sampler, grid, rows, metadata, moreColumns);
     }
 
     private static void write(OutputFile file, Configuration conf, String configId, int nfe, String sampler,
-                              String grid, Iterable<Row> rows, Map<String, String> metadata) throws IOException {
-        SimpleGroupFactory groups = new SimpleGroupFactory(SCHEMA);
+                              String grid, Iterable<Row> rows, Map<String, String> metadata,
+                              java.util.List<String> moreColumns) throws IOException {
+        MessageType schema = schema(moreColumns);
+        SimpleGroupFactory groups = new SimpleGroupFactory(schema);
         try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(file)
-                .withType(SCHEMA)
+                .withType(schema)
                 .withConf(conf)
                 .withPageWriteChecksumEnabled(true)
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
@@ -179,6 +215,16 @@ public final class FeatureParquet {
                 Group list = g.addGroup("features");
                 for (float f : row.features()) {
                     list.addGroup("list").append("element", f);
+                }
+                if (row.more().length != moreColumns.size()) {
+                    throw new IllegalArgumentException("seed " + row.seed() + ": " + row.more().length
+                            + " further feature arrays, expected one for each of " + moreColumns);
+                }
+                for (int c = 0; c < moreColumns.size(); c++) {
+                    Group more = g.addGroup(moreColumns.get(c));
+                    for (float f : row.more()[c]) {
+                        more.addGroup("list").append("element", f);
+                    }
                 }
                 writer.write(g);
             }

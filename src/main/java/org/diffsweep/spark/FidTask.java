@@ -39,9 +39,17 @@ public final class FidTask implements Function<String, FidTask.Result> {
     private final int groups;
     private final JackknifeFid.Method method;
     private final Broadcast<FrechetDistance.To> reference;
+    private final String column;
 
     public FidTask(SweepLayout layout, HadoopConf hadoop, long seedStart, long seedCount, int blockSize, int dim,
                    int groups, JackknifeFid.Method method, Broadcast<FrechetDistance.To> reference) {
+        this(layout, hadoop, seedStart, seedCount, blockSize, dim, groups, method, reference, "features");
+    }
+
+    /** A task reading the feature column {@code column} (a further detector's {@code features_<name>}). */
+    public FidTask(SweepLayout layout, HadoopConf hadoop, long seedStart, long seedCount, int blockSize, int dim,
+                   int groups, JackknifeFid.Method method, Broadcast<FrechetDistance.To> reference, String column) {
+        this.column = column;
         this.layout = layout;
         this.hadoop = hadoop;
         this.seedStart = seedStart;
@@ -57,7 +65,7 @@ public final class FidTask implements Function<String, FidTask.Result> {
     public Result call(String configId) throws Exception {
         Lapack.parallelism(TaskCores.perExecutor());
         return Gate.run(permits(), () -> reduce(layout, hadoop.get(), configId, seedStart, seedCount, blockSize,
-                dim, groups, method, reference.value()));
+                dim, groups, method, reference.value(), column));
     }
 
     /**
@@ -67,8 +75,17 @@ public final class FidTask implements Function<String, FidTask.Result> {
     public static Result reduce(SweepLayout layout, Configuration conf, String configId, long seedStart,
                                 long seedCount, int blockSize, int dim, int groups, JackknifeFid.Method method,
                                 FrechetDistance.To reference) throws java.io.IOException {
+        return reduce(layout, conf, configId, seedStart, seedCount, blockSize, dim, groups, method, reference,
+                "features");
+    }
+
+    /** As above, for the features of column {@code column} (one detector of several). */
+    public static Result reduce(SweepLayout layout, Configuration conf, String configId, long seedStart,
+                                long seedCount, int blockSize, int dim, int groups, JackknifeFid.Method method,
+                                FrechetDistance.To reference, String column) throws java.io.IOException {
         long t0 = System.nanoTime();
-        FeatureStats[] stats = ConfigStats.read(layout, conf, configId, seedStart, seedCount, blockSize, dim, groups);
+        FeatureStats[] stats = ConfigStats.read(layout, conf, configId, seedStart, seedCount, blockSize, dim, groups,
+                column);
         double[] all = JackknifeFid.fidAndLeaveOneOut(stats, reference, method);
         return new Result(configId, seedCount, all[0], Arrays.copyOfRange(all, 1, all.length),
                 groups >= 2 ? method : null, (System.nanoTime() - t0) / 1e9);

@@ -39,6 +39,13 @@ public final class Manifest {
         model.put("type", c.model().type());
         model.put("spec", c.model().json());
         plan.put("detector", c.detector() == null ? "none" : c.detector().id());
+        if (c.multiDetector()) {
+            // Only a detectors: list adds this key, so the plan of a single-detector sweep is as it always was.
+            ArrayNode detectors = plan.putArray("detectors");
+            for (org.diffsweep.config.DetectorSpec d : c.detectors()) {
+                detectors.addObject().put("name", d.name()).put("id", d.net().id()).put("column", d.column());
+            }
+        }
         plan.put("grid_images", c.gridImages());
         plan.put("process", c.family().process());
         plan.putObject("seeds").put("start", c.seedStart()).put("count", c.seedCount());

@@ -43,9 +43,17 @@ public final class MetricsTask implements Function<String, MetricsTask.Result> {
     private final int dim;
     private final MetricsSpec spec;
     private final Broadcast<Reference> reference;
+    private final String column;
 
     public MetricsTask(SweepLayout layout, HadoopConf hadoop, long seedStart, long seedCount, int blockSize, int dim,
                        MetricsSpec spec, Broadcast<Reference> reference) {
+        this(layout, hadoop, seedStart, seedCount, blockSize, dim, spec, reference, "features");
+    }
+
+    /** A task reading the feature column {@code column} (a further detector's {@code features_<name>}). */
+    public MetricsTask(SweepLayout layout, HadoopConf hadoop, long seedStart, long seedCount, int blockSize, int dim,
+                       MetricsSpec spec, Broadcast<Reference> reference, String column) {
+        this.column = column;
         this.layout = layout;
         this.hadoop = hadoop;
         this.seedStart = seedStart;
@@ -61,7 +69,8 @@ public final class MetricsTask implements Function<String, MetricsTask.Result> {
         Lapack.parallelism(TaskCores.perExecutor());
         return FidTask.Gate.run(permits(), () -> {
             long t0 = System.nanoTime();
-            float[] generated = features(layout, hadoop.get(), configId, seedStart, seedCount, blockSize, dim);
+            float[] generated = features(layout, hadoop.get(), configId, seedStart, seedCount, blockSize, dim,
+                    column);
             Reference real = reference.value();
             Kid.Result kid = spec.kid() ? Kid.of(real.features(), real.n(), generated, seedCount, dim,
                     spec.kidSubsets(), spec.kidSubsetSize(), spec.seed()) : null;
@@ -126,6 +135,12 @@ public final class MetricsTask implements Function<String, MetricsTask.Result> {
      */
     public static float[] features(SweepLayout layout, Configuration conf, String configId, long seedStart,
                                    long seedCount, int blockSize, int dim) throws IOException {
+        return features(layout, conf, configId, seedStart, seedCount, blockSize, dim, "features");
+    }
+
+    /** As above, from the feature column {@code column}. */
+    public static float[] features(SweepLayout layout, Configuration conf, String configId, long seedStart,
+                                   long seedCount, int blockSize, int dim, String column) throws IOException {
         float[] out = new float[Math.multiplyExact(Math.toIntExact(seedCount), dim)];
         long end = seedStart + seedCount;
         long expected = seedStart;
@@ -134,7 +149,7 @@ public final class MetricsTask implements Function<String, MetricsTask.Result> {
             if (!p.getFileSystem(conf).exists(p)) {
                 throw new IOException("block " + p + " is missing: run the sweep first");
             }
-            FeatureBlocks.Block b = FeatureBlocks.read(p, conf, dim);
+            FeatureBlocks.Block b = FeatureBlocks.read(p, conf, dim, "seed", column);
             for (int r = 0; r < b.rows(); r++, expected++) {
                 if (expected >= end || b.seeds()[r] != expected) {
                     throw new IOException("config " + configId + ": found seed " + b.seeds()[r] + " where seed "

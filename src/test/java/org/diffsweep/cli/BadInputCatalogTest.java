@@ -67,6 +67,35 @@ class BadInputCatalogTest {
             reference: REF
             """;
 
+    /** The DJL config with two named detectors, (mean, max) with a 2-d reference and the 3-feature one with REF2. */
+    private static final String DJL_TWO = DJL.replace("detector: { path: DETECTOR, dim: 2 }\n", """
+            detectors:
+              - { name: meanmax, path: DETECTOR, dim: 2, metric: FID, reference: REF }
+              - { name: second, path: SECOND, dim: 3, metric: FD_DINOv2, reference: REF2 }
+            """).replace("reference: REF\n", "");
+
+    /** A multi-detector case: REF2 and SECOND filled in before the DJL placeholders. */
+    private static Case two(String name, Yaml yaml, String... fragments) {
+        return djl(name, d -> yaml.text(d).replace("REF2", npz(d, "ref2.npz", 3))
+                .replace("SECOND", resource("tiny_features2.pt")), fragments);
+    }
+
+    /** Statistics of dimension {@code dim} that record a detector's SHA-256, as ref-stats writes them. */
+    private static String npzOf(Path d, String name, int dim, String detectorSha256) throws Exception {
+        double[] cov = new double[dim * dim];
+        for (int i = 0; i < dim; i++) {
+            cov[i * dim + i] = 1;
+        }
+        java.util.Map<String, Npz.Array> m = new java.util.LinkedHashMap<>(Npz.of(new Gaussian(new double[dim], cov,
+                0)));
+        m.put(Npz.DETECTOR_SHA256, Npz.Array.text(detectorSha256));
+        Path p = d.resolve(name);
+        try (OutputStream o = Files.newOutputStream(p)) {
+            Npz.write(o, m);
+        }
+        return p.toString();
+    }
+
     static Stream<Case> cases() {
         List<Case> c = new ArrayList<>();
         // --- the YAML itself
@@ -256,6 +285,39 @@ class BadInputCatalogTest {
         c.add(new Case("ref-stats data set missing", d -> new String[] {"ref-stats", "--data",
                 d.resolve("none-idx3-ubyte").toString(), "--out", d.resolve("out/ref.npz").toString()},
                 "none-idx3-ubyte", "not found"));
+        // --- several detectors (detectors:) and their references
+        c.add(two("two detectors with one name", d -> DJL_TWO.replace("name: second", "name: meanmax"),
+                "detectors[1].name", "'meanmax' names two detectors", "expected unique names"));
+        c.add(two("detector: beside detectors:", d -> DJL_TWO.replace("detectors:",
+                "detector: { path: DETECTOR, dim: 2 }\ndetectors:"), "detector: given beside detectors:",
+                "expected each detector of the list to name its own network"));
+        c.add(two("reference: beside detectors:", d -> DJL_TWO + "reference: REF\n", "reference: given beside "
+                + "detectors:", "its own reference"));
+        c.add(two("a detector of the list without its reference", d -> DJL_TWO.replace(", reference: REF2", ""),
+                "detectors[1].reference: missing"));
+        c.add(two("a detector name with capitals", d -> DJL_TWO.replace("name: second", "name: Second"),
+                "'Second'", "expected a lower-case letter"));
+        c.add(two("a metric name with a space", d -> DJL_TWO.replace("metric: FD_DINOv2", "metric: 'FD DINOv2'"),
+                "'FD DINOv2'", "expected a name such as FID or FD_DINOv2"));
+        c.add(two("a further detector's reference made with another detector", d -> DJL_TWO.replace("REF2",
+                npzOf(d, "other.npz", 3, "ab".repeat(32))), "other.npz was made with detector sha256 "
+                + "ab".repeat(32), "expected detector second (tiny_features2.pt@", "rerun ref-stats"));
+        c.add(two("a further detector's reference of the wrong dimension", d -> DJL_TWO.replace("REF2",
+                npz(d, "ref2d.npz", 2)), "ref2d.npz has 2 features, expected 3 (detector tiny_features2.pt@"));
+        c.add(djl("a single detector's reference made with another detector", d -> DJL.replace("REF",
+                npzOf(d, "other1.npz", 2, "cd".repeat(32))), "other1.npz was made with detector sha256 "
+                + "cd".repeat(32), "expected tiny_features.pt@"));
+        c.add(new Case("ref-stats with two --detector and one --dim", d -> new String[] {"ref-stats", "--data",
+                idx(d), "--detector", resource("tiny_features.pt"), "--detector", resource("tiny_features2.pt"),
+                "--dim", "2", "--out", d.resolve("out/a.npz").toString(), "--out", d.resolve("out/b.npz").toString()},
+                "2 --detector, 1 --dim", "expected one --dim each"));
+        c.add(new Case("ref-stats with two detectors and one --out", d -> new String[] {"ref-stats", "--data",
+                idx(d), "--detector", resource("tiny_features.pt"), "--detector", resource("tiny_features2.pt"),
+                "--dim", "2", "--dim", "3", "--out", d.resolve("out/a.npz").toString()},
+                "--out given 1 times", "expected one .npz per detector (2)"));
+        c.add(new Case("ref-stats on an .npz of statistics, not images", d -> new String[] {"ref-stats", "--data",
+                npz(d, "stats.npz", 2), "--out", d.resolve("out/ref.npz").toString()}, "stats.npz",
+                "no uint8 image array", "expected arr_0 of uint8 images [N, H, W, C]"));
         return c.stream();
     }
 
