@@ -346,7 +346,8 @@ public final class Main {
                         + "the features are the pixels in [-1, 1].")
         String detector;
 
-        @Option(names = "--dim", paramLabel = "D", description = "The detector's feature dimension.")
+        @Option(names = "--dim", paramLabel = "D", description = "The detector's feature dimension (default: the one the "
+                + "file states: 2048 for NVIDIA's inception-2015-12-05 interface, the metadata of tools/detectors builds).")
         Integer dim;
 
         @Option(names = "--batch", paramLabel = "B", defaultValue = "256",
@@ -372,8 +373,9 @@ public final class Main {
 
         @Override
         public Integer call() throws Exception {
-            if (detector != null && (dim == null || dim < 1)) {
-                throw new ConfigException("--detector needs --dim, the detector's feature dimension (>= 1)");
+            if (detector != null && dim != null && dim < 1) {
+                throw new ConfigException("--dim " + dim + ", expected the detector's feature dimension (>= 1), or no"
+                        + " --dim for a detector file that states it");
             }
             if (batch < 1 || limit < 0) {
                 throw new ConfigException("--batch " + batch + " / --limit " + limit + ", expected batch >= 1, limit >= 0");
@@ -386,7 +388,8 @@ public final class Main {
             String npz = qualifyOut(store, out);
             org.diffsweep.jobs.RefStatsJob.checkOutput(store.conf(), npz);
             org.diffsweep.config.NetSpec det = detector == null ? null
-                    : new org.diffsweep.config.NetSpec("detector", detector, null, "detector", null, dim, batch, null);
+                    : new org.diffsweep.config.NetSpec("detector", detector, null, "detector", null, dim == null ? 0 : dim,
+                    batch, null);
             org.diffsweep.jobs.RefStatsJob.run(Spark.session("diffsweep ref-stats", master.url), data, format, det,
                     limit, npz, keep);
             return 0;

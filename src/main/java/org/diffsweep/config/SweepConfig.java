@@ -81,8 +81,14 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
 
     /** The same sweep with the hashes of its network files resolved (by the driver, before a job starts). */
     public SweepConfig resolveFiles(java.util.function.UnaryOperator<String> hasher) {
+        return resolveFiles(hasher, d -> d.resolve(hasher));
+    }
+
+    /** The same, the detector resolved by its own function (hash, and the dimension its file states). */
+    public SweepConfig resolveFiles(java.util.function.UnaryOperator<String> hasher,
+                                    java.util.function.UnaryOperator<NetSpec> detectorResolver) {
         return new SweepConfig(name, output, model.resolve(hasher), family, seedStart, seedCount, blockSize,
-                batchSize, points, reference, detector == null ? null : detector.resolve(hasher), gridImages,
+                batchSize, points, reference, detector == null ? null : detectorResolver.apply(detector), gridImages,
                 comparisons, metrics, export);
     }
 

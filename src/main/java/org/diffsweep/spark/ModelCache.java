@@ -42,7 +42,7 @@ public final class ModelCache {
     }
 
     public static Detector detector(NetSpec spec, HadoopConf hadoop) {
-        return new DjlDetector(net(spec, hadoop), spec.dim(), spec.batch(), spec.id());
+        return new DjlDetector(net(spec, hadoop), spec.dim(), spec.batch(), spec.id(), spec.sha256());
     }
 
     private static DjlNet net(NetSpec spec, HadoopConf hadoop) {

@@ -90,7 +90,50 @@ public final class ModelFiles {
     /** Every file of a config resolved to its hash, on the driver's file system. */
     public static org.diffsweep.config.SweepConfig resolve(org.diffsweep.config.SweepConfig config,
                                                          Configuration conf) {
-        return config.resolveFiles(path -> sha256(path, conf));
+        return config.resolveFiles(path -> sha256(path, conf), d -> resolveDetector(d, conf));
+    }
+
+    /**
+     * A detector with its hash and feature dimension: the file is read once (hash, and what it says of itself,
+     * {@link org.diffsweep.features.DetectorFile}); a weight file or a file that is no network is refused here, before
+     * anything runs, and so is a {@code dim} that contradicts the file.
+     */
+    public static org.diffsweep.config.NetSpec resolveDetector(org.diffsweep.config.NetSpec spec, Configuration conf) {
+        org.diffsweep.config.NetSpec hashed = spec.resolve(path -> sha256(path, conf));
+        org.diffsweep.features.DetectorFile file;
+        try {
+            Path p = new Path(spec.path());
+            file = p.getName().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx")
+                    ? new org.diffsweep.features.DetectorFile(org.diffsweep.features.DetectorFile.Kind.ONNX,
+                    org.diffsweep.features.DetectorFile.Call.FEATURES, null)
+                    : inspect(p, conf);
+        } catch (IOException e) {
+            throw new org.diffsweep.config.ConfigException("detector " + spec.path() + ": cannot read it ("
+                    + e.getMessage() + ")");
+        }
+        String refusal = file.refusal("detector " + spec.path());
+        if (refusal != null) {
+            throw new org.diffsweep.config.ConfigException(refusal);
+        }
+        int stated = file.dim();
+        if (spec.dim() == 0) {
+            if (stated == 0) {
+                throw new org.diffsweep.config.ConfigException("detector " + spec.path() + ": the file does not state"
+                        + " its feature dimension, expected dim: (or --dim) with it");
+            }
+            return hashed.withDim(stated);
+        }
+        if (stated != 0 && stated != spec.dim()) {
+            throw new org.diffsweep.config.ConfigException("detector " + spec.path() + ": dim " + spec.dim()
+                    + ", but the file gives " + stated + " features; expected dim: " + stated + " or none");
+        }
+        return hashed;
+    }
+
+    private static org.diffsweep.features.DetectorFile inspect(Path p, Configuration conf) throws IOException {
+        try (InputStream in = p.getFileSystem(conf).open(p)) {
+            return org.diffsweep.features.DetectorFile.inspect(in);
+        }
     }
 
     /** Whether a path exists (driver side checks). */
