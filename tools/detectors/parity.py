@@ -14,8 +14,8 @@ them, in one folder with a manifest.json the IT reads (DIFFSWEEP_DETECTOR_PARITY
    with `--pytorch-fid-detector built.pt`, `--dinov2-weights dinov2_vitl14_pretrain.pth` with
    `--dinov2-detector built.pt`, and `--images FOLDER` (PNG/JPEG, all of one size) instead of seeded images.
 
-Then, from the repository root: DIFFSWEEP_DETECTOR_PARITY=FOLDER mvn -B -ntp verify -Dit.test=DetectorParityIT
--Dtest=none -Dsurefire.failIfNoSpecifiedTests=false (tools/detectors/check.sh does both steps). The manifest also
+Then, from the repository root: DIFFSWEEP_DETECTOR_PARITY=FOLDER mvn -B -ntp test -Dtest=DetectorParityIT
+-Dsurefire.failIfNoSpecifiedTests=false (tools/detectors/check.sh does both steps). The manifest also
 records the Python tool's images per second on the same images, batch and threads, which the IT sets beside
 diffsweep's.
 """
@@ -106,8 +106,9 @@ def main():
     images = folder_images(a.images) if a.images else seeded_images(7)
     only = set(a.only.split(",")) if a.only else {"nvidia", "pytorch-fid", "dinov2"}
     manifest = {"threads": a.threads, "batch": a.batch, "torch": torch.__version__, "detectors": []}
-    detcommon.use_torchvision(a.torchvision)
-    detcommon.import_from(a.pytorch_fid, "pytorch_fid", "--pytorch-fid")
+    if a.standins or a.pytorch_fid_weights:
+        detcommon.use_torchvision(a.torchvision)
+        detcommon.import_from(a.pytorch_fid, "pytorch_fid", "--pytorch-fid")
 
     if "nvidia" in only and (a.standins or a.nvidia):
         if a.standins:

@@ -130,6 +130,25 @@ public final class ModelFiles {
         return hashed;
     }
 
+    /**
+     * The protocol of a config's detector, for table headers and provenance lines on the driver
+     * ({@link org.diffsweep.features.DetectorProtocol#header}, {@link org.diffsweep.features.DetectorProtocol#provenance}):
+     * the file is read for what it says of itself; its hash is the resolved one.
+     */
+    public static org.diffsweep.features.DetectorProtocol protocol(org.diffsweep.config.NetSpec detector,
+                                                                   Configuration conf) {
+        Path p = new Path(detector.path());
+        String hash = detector.sha256() != null ? detector.sha256() : sha256(detector.path(), conf);
+        if (p.getName().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx")) {
+            return org.diffsweep.features.DetectorProtocol.of(hash, null);
+        }
+        try {
+            return org.diffsweep.features.DetectorProtocol.of(hash, inspect(p, conf));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private static org.diffsweep.features.DetectorFile inspect(Path p, Configuration conf) throws IOException {
         try (InputStream in = p.getFileSystem(conf).open(p)) {
             return org.diffsweep.features.DetectorFile.inspect(in);

@@ -29,18 +29,28 @@ public final class DjlDetector implements Detector {
     private final DetectorProtocol protocol;
     private volatile int classes = -1;
 
-    /** A detector whose file is inspected for its call convention and provenance. */
+    /** A detector whose file is inspected here for its call convention and provenance. */
     public DjlDetector(DjlNet net, int dim, int maxBatch, String id, String sha256) {
+        this(net, dim, maxBatch, id, sha256, inspect(net));
+    }
+
+    /** A detector whose file was inspected already ({@link DetectorFile#inspect}, e.g. once per executor). */
+    public DjlDetector(DjlNet net, int dim, int maxBatch, String id, String sha256, DetectorFile file) {
         this.net = net;
         this.dim = dim;
         this.maxBatch = maxBatch;
         this.id = id;
+        this.file = file;
+        this.protocol = DetectorProtocol.of(sha256, file);
+    }
+
+    /** What the network's file says of itself. */
+    public static DetectorFile inspect(DjlNet net) {
         try {
-            this.file = DetectorFile.inspect(net.file());
+            return DetectorFile.inspect(net.file());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        this.protocol = DetectorProtocol.of(sha256, file);
     }
 
     /** A detector whose hash is not known here (its provenance then names no standard file). */
