@@ -106,7 +106,7 @@ def main():
     images = folder_images(a.images) if a.images else seeded_images(7)
     only = set(a.only.split(",")) if a.only else {"nvidia", "pytorch-fid", "dinov2"}
     manifest = {"threads": a.threads, "batch": a.batch, "torch": torch.__version__, "detectors": []}
-    if a.standins or a.pytorch_fid_weights:
+    if (a.standins and only & {"nvidia", "pytorch-fid"}) or a.pytorch_fid_weights:
         detcommon.use_torchvision(a.torchvision)
         detcommon.import_from(a.pytorch_fid, "pytorch_fid", "--pytorch-fid")
 
