@@ -76,8 +76,10 @@ public record DetectorProtocol(String metric, String protocol, Status status, St
                                 + " are not pytorch-fid's (SHA-256 prefix " + PYTORCH_FID_WEIGHTS_PREFIX + ")");
             }
             case "edm2-dinov2" -> {
+                int dim = meta.path("dim").asInt(0);
                 return new DetectorProtocol("FD_DINOv2", DINOV2, Status.INTERFACE, "EDM2's DINOv2 preprocessing"
-                        + " on dinov2's own ViT built from " + weights + "; Meta publishes no hash of"
+                        + " on dinov2's own ViT built from " + weights + (dim == 1024 ? "" : " with " + dim
+                        + " features, not ViT-L/14's 1024") + "; Meta publishes no hash of"
                         + " dinov2_vitl14_pretrain.pth, so the weights are not verified");
             }
             case "nvidia-inception" -> {

@@ -57,6 +57,9 @@ class DetectorProtocolTest {
         DetectorProtocol dino = DetectorProtocol.of("ab", built("{\"protocol\": \"edm2-dinov2\", \"dim\": 1024}"));
         assertEquals("FD_DINOv2", dino.metric());
         assertEquals(DetectorProtocol.Status.INTERFACE, dino.status());
+        assertTrue(!dino.note().contains("not ViT-L/14"), dino.note());
+        DetectorProtocol small = DetectorProtocol.of("ab", built("{\"protocol\": \"edm2-dinov2\", \"dim\": 384}"));
+        assertTrue(small.note().contains("384 features, not ViT-L/14's 1024"), small.note());
         DetectorProtocol nvidia = DetectorProtocol.of("cd",
                 new DetectorFile(DetectorFile.Kind.TORCHSCRIPT, DetectorFile.Call.RETURN_FEATURES, null));
         assertEquals(DetectorProtocol.Status.INTERFACE, nvidia.status());
