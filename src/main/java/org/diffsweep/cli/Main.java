@@ -349,8 +349,9 @@ public final class Main {
                         + "several detectors in one pass. Default: none, the features are the pixels in [-1, 1].")
         java.util.List<String> detectors = new java.util.ArrayList<>();
 
-        @Option(names = "--dim", paramLabel = "D", description = "The detector's feature dimension (one per "
-                + "--detector, in order).")
+        @Option(names = "--dim", paramLabel = "D", description = "The detector's feature dimension, one per --detector "
+                + "in order (default: the one each file states: 2048 for NVIDIA's inception-2015-12-05 interface, the "
+                + "metadata of tools/detectors builds).")
         java.util.List<Integer> dims = new java.util.ArrayList<>();
 
         @Option(names = "--batch", paramLabel = "B", defaultValue = "256",
@@ -376,17 +377,18 @@ public final class Main {
 
         @Override
         public Integer call() throws Exception {
-            if (!detectors.isEmpty() && dims.size() != detectors.size()) {
-                throw new ConfigException("--detector needs --dim, the detector's feature dimension (>= 1): "
-                        + detectors.size() + " --detector, " + dims.size() + " --dim, expected one --dim each");
+            if (detectors.isEmpty() && !dims.isEmpty()) {
+                throw new ConfigException("--dim without --detector, expected --dim only beside a --detector");
+            }
+            if (!dims.isEmpty() && dims.size() != detectors.size()) {
+                throw new ConfigException("--dim given " + dims.size() + " times for " + detectors.size()
+                        + " --detector, expected one --dim per --detector, or none for detector files that state it");
             }
             for (Integer dim : dims) {
                 if (dim == null || dim < 1) {
-                    throw new ConfigException("--detector needs --dim, the detector's feature dimension (>= 1)");
+                    throw new ConfigException("--dim " + dim + ", expected the detector's feature dimension (>= 1), or"
+                            + " no --dim for a detector file that states it");
                 }
-            }
-            if (detectors.isEmpty() && !dims.isEmpty()) {
-                throw new ConfigException("--dim without --detector, expected --dim only beside a --detector");
             }
             int wanted = Math.max(1, detectors.size());
             if (outs.size() != wanted) {
@@ -409,7 +411,7 @@ public final class Main {
             java.util.List<org.diffsweep.config.NetSpec> dets = new java.util.ArrayList<>();
             for (int i = 0; i < detectors.size(); i++) {
                 dets.add(new org.diffsweep.config.NetSpec("detector", detectors.get(i), null, "detector", null,
-                        dims.get(i), batch, null));
+                        dims.isEmpty() ? 0 : dims.get(i), batch, null));
             }
             if (dets.isEmpty()) {
                 dets.add(null);

@@ -64,6 +64,11 @@ public record DetectorSpec(String name, NetSpec net, String declaredMetric, Stri
     }
 
     /** The same detector with its network's hash resolved. */
+    /** The same detector with its network replaced (resolved: hash, and the dimension its file states). */
+    DetectorSpec withNet(NetSpec resolvedNet) {
+        return new DetectorSpec(name, resolvedNet, declaredMetric, reference, referenceFeatures, column);
+    }
+
     DetectorSpec resolve(UnaryOperator<String> hasher) {
         return new DetectorSpec(name, net.resolve(hasher), declaredMetric, reference, referenceFeatures, column);
     }

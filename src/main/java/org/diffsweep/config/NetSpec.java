@@ -95,10 +95,15 @@ public record NetSpec(String role, String path, String sha256, String signature,
                 timeDtype);
     }
 
+    /**
+     * A config's {@code detector:}. Without {@code dim} the dimension is the one the file states (NVIDIA's
+     * inception-2015-12-05 interface: 2048; a tools/detectors build: its metadata), filled in with the hash
+     * ({@link #withDim}); 0 until then.
+     */
     static NetSpec detector(Node node, org.diffsweep.io.Store store) {
         node.allowOnly(DETECTOR_KEYS);
-        long dim = node.get("dim").integer();
-        if (dim < 1 || dim > 1_000_000) {
+        long dim = node.has("dim") ? node.get("dim").integer() : 0;
+        if (node.has("dim") && (dim < 1 || dim > 1_000_000)) {
             throw node.get("dim").error(dim + ", expected 1 to 1000000 features");
         }
         String path = SweepConfig.qualify(store, node.get("path").text(), node.get("path"));
@@ -111,6 +116,11 @@ public record NetSpec(String role, String path, String sha256, String signature,
             throw node.get("batch").error(b + ", expected 1 to 1000000");
         }
         return (int) b;
+    }
+
+    /** The same network with its feature dimension. */
+    public NetSpec withDim(int d) {
+        return new NetSpec(role, path, sha256, signature, shape, d, batch, time);
     }
 
     /** The same network with its content hash. */

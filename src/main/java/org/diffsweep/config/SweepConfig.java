@@ -115,10 +115,18 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
 
     /** The same sweep with the hashes of its network files resolved (by the driver, before a job starts). */
     public SweepConfig resolveFiles(java.util.function.UnaryOperator<String> hasher) {
-        List<DetectorSpec> resolved = detectors.stream().map(d -> d.resolve(hasher)).toList();
+        return resolveFiles(hasher, d -> d.resolve(hasher));
+    }
+
+    /** The same, each detector resolved by its own function (hash, and the dimension its file states). */
+    public SweepConfig resolveFiles(java.util.function.UnaryOperator<String> hasher,
+                                    java.util.function.UnaryOperator<NetSpec> detectorResolver) {
+        List<DetectorSpec> resolved = detectors.stream().map(d -> d.withNet(detectorResolver.apply(d.net())))
+                .toList();
         return new SweepConfig(name, output, model.resolve(hasher), family, seedStart, seedCount, blockSize,
-                batchSize, points, reference, resolved.isEmpty() ? detector == null ? null : detector.resolve(hasher)
-                : resolved.get(0).net(), gridImages, comparisons, metrics, export, resolved);
+                batchSize, points, reference, resolved.isEmpty() ? detector == null ? null
+                : detectorResolver.apply(detector) : resolved.get(0).net(), gridImages, comparisons, metrics, export,
+                resolved);
     }
 
     /** Statistics of a kind ({@link Need}) the config's cells need that do not exist yet. */

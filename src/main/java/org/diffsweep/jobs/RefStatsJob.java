@@ -129,7 +129,7 @@ public final class RefStatsJob {
         }
         List<NetSpec> dets = new ArrayList<>();
         for (NetSpec detector : detectors) {
-            NetSpec det = detector == null ? null : detector.resolve(p -> ModelFiles.sha256(p, conf));
+            NetSpec det = detector == null ? null : ModelFiles.resolveDetector(detector, conf);
             if (det != null && count > 0) {
                 probeDetector(dataset, det, new HadoopConf(conf), (int) Math.min(2, count), shape);
             }

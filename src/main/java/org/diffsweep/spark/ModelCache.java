@@ -42,7 +42,10 @@ public final class ModelCache {
     }
 
     public static Detector detector(NetSpec spec, HadoopConf hadoop) {
-        return new DjlDetector(net(spec, hadoop), spec.dim(), spec.batch(), spec.id());
+        DjlNet net = net(spec, hadoop);
+        org.diffsweep.features.DetectorFile file = (org.diffsweep.features.DetectorFile) MODELS.computeIfAbsent(
+                spec.sha256() + "#file", k -> DjlDetector.inspect(net));
+        return new DjlDetector(net, spec.dim(), spec.batch(), spec.id(), spec.sha256(), file);
     }
 
     private static DjlNet net(NetSpec spec, HadoopConf hadoop) {

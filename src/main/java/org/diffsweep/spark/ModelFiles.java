@@ -90,7 +90,69 @@ public final class ModelFiles {
     /** Every file of a config resolved to its hash, on the driver's file system. */
     public static org.diffsweep.config.SweepConfig resolve(org.diffsweep.config.SweepConfig config,
                                                          Configuration conf) {
-        return config.resolveFiles(path -> sha256(path, conf));
+        return config.resolveFiles(path -> sha256(path, conf), d -> resolveDetector(d, conf));
+    }
+
+    /**
+     * A detector with its hash and feature dimension: the file is read once (hash, and what it says of itself,
+     * {@link org.diffsweep.features.DetectorFile}); a weight file or a file that is no network is refused here, before
+     * anything runs, and so is a {@code dim} that contradicts the file.
+     */
+    public static org.diffsweep.config.NetSpec resolveDetector(org.diffsweep.config.NetSpec spec, Configuration conf) {
+        org.diffsweep.config.NetSpec hashed = spec.resolve(path -> sha256(path, conf));
+        org.diffsweep.features.DetectorFile file;
+        try {
+            Path p = new Path(spec.path());
+            file = p.getName().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx")
+                    ? new org.diffsweep.features.DetectorFile(org.diffsweep.features.DetectorFile.Kind.ONNX,
+                    org.diffsweep.features.DetectorFile.Call.FEATURES, null)
+                    : inspect(p, conf);
+        } catch (IOException e) {
+            throw new org.diffsweep.config.ConfigException("detector " + spec.path() + ": cannot read it ("
+                    + e.getMessage() + ")");
+        }
+        String refusal = file.refusal("detector " + spec.path());
+        if (refusal != null) {
+            throw new org.diffsweep.config.ConfigException(refusal);
+        }
+        int stated = file.dim();
+        if (spec.dim() == 0) {
+            if (stated == 0) {
+                throw new org.diffsweep.config.ConfigException("detector " + spec.path() + ": the file does not state"
+                        + " its feature dimension, expected dim: (or --dim) with it");
+            }
+            return hashed.withDim(stated);
+        }
+        if (stated != 0 && stated != spec.dim()) {
+            throw new org.diffsweep.config.ConfigException("detector " + spec.path() + ": dim " + spec.dim()
+                    + ", but the file gives " + stated + " features; expected dim: " + stated + " or none");
+        }
+        return hashed;
+    }
+
+    /**
+     * The protocol of a config's detector, for table headers and provenance lines on the driver
+     * ({@link org.diffsweep.features.DetectorProtocol#header}, {@link org.diffsweep.features.DetectorProtocol#provenance}):
+     * the file is read for what it says of itself; its hash is the resolved one.
+     */
+    public static org.diffsweep.features.DetectorProtocol protocol(org.diffsweep.config.NetSpec detector,
+                                                                   Configuration conf) {
+        Path p = new Path(detector.path());
+        String hash = detector.sha256() != null ? detector.sha256() : sha256(detector.path(), conf);
+        if (p.getName().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx")) {
+            return org.diffsweep.features.DetectorProtocol.of(hash, null);
+        }
+        try {
+            return org.diffsweep.features.DetectorProtocol.of(hash, inspect(p, conf));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static org.diffsweep.features.DetectorFile inspect(Path p, Configuration conf) throws IOException {
+        try (InputStream in = p.getFileSystem(conf).open(p)) {
+            return org.diffsweep.features.DetectorFile.inspect(in);
+        }
     }
 
     /** Whether a path exists (driver side checks). */

@@ -201,6 +201,18 @@ class BadInputCatalogTest {
         c.add(djl("a text file as detector", d -> DJL.replace("DETECTOR", text(d, "det.pt")), "detector", "det.pt"));
         c.add(djl("a detector that returns a tuple", d -> DJL.replace("DETECTOR", resource("tiny_tuple.pt")),
                 "tiny_tuple.pt", "returned 2 tensors ((2, 1), (2, 1))", "expected one tensor of 2 values"));
+        c.add(djl("a weight file (.pth) as detector", d -> DJL.replace("DETECTOR", resource("tiny_weights.pth")),
+                "detector", "tiny_weights.pth is a weight file (torch.save, no network code)",
+                "expected a TorchScript detector", "tools/detectors/build_pytorch_fid.py"));
+        c.add(djl("a detector whose output is not a [B, D] matrix", d -> DJL.replace("DETECTOR",
+                resource("tiny_features4d.pt")), "tiny_features4d.pt", "output shape (2, 2, 1, 1)",
+                "expected a feature matrix [2, 2]"));
+        c.add(djl("a detector without dim whose file does not state it", d -> DJL.replace(
+                "detector: { path: DETECTOR, dim: 2 }", "detector: { path: DETECTOR }"), "tiny_features.pt",
+                "does not state its feature dimension", "expected dim:"));
+        c.add(djl("a dim that contradicts NVIDIA's interface", d -> DJL.replace("DETECTOR", detectorResource(
+                "standin-tiny.pt")), "standin-tiny.pt", "dim 2, but the file gives 2048 features",
+                "expected dim: 2048 or none"));
         c.add(djl("reference sigma not symmetric", d -> DJL.replace("REF", npz(d, "asym.npz", new long[] {2},
                 new long[] {2, 2}, 1, 0.5, 0, 1)), "asym.npz", "sigma is not symmetric: sigma[0, 1] = 0.5 but sigma[1, 0]"
                 + " = 0.0", "expected a covariance"));
@@ -263,6 +275,9 @@ class BadInputCatalogTest {
                 idx(d), "--detector", resource("tiny_features.pt"), "--dim", "64", "--out",
                 d.resolve("out/ref.npz").toString()}, "--dim 64", "tiny_features.pt", "output shape (2, 2)",
                 "(2 values each), expected 64 values each"));
+        c.add(new Case("ref-stats with a weight file as detector", d -> new String[] {"ref-stats", "--data",
+                idx(d), "--detector", resource("tiny_weights.pth"), "--out", d.resolve("out/ref.npz").toString()},
+                "tiny_weights.pth is a weight file", "expected a TorchScript detector"));
         c.add(new Case("ref-stats detector that returns a tuple", d -> new String[] {"ref-stats", "--data",
                 idx(d), "--detector", resource("tiny_tuple.pt"), "--dim", "2", "--out",
                 d.resolve("out/ref.npz").toString()}, "tiny_tuple.pt", "returned 2 tensors"));
@@ -378,6 +393,10 @@ class BadInputCatalogTest {
 
     private static String resource(String file) throws Exception {
         return Path.of(BadInputCatalogTest.class.getResource("/models/" + file).toURI()).toString();
+    }
+
+    private static String detectorResource(String file) throws Exception {
+        return Path.of(BadInputCatalogTest.class.getResource("/detectors/" + file).toURI()).toString();
     }
 
     private static String text(Path d, String name) throws Exception {

@@ -28,10 +28,12 @@ public final class DjlNet implements AutoCloseable {
 
     private final String label;
     private final Model model;
+    private final Path file;
 
-    private DjlNet(String label, Model model) {
+    private DjlNet(String label, Model model, Path file) {
         this.label = label;
         this.model = model;
+        this.file = file;
     }
 
     /** The DJL engine for a model file: PyTorch for TorchScript, OnnxRuntime for ONNX. */
@@ -60,7 +62,7 @@ public final class DjlNet implements AutoCloseable {
         Model model = Model.newInstance(label, device(device), engine);
         try {
             model.load(file);
-            return new DjlNet(label, model);
+            return new DjlNet(label, model, file);
         } catch (MalformedModelException | IOException | RuntimeException e) {
             model.close();
             IllegalArgumentException refusal = new IllegalArgumentException(label + ": cannot load " + file + " ("
@@ -145,6 +147,50 @@ public final class DjlNet implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Runs a TorchScript network's {@code forward} with a tensor and further arguments of other types (e.g.
+     * NVIDIA's Inception: {@code forward(img, return_features=True)}, its keyword arguments passed by position),
+     * which an NDList cannot carry. {@code output} reads the result before it is released.
+     *
+     * @param flags the boolean arguments after the tensor, in the order of the forward's parameters
+     */
+    public <T> T callWithFlags(Function<NDManager, NDArray> input, boolean[] flags, Function<NDArray, T> output) {
+        if (!(model.getBlock() instanceof ai.djl.pytorch.engine.PtSymbolBlock block)) {
+            throw new IllegalStateException(label + ": a call with boolean arguments needs a TorchScript network");
+        }
+        ai.djl.pytorch.jni.IValue[] args = new ai.djl.pytorch.jni.IValue[1 + flags.length];
+        ai.djl.pytorch.jni.IValue result = null;
+        try (NDManager manager = model.getNDManager().newSubManager()) {
+            args[0] = ai.djl.pytorch.jni.IValue.from((ai.djl.pytorch.engine.PtNDArray) input.apply(manager));
+            for (int i = 0; i < flags.length; i++) {
+                args[i + 1] = ai.djl.pytorch.jni.IValue.from(flags[i]);
+            }
+            boolean grad = ai.djl.pytorch.jni.JniUtils.isGradMode();
+            ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+            try {
+                result = block.forward(args);
+            } finally {
+                ai.djl.pytorch.jni.JniUtils.setGradMode(grad);
+            }
+            if (!result.isTensor()) {
+                throw new IllegalStateException(label + ": forward returned " + result.getType()
+                        + ", expected one tensor");
+            }
+            return output.apply(result.toTensor((ai.djl.pytorch.engine.PtNDManager) manager));
+        } catch (ai.djl.engine.EngineException e) {
+            throw new IllegalStateException(label + ": forward pass failed (" + rootMessage(e) + ")", e);
+        } finally {
+            for (ai.djl.pytorch.jni.IValue a : args) {
+                if (a != null) {
+                    a.close();
+                }
+            }
+            if (result != null) {
+                result.close();
+            }
+        }
+    }
+
     /** The single output of a call on a batch of {@code batch}, checked for {@code per} values per sample. */
     static float[] single(String label, NDList out, int batch, long per) {
         long expected = batch * per;
@@ -175,6 +221,11 @@ public final class DjlNet implements AutoCloseable {
         }
         String m = String.valueOf(t.getMessage());
         return m.lines().findFirst().orElse(m);
+    }
+
+    /** The local file the network was loaded from. */
+    public Path file() {
+        return file;
     }
 
     public String label() {
