@@ -381,8 +381,9 @@ public final class Main {
                 throw new ConfigException("--dim without --detector, expected --dim only beside a --detector");
             }
             if (!dims.isEmpty() && dims.size() != detectors.size()) {
-                throw new ConfigException("--dim given " + dims.size() + " times for " + detectors.size()
-                        + " --detector, expected one --dim per --detector, or none for detector files that state it");
+                throw new ConfigException("--detector and --dim do not pair up: " + detectors.size() + " --detector, "
+                        + dims.size() + " --dim, expected one --dim per --detector, or none for detector files that "
+                        + "state it");
             }
             for (Integer dim : dims) {
                 if (dim == null || dim < 1) {

@@ -63,14 +63,23 @@ public record DetectorSpec(String name, NetSpec net, String declaredMetric, Stri
         return known != null ? known : DEFAULT_METRIC;
     }
 
-    /** The same detector with its network's hash resolved. */
     /** The same detector with its network replaced (resolved: hash, and the dimension its file states). */
     DetectorSpec withNet(NetSpec resolvedNet) {
         return new DetectorSpec(name, resolvedNet, declaredMetric, reference, referenceFeatures, column);
     }
 
+    /** The same detector with its network's hash resolved. */
     DetectorSpec resolve(UnaryOperator<String> hasher) {
         return new DetectorSpec(name, net.resolve(hasher), declaredMetric, reference, referenceFeatures, column);
+    }
+
+    /**
+     * The same detector with the metric its file's protocol names (e.g. FD_DINOv2 for a DINOv2 build), where the
+     * config declares none; the driver calls this once it has read the file.
+     */
+    public DetectorSpec withInferredMetric(String metric) {
+        return declaredMetric != null || metric == null ? this
+                : new DetectorSpec(name, net, metric, reference, referenceFeatures, column);
     }
 
     /** The column group's header: {@code <name> <metric>}, e.g. {@code dinov2 FD_DINOv2}. */

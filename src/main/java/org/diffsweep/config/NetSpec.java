@@ -120,7 +120,7 @@ public record NetSpec(String role, String path, String sha256, String signature,
 
     /** The same network with its feature dimension. */
     public NetSpec withDim(int d) {
-        return new NetSpec(role, path, sha256, signature, shape, d, batch, time);
+        return new NetSpec(role, path, sha256, signature, shape, d, batch, time, timeDtype);
     }
 
     /** The same network with its content hash. */

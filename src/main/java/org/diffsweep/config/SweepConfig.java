@@ -113,6 +113,15 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
                 reference, detector, gridImages, comparisons, metrics, export, detectors);
     }
 
+    /** The same sweep with its detectors list replaced (the same detectors, resolved further by the driver). */
+    public SweepConfig withDetectors(List<DetectorSpec> replaced) {
+        if (replaced.size() != detectors.size()) {
+            throw new IllegalArgumentException(replaced.size() + " detectors for " + detectors.size());
+        }
+        return new SweepConfig(name, output, model, family, seedStart, seedCount, blockSize, batchSize, points,
+                reference, detector, gridImages, comparisons, metrics, export, List.copyOf(replaced));
+    }
+
     /** The same sweep with the hashes of its network files resolved (by the driver, before a job starts). */
     public SweepConfig resolveFiles(java.util.function.UnaryOperator<String> hasher) {
         return resolveFiles(hasher, d -> d.resolve(hasher));
@@ -515,6 +524,11 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
                 throw top.get("metrics").get("inception_score").error("given without a detector, expected a "
                         + "detector: key whose network gives each sample's class probabilities (a model without a "
                         + "detector has no classes)");
+            }
+            if (metrics.inceptionScore() && !detectors.isEmpty()) {
+                throw top.get("metrics").get("inception_score").error("given with a detectors: list, expected a "
+                        + "single detector: key (the Inception Score is computed for one detector's class "
+                        + "probabilities; with several detectors it is not supported yet)");
             }
             if (features == null && !reference.equals("exact")) {
                 throw top.get("metrics").error("no reference_features, expected the real features "

@@ -187,7 +187,8 @@ public final class MetricsJob {
         org.diffsweep.spark.TableParquet.write(spark, table, new Path(tmp, "table.parquet").toString());
         for (DetectorEntries de : all) {
             for (String[] plot : PLOTS) {
-                if (plot[0].equals("kid") ? spec.kid() : spec.precisionRecall()) {
+                // The Inception Score is refused with a detectors: list (SweepConfig), so it has no plot here.
+                if (plot[0].equals("kid") ? spec.kid() : !plot[0].equals("is") && spec.precisionRecall()) {
                     try (OutputStream png = fs.create(new Path(tmp, plot[0] + "-vs-nfe-" + de.detector().name()
                             + ".png"), true)) {
                         plot(config, de.entries(), plot[0], plot[1] + " (" + de.detector().name() + ")", png);
@@ -234,6 +235,12 @@ public final class MetricsJob {
             columns.add(Table.Column.real(g + "_recall", "%.17g", "fraction of real samples inside the generated "
                     + "k-NN manifold, in detector " + g + "'s features"));
             columns.add(Table.Column.real(g + "_recall_se", "%.17g", "its standard error over draws of the seeds"));
+            columns.add(Table.Column.real(g + "_density", "%.17g", "density (Naeem et al. 2020) in detector " + g
+                    + "'s features, from the same k-NN radii"));
+            columns.add(Table.Column.real(g + "_density_se", "%.17g", "its standard error over draws of the seeds"));
+            columns.add(Table.Column.real(g + "_coverage", "%.17g", "coverage (Naeem et al. 2020) in detector " + g
+                    + "'s features, from the same k-NN radii"));
+            columns.add(Table.Column.real(g + "_coverage_se", "%.17g", "its standard error over draws of the seeds"));
             columns.add(Table.Column.count(g + "_n_real", "its real features"));
             columns.add(Table.Column.string(g + "_real_features", "its real features file, rows and hash"));
             columns.add(Table.Column.string(g + "_detector", "the detector with its hash"));
@@ -275,6 +282,10 @@ public final class MetricsJob {
                 row.add(pr == null ? null : nanToNull(pr.precisionSe()));
                 row.add(pr == null ? null : pr.recall());
                 row.add(pr == null ? null : nanToNull(pr.recallSe()));
+                row.add(pr == null ? null : pr.density());
+                row.add(pr == null ? null : nanToNull(pr.densitySe()));
+                row.add(pr == null ? null : pr.coverage());
+                row.add(pr == null ? null : nanToNull(pr.coverageSe()));
                 row.add(e.nReal());
                 row.add(de.real().id());
                 row.add(de.detector().net().id());

@@ -90,7 +90,17 @@ public final class ModelFiles {
     /** Every file of a config resolved to its hash, on the driver's file system. */
     public static org.diffsweep.config.SweepConfig resolve(org.diffsweep.config.SweepConfig config,
                                                          Configuration conf) {
-        return config.resolveFiles(path -> sha256(path, conf), d -> resolveDetector(d, conf));
+        org.diffsweep.config.SweepConfig resolved = config.resolveFiles(path -> sha256(path, conf),
+                d -> resolveDetector(d, conf));
+        // A detector of a detectors: list that declares no metric is named by its file's protocol (FID for the
+        // Inception interfaces, FD_DINOv2 for a DINOv2 build); a file of no known protocol keeps the default.
+        java.util.List<org.diffsweep.config.DetectorSpec> named = new java.util.ArrayList<>();
+        for (org.diffsweep.config.DetectorSpec d : resolved.detectors()) {
+            org.diffsweep.features.DetectorProtocol p = protocol(d.net(), conf);
+            named.add(d.withInferredMetric(p.status() == org.diffsweep.features.DetectorProtocol.Status.UNKNOWN
+                    ? null : p.metric()));
+        }
+        return resolved.withDetectors(named);
     }
 
     /**
