@@ -101,6 +101,14 @@ public final class FrechetDistance {
         }
 
         /**
+         * The eigenvalues, ascending, of M = Bᵀ Σ_x B as {@link #from} computes them (eigenvalues only): the FID's
+         * square-root term is Σ √max(ω, 0) over them. For round-off bounds.
+         */
+        public double[] productEigenvalues(Gaussian x) {
+            return Lapack.symmetricEigenvalues(product(basis, lower, check(x).cov(), dim), dim);
+        }
+
+        /**
          * FID between {@code x} and the fixed Gaussian, with its gradient in x's covariance
          * ({@link Linearised}). Eigenvalues of M below {@code d·ε·max ω} count as 0 and leave G.
          */
