@@ -130,7 +130,10 @@ public final class FidBench {
                     rows.add(new FeatureParquet.Row(s, features(k, s, config.featureDim())));
                 }
                 org.apache.hadoop.fs.Path tmp = new org.apache.hadoop.fs.Path(layout.tmp(), target.getName() + "." + k);
-                FeatureParquet.write(tmp, conf, b.configId(), k + 2, "synthetic", "synthetic", rows,
+                // As the sweep writes its blocks: on the local disk through the raw file system, one file with
+                // page CRCs and no checksum sidecar (which the fid stage's reader would check through Hadoop).
+                FileSystem raw = fs instanceof org.apache.hadoop.fs.LocalFileSystem local ? local.getRaw() : fs;
+                FeatureParquet.write(raw, tmp, conf, b.configId(), k + 2, "synthetic", "synthetic", rows,
                         Map.of("diffsweep.bench", "synthetic features"));
                 fs.mkdirs(target.getParent());
                 fs.rename(tmp, target);

@@ -79,7 +79,7 @@ public final class FeatureBlocks {
      * {@code buffer} when it holds rows × D values (its values past them are left as they were), else into a new
      * array; {@link Block#features} may so be longer than rows × D. PLAIN pages are copied in bulk; pages of other
      * encodings (a dictionary the writer tried first) are decoded value by value with parquet's readers. A local
-     * file is read through {@code java.nio} directly (no Hadoop file system in between).
+     * file without a checksum sidecar is read through {@code java.nio} directly (no Hadoop file system in between).
      */
     public static Block read(Path path, Configuration conf, int dim, String key, String column, float[] buffer)
             throws IOException {
@@ -132,14 +132,22 @@ public final class FeatureBlocks {
         }
     }
 
-    /** The file at {@code path}: through java.nio for a local path, else through its Hadoop file system. */
+    /**
+     * The file at {@code path}: through java.nio for a local path (the sweep writes its blocks with page CRCs and no
+     * checksum sidecar), else, and for a local file that has a Hadoop checksum sidecar {@code .NAME.crc} beside it,
+     * through its Hadoop file system, which checks the sidecar (a torn write of two writers leaves one that does not
+     * match).
+     */
     private static InputFile inputFile(Path path, Configuration conf) throws IOException {
         String scheme = path.toUri().getScheme();
         if (scheme == null) {
             scheme = FileSystem.getDefaultUri(conf).getScheme();
         }
         if ("file".equals(scheme)) {
-            return new LocalInputFile(java.nio.file.Paths.get(path.toUri().getPath()));
+            java.nio.file.Path local = java.nio.file.Paths.get(path.toUri().getPath());
+            if (!java.nio.file.Files.exists(local.resolveSibling("." + local.getFileName() + ".crc"))) {
+                return new LocalInputFile(local);
+            }
         }
         return HadoopInputFile.fromPath(path, conf);
     }
