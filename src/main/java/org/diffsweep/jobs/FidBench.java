@@ -48,11 +48,16 @@ public final class FidBench {
 
     /** The synthetic sweep: one euler config per NFE 2…configs+1 (only the config ids matter here). */
     static SweepConfig config(Path out, int configs, long seeds, int dim, int blockSize) throws IOException {
+        return SweepConfig.parse(yamlText(out, configs, seeds, dim, blockSize, reference(out, dim)), "bench-fid");
+    }
+
+    /** The synthetic sweep's YAML, as {@link #config} parses it and {@link #yaml} writes it for the fid process. */
+    static String yamlText(Path out, int configs, long seeds, int dim, int blockSize, String reference) {
         StringBuilder nfe = new StringBuilder();
         for (int k = 0; k < configs; k++) {
             nfe.append(k == 0 ? "" : ", ").append(k + 2);
         }
-        return SweepConfig.parse(String.format(Locale.ROOT, """
+        return String.format(Locale.ROOT, """
                 name: bench-fid
                 output: %s
                 model: { type: gmm, random: { components: 2, dim: %d, sigma_data: 0.5, seed: 1 } }
@@ -62,7 +67,7 @@ public final class FidBench {
                 grids: [ { name: edm } ]
                 nfe: [ %s ]
                 reference: %s
-                """, out.toAbsolutePath(), dim, seeds, blockSize, nfe, reference(out, dim)), "bench-fid");
+                """, out.toAbsolutePath(), dim, seeds, blockSize, nfe, reference);
     }
 
     /**
@@ -125,7 +130,10 @@ public final class FidBench {
                     rows.add(new FeatureParquet.Row(s, features(k, s, config.featureDim())));
                 }
                 org.apache.hadoop.fs.Path tmp = new org.apache.hadoop.fs.Path(layout.tmp(), target.getName() + "." + k);
-                FeatureParquet.write(tmp, conf, b.configId(), k + 2, "synthetic", "synthetic", rows,
+                // As the sweep writes its blocks: on the local disk through the raw file system, one file with
+                // page CRCs and no checksum sidecar (which the fid stage's reader would check through Hadoop).
+                FileSystem raw = fs instanceof org.apache.hadoop.fs.LocalFileSystem local ? local.getRaw() : fs;
+                FeatureParquet.write(raw, tmp, conf, b.configId(), k + 2, "synthetic", "synthetic", rows,
                         Map.of("diffsweep.bench", "synthetic features"));
                 fs.mkdirs(target.getParent());
                 fs.rename(tmp, target);
@@ -156,22 +164,8 @@ public final class FidBench {
     /** The synthetic sweep as a YAML file, for the {@code fid} command timed as a whole process. */
     static Path yaml(SweepConfig config, Path dir, int configs, long seeds, int dim, int blockSize)
             throws IOException {
-        StringBuilder nfe = new StringBuilder();
-        for (int k = 0; k < configs; k++) {
-            nfe.append(k == 0 ? "" : ", ").append(k + 2);
-        }
         Path yaml = dir.resolve("bench-fid.yaml");
-        Files.writeString(yaml, String.format(Locale.ROOT, """
-                name: bench-fid
-                output: %s
-                model: { type: gmm, random: { components: 2, dim: %d, sigma_data: 0.5, seed: 1 } }
-                seeds: { start: 0, count: %d }
-                block_size: %d
-                samplers: [ { name: euler } ]
-                grids: [ { name: edm } ]
-                nfe: [ %s ]
-                reference: %s
-                """, dir, dim, seeds, blockSize, nfe, config.reference()));
+        Files.writeString(yaml, yamlText(dir, configs, seeds, dim, blockSize, config.reference()));
         return yaml;
     }
 

@@ -84,7 +84,7 @@ public final class FidJob {
 
     /**
      * The fid stage on this machine without Spark: each config's reduce ({@link FidTask#reduce}) runs in this JVM,
-     * as many at once as {@link FidTask#permits} allows on {@code cores} cores, its products on all of them. The
+     * as many at once as {@link FidTask#localPermits} allows on {@code cores} cores, its products on all of them. The
      * same numbers as on Spark (every choice of the sums is a function of the seeds alone), without starting a
      * Spark context for work that is one machine's anyway.
      */
@@ -359,7 +359,7 @@ public final class FidJob {
                                                    int groups, JackknifeFid.Method method,
                                                    FrechetDistance.To reference, int cores) throws IOException {
         org.diffsweep.linalg.Lapack.parallelism(cores);
-        int permits = FidTask.permits(dim, groups, cores);
+        int permits = FidTask.localPermits(dim, groups, cores);
         List<String> ids = new ArrayList<>();
         for (SweepPoint p : config.points()) {
             ids.add(p.id());

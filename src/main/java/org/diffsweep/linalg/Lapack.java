@@ -89,17 +89,32 @@ public final class Lapack {
 
         /** A zero matrix. */
         public Matrix(int rows, int cols) {
+            this(rows, cols, true);
+        }
+
+        private Matrix(int rows, int cols, boolean zero) {
             load();
             this.rows = rows;
             this.cols = cols;
             this.data = new DoublePointer(Math.multiplyExact((long) rows, (long) cols));
-            data.fill(0);
+            if (zero) {
+                data.fill(0);
+            }
+        }
+
+        /**
+         * A matrix whose values are undefined until written: for buffers that are always written before they are
+         * read (a product's output, staging rows, a sum whose first update overwrites it), so that no time goes
+         * to zeroing memory that is overwritten anyway.
+         */
+        public static Matrix uninitialised(int rows, int cols) {
+            return new Matrix(rows, cols, false);
         }
 
         /** A copy of {@code values} (rows×cols, row-major). */
         public static Matrix of(double[] values, int rows, int cols) {
-            Matrix m = new Matrix(rows, cols);
             check(values, (long) rows * cols, "matrix");
+            Matrix m = new Matrix(rows, cols, false);
             m.data.put(values);
             return m;
         }
@@ -146,25 +161,38 @@ public final class Lapack {
      * update (SYRK), by tiles. The lower triangle of C is left as it is.
      */
     public static void syrkUpper(Matrix c, Matrix a, int rows) {
+        syrkUpper(c, a, rows, true);
+    }
+
+    /**
+     * As {@link #syrkUpper(Matrix, Matrix, int)}, with {@code accumulate} false: the upper triangle of C = Aᵀ A,
+     * C's previous values never read (so C may be {@link Matrix#uninitialised}); the same bits as adding to a
+     * zero C. Nothing below the diagonal tiles is written.
+     */
+    public static void syrkUpper(Matrix c, Matrix a, int rows, boolean accumulate) {
         int d = c.rows;
         if (c.cols != d || a.cols != d || rows > a.rows || rows < 0) {
             throw new IllegalArgumentException("syrk: C " + c.rows + "x" + c.cols + ", A " + a.rows + "x" + a.cols
                     + ", rows " + rows);
         }
         if (rows == 0) {
+            if (!accumulate) {
+                c.data.position(0).fill(0);
+            }
             return;
         }
+        double beta = accumulate ? 1.0 : 0.0;
         List<Runnable> tiles = new ArrayList<>();
         for (int i0 = 0; i0 < d; i0 += TILE) {
             int bi = Math.min(TILE, d - i0);
             int fi = i0;
             tiles.add(() -> openblas.cblas_dsyrk(openblas.CblasRowMajor, openblas.CblasUpper, openblas.CblasTrans,
-                    bi, rows, 1.0, a.at(fi), d, 1.0, c.at((long) fi * d + fi), d));
+                    bi, rows, 1.0, a.at(fi), d, beta, c.at((long) fi * d + fi), d));
             for (int j0 = i0 + TILE; j0 < d; j0 += TILE) {
                 int bj = Math.min(TILE, d - j0);
                 int fj = j0;
                 tiles.add(() -> openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasTrans, openblas.CblasNoTrans,
-                        bi, bj, rows, 1.0, a.at(fi), d, a.at(fj), d, 1.0, c.at((long) fi * d + fj), d));
+                        bi, bj, rows, 1.0, a.at(fi), d, a.at(fj), d, beta, c.at((long) fi * d + fj), d));
             }
         }
         run(tiles);
@@ -179,7 +207,8 @@ public final class Lapack {
         if (k != kb) {
             throw new IllegalArgumentException("multiply: inner dimensions " + k + " and " + kb + " differ");
         }
-        Matrix c = new Matrix(m, n);
+        // Every tile is written with β = 0, which never reads C.
+        Matrix c = Matrix.uninitialised(m, n);
         List<Runnable> tiles = new ArrayList<>();
         for (int i0 = 0; i0 < m; i0 += TILE) {
             for (int j0 = 0; j0 < n; j0 += TILE) {
@@ -191,6 +220,65 @@ public final class Lapack {
                 tiles.add(() -> openblas.cblas_dgemm(openblas.CblasRowMajor,
                         ta ? openblas.CblasTrans : openblas.CblasNoTrans, tb ? openblas.CblasTrans : openblas.CblasNoTrans,
                         bi, bj, k, 1.0, a.at(aOff), a.cols, b.at(bOff), b.cols, 0.0, c.at(cOff), n));
+            }
+        }
+        run(tiles);
+        return c;
+    }
+
+    /**
+     * C = op(A) op(B) for square d×d operands that are known to be partly zero, computing only what is needed:
+     * {@code aLower} / {@code bLower} say that A / B as stored are lower triangular (zeros above the diagonal),
+     * so each output tile sums only over the k where both op(A)'s rows and op(B)'s columns can be non-zero; with
+     * {@code upperOnly} only the tiles on and above the diagonal of C are computed (for a product known to be
+     * symmetric), the values below them left undefined. The tiles are fixed, so the bits do not depend on the
+     * thread count.
+     */
+    public static Matrix multiply(Matrix a, boolean ta, boolean aLower, Matrix b, boolean tb, boolean bLower,
+                                  boolean upperOnly) {
+        int d = a.rows;
+        if (a.cols != d || b.rows != d || b.cols != d) {
+            throw new IllegalArgumentException("multiply: expected square operands of one size, got " + a.rows
+                    + "x" + a.cols + " and " + b.rows + "x" + b.cols);
+        }
+        Matrix c = Matrix.uninitialised(d, d);
+        List<Runnable> tiles = new ArrayList<>();
+        for (int i0 = 0; i0 < d; i0 += TILE) {
+            for (int j0 = upperOnly ? i0 : 0; j0 < d; j0 += TILE) {
+                int bi = Math.min(TILE, d - i0);
+                int bj = Math.min(TILE, d - j0);
+                int k0 = 0;
+                int k1 = d;
+                if (aLower) {
+                    // op(A) = A lower: row i is zero past column i; op(A) = Aᵀ upper: zero before column i.
+                    if (ta) {
+                        k0 = Math.max(k0, i0);
+                    } else {
+                        k1 = Math.min(k1, i0 + bi);
+                    }
+                }
+                if (bLower) {
+                    // op(B) = B lower: column j is zero above row j; op(B) = Bᵀ upper: zero below row j.
+                    if (tb) {
+                        k1 = Math.min(k1, j0 + bj);
+                    } else {
+                        k0 = Math.max(k0, j0);
+                    }
+                }
+                long cOff = (long) i0 * d + j0;
+                if (k1 <= k0) {
+                    double[] zeros = new double[bj];
+                    for (int i = 0; i < bi; i++) {
+                        c.put(cOff + (long) i * d, zeros, 0, bj);
+                    }
+                    continue;
+                }
+                int k = k1 - k0;
+                long aOff = ta ? (long) k0 * d + i0 : (long) i0 * d + k0;
+                long bOff = tb ? (long) j0 * d + k0 : (long) k0 * d + j0;
+                tiles.add(() -> openblas.cblas_dgemm(openblas.CblasRowMajor,
+                        ta ? openblas.CblasTrans : openblas.CblasNoTrans, tb ? openblas.CblasTrans : openblas.CblasNoTrans,
+                        bi, bj, k, 1.0, a.at(aOff), d, b.at(bOff), d, 0.0, c.at(cOff), d));
             }
         }
         run(tiles);

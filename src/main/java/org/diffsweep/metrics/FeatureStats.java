@@ -170,29 +170,44 @@ public final class FeatureStats implements Serializable {
      * bits depend only on the rows and {@code chunk}. Use one at a time per FeatureStats.
      */
     public Accumulator accumulator(int chunk) {
-        return new Accumulator(chunk);
+        return new Accumulator(new Workspace(dim, chunk), true);
     }
 
-    /** See {@link #accumulator(int)}. */
-    public final class Accumulator implements AutoCloseable {
+    /**
+     * As {@link #accumulator(int)}, working in {@code workspace} (of this dimension), which it leaves open for the
+     * next accumulator: the same bits as {@link #accumulator(int)} with the workspace's chunk.
+     */
+    public Accumulator accumulator(Workspace workspace) {
+        if (workspace.dim != dim) {
+            throw new IllegalArgumentException("workspace of dim " + workspace.dim + " for stats of dim " + dim);
+        }
+        return new Accumulator(workspace, false);
+    }
+
+    /**
+     * The buffers of an accumulator (a native D×D sum, {@code chunk} native staging rows, a D×D heap copy), kept
+     * for the next accumulator so that a reduce over many seed groups allocates and touches them once. Nothing in
+     * it is zeroed: the first SYRK of each accumulator overwrites the sum, and only staged rows are read. One
+     * accumulator at a time; not thread-safe.
+     */
+    public static final class Workspace implements AutoCloseable {
+        private final int dim;
         private final int chunk;
         private final Lapack.Matrix c;
         private final Lapack.Matrix staging;
         private final double[] row;
-        private int staged;
-        private long added;
-        private final double[] sums;
-        private boolean closed;
+        private double[] total;
 
-        private Accumulator(int chunk) {
+        public Workspace(int dim, int chunk) {
             if (chunk < 1) {
                 throw new IllegalArgumentException("chunk must be >= 1, got " + chunk);
             }
+            this.dim = checkDim(dim);
             this.chunk = chunk;
-            this.c = new Lapack.Matrix(dim, dim);
+            this.c = Lapack.Matrix.uninitialised(dim, dim);
             Lapack.Matrix s = null;
             try {
-                s = new Lapack.Matrix(chunk, dim);
+                s = Lapack.Matrix.uninitialised(chunk, dim);
             } finally {
                 if (s == null) {
                     c.close();
@@ -200,26 +215,58 @@ public final class FeatureStats implements Serializable {
             }
             this.staging = s;
             this.row = new double[dim];
+        }
+
+        /** Rows per SYRK. */
+        public int chunk() {
+            return chunk;
+        }
+
+        @Override
+        public void close() {
+            c.close();
+            staging.close();
+        }
+    }
+
+    /** See {@link #accumulator(int)}. */
+    public final class Accumulator implements AutoCloseable {
+        private final Workspace w;
+        private final boolean owned;
+        private int staged;
+        private long added;
+        private boolean written;
+        private final double[] sums;
+        private boolean closed;
+
+        private Accumulator(Workspace workspace, boolean owned) {
+            this.w = workspace;
+            this.owned = owned;
             this.sums = new double[dim];
         }
 
         /** Adds the D values at {@code values[from…]}. */
         public void add(float[] values, int from) {
+            double[] row = w.row;
             for (int i = 0; i < dim; i++) {
                 double v = values[from + i] - shift[i];
                 row[i] = v;
                 sums[i] += v;
             }
-            staging.put((long) staged * dim, row, 0, dim);
+            w.staging.put((long) staged * dim, row, 0, dim);
             added++;
-            if (++staged == chunk) {
+            if (++staged == w.chunk) {
                 flush();
             }
         }
 
         private void flush() {
-            Lapack.syrkUpper(c, staging, staged);
-            staged = 0;
+            if (staged > 0) {
+                // The first SYRK overwrites the sum (β = 0): the same bits as adding to zeros.
+                Lapack.syrkUpper(w.c, w.staging, staged, written);
+                written = true;
+                staged = 0;
+            }
         }
 
         /** Flushes the staged rows, adds everything into the enclosing FeatureStats and frees native memory. */
@@ -231,17 +278,26 @@ public final class FeatureStats implements Serializable {
             closed = true;
             try {
                 flush();
-                double[] total = c.toArray();
+                if (written) {
+                    if (w.total == null) {
+                        w.total = new double[dim * dim];
+                    }
+                    double[] total = w.total;
+                    w.c.copyTo(total);
+                    for (int i = 0; i < dim; i++) {
+                        for (int j = i; j < dim; j++) {
+                            sumOuter[i * dim + j] += total[i * dim + j];
+                        }
+                    }
+                }
                 for (int i = 0; i < dim; i++) {
                     sum[i] += sums[i];
-                    for (int j = i; j < dim; j++) {
-                        sumOuter[i * dim + j] += total[i * dim + j];
-                    }
                 }
                 n += added;
             } finally {
-                c.close();
-                staging.close();
+                if (owned) {
+                    w.close();
+                }
             }
         }
     }

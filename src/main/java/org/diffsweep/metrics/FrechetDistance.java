@@ -8,7 +8,8 @@ import org.diffsweep.linalg.Lapack;
  * <p>FID = ‖μ₁ − μ₂‖² + tr Σ₁ + tr Σ₂ − 2·tr sqrt(Σ₁^½ Σ₂ Σ₁^½). For any factor B with B Bᵀ = Σ₁, the
  * symmetric matrix M = Bᵀ Σ₂ B has the eigenvalues of Σ₁^½ Σ₂ Σ₁^½ (both are those of Σ₂ Σ₁), so the last
  * term is Σ sqrt(max(ω_i, 0)) over M's eigenvalues ω: one factorisation of Σ₁, two matrix products and an
- * eigenvalues-only decomposition, no matrix square root. B is the Cholesky factor when Σ₁ is positive
+ * eigenvalues-only decomposition, no matrix square root. The products skip the Cholesky factor's zeros and
+ * compute M's upper triangle only. B is the Cholesky factor when Σ₁ is positive
  * definite, else V Λ₊^½ from Σ₁'s eigendecomposition (negative eigenvalues clamped to 0), so rank-deficient
  * covariances (n ≤ D) stay exact.
  */
@@ -40,7 +41,8 @@ public final class FrechetDistance {
             throw new IllegalArgumentException("covariances must hold d*d values for d = " + d + ", got "
                     + covA.length + " and " + covB.length);
         }
-        return traceSqrt(Lapack.symmetricEigenvalues(product(factor(covA, d), covB, d), d));
+        Factor f = factor(covA, d);
+        return traceSqrt(Lapack.symmetricEigenvalues(product(f.basis(), f.lower(), covB, d), d));
     }
 
     /**
@@ -58,18 +60,21 @@ public final class FrechetDistance {
      * products and one eigenvalues-only decomposition.
      */
     public static final class To implements java.io.Serializable {
-        private static final long serialVersionUID = 2L;
+        private static final long serialVersionUID = 3L;
         private final int dim;
         private final double trace;
         private final double[] mean;
         private final double[] basis;
+        private final boolean lower;
 
         public To(Gaussian fixed) {
             this.dim = fixed.dim();
             this.mean = fixed.mean();
             double[] cov = fixed.cov();
             this.trace = FrechetDistance.trace(cov, dim);
-            this.basis = factor(cov, dim);
+            Factor f = factor(cov, dim);
+            this.basis = f.basis();
+            this.lower = f.lower();
         }
 
         /** The dimension D. */
@@ -92,7 +97,15 @@ public final class FrechetDistance {
             double[] cov = check(x).cov();
             int d = dim;
             return meanTerm(x.mean(), mean) + FrechetDistance.trace(cov, d) + trace
-                    - 2 * traceSqrt(Lapack.symmetricEigenvalues(product(basis, cov, d), d));
+                    - 2 * traceSqrt(Lapack.symmetricEigenvalues(product(basis, lower, cov, d), d));
+        }
+
+        /**
+         * The eigenvalues, ascending, of M = Bᵀ Σ_x B as {@link #from} computes them (eigenvalues only): the FID's
+         * square-root term is Σ √max(ω, 0) over them. For round-off bounds.
+         */
+        public double[] productEigenvalues(Gaussian x) {
+            return Lapack.symmetricEigenvalues(product(basis, lower, check(x).cov(), dim), dim);
         }
 
         /**
@@ -102,22 +115,28 @@ public final class FrechetDistance {
         public Linearised linearised(Gaussian x) {
             double[] cov = check(x).cov();
             int d = dim;
-            Lapack.Eigen eig = Lapack.symmetricEigen(product(basis, cov, d), d);
+            Lapack.Eigen eig = Lapack.symmetricEigen(product(basis, lower, cov, d), d);
             double[] w = eig.values();
             double ts = traceSqrt(w);
             double cutoff = w[d - 1] * d * Math.ulp(1.0);
-            // Y = B W Ω^{-1/4} over the kept eigenvalues; G = ½ Y Yᵀ.
-            double[] y = Lapack.multiply(basis, false, eig.vectors(), false, d, d, d);
-            for (int k = 0; k < d; k++) {
-                double s = w[k] > cutoff ? Math.pow(w[k], -0.25) : 0.0;
-                for (int i = 0; i < d; i++) {
-                    y[i * d + k] *= s;
+            // Y = B W Ω^{-1/4} over the kept eigenvalues; G = ½ Y Yᵀ (its upper triangle, mirrored).
+            double[] g;
+            try (Lapack.Matrix mb = Lapack.Matrix.of(basis, d, d);
+                 Lapack.Matrix mw = Lapack.Matrix.of(eig.vectors(), d, d);
+                 Lapack.Matrix my = Lapack.multiply(mb, false, lower, mw, false, false, false)) {
+                double[] y = my.toArray();
+                for (int k = 0; k < d; k++) {
+                    double s = w[k] > cutoff ? Math.pow(w[k], -0.25) : 0.0;
+                    for (int i = 0; i < d; i++) {
+                        y[i * d + k] *= s;
+                    }
+                }
+                try (Lapack.Matrix ys = Lapack.Matrix.of(y, d, d);
+                     Lapack.Matrix yy = Lapack.multiply(ys, false, false, ys, true, false, true)) {
+                    g = yy.toArray();
                 }
             }
-            double[] g = Lapack.multiply(y, false, y, true, d, d, d);
-            for (int i = 0; i < g.length; i++) {
-                g[i] *= 0.5;
-            }
+            symmetrise(g, d, 0.5);
             double fid = meanTerm(x.mean(), mean) + FrechetDistance.trace(cov, d) + trace - 2 * ts;
             return new Linearised(fid, ts, g);
         }
@@ -139,11 +158,15 @@ public final class FrechetDistance {
         return m;
     }
 
+    /** A factor B with B Bᵀ = Σ; {@code lower}: B is lower triangular. */
+    private record Factor(double[] basis, boolean lower) {
+    }
+
     /** B with B Bᵀ = Σ: the lower Cholesky factor, or V Λ₊^½ when Σ is not positive definite. */
-    private static double[] factor(double[] cov, int d) {
+    private static Factor factor(double[] cov, int d) {
         double[] l = Lapack.cholesky(cov, d);
         if (l != null) {
-            return l;
+            return new Factor(l, true);
         }
         Lapack.Eigen eig = Lapack.symmetricEigen(cov, d);
         double[] b = eig.vectors();
@@ -153,13 +176,34 @@ public final class FrechetDistance {
                 b[i * d + k] *= scale;
             }
         }
-        return b;
+        return new Factor(b, false);
     }
 
-    /** M = Bᵀ Σ B. */
-    private static double[] product(double[] basis, double[] cov, int d) {
-        double[] sigmaB = Lapack.multiply(cov, false, basis, false, d, d, d);
-        return Lapack.multiply(basis, true, sigmaB, false, d, d, d);
+    /**
+     * M = Bᵀ Σ B, symmetric: Σ B, then the upper triangle of Bᵀ (Σ B), mirrored; with B lower triangular the
+     * products skip B's zeros (about 1.7 d³ multiply-adds instead of 4 d³).
+     */
+    private static double[] product(double[] basis, boolean lower, double[] cov, int d) {
+        double[] m;
+        try (Lapack.Matrix b = Lapack.Matrix.of(basis, d, d);
+             Lapack.Matrix s = Lapack.Matrix.of(cov, d, d);
+             Lapack.Matrix sb = Lapack.multiply(s, false, false, b, false, lower, false);
+             Lapack.Matrix bsb = Lapack.multiply(b, true, lower, sb, false, false, true)) {
+            m = bsb.toArray();
+        }
+        symmetrise(m, d, 1.0);
+        return m;
+    }
+
+    /** Scales the upper triangle of the d×d {@code a} by {@code scale} and copies it onto the lower one. */
+    private static void symmetrise(double[] a, int d, double scale) {
+        for (int i = 0; i < d; i++) {
+            for (int j = i; j < d; j++) {
+                double v = a[i * d + j] * scale;
+                a[i * d + j] = v;
+                a[j * d + i] = v;
+            }
+        }
     }
 
     private static double traceSqrt(double[] eigenvalues) {

@@ -58,6 +58,9 @@ public final class ConfigStats {
             blocks.add(layout.block(configId, s, Math.min(end, s + blockSize)));
         }
         Reader reader = new Reader(configId, seedStart, seedCount, dim, groups);
+        // The decoded blocks' feature arrays go back here once summed and are decoded into again: a few arrays
+        // in all, never zeroed.
+        java.util.Queue<float[]> free = new java.util.concurrent.ConcurrentLinkedQueue<>();
         // Blocks are decoded one ahead on another thread while the sums of the current one run.
         java.util.concurrent.ExecutorService ahead = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "diffsweep-read-ahead");
@@ -72,7 +75,7 @@ public final class ConfigStats {
             java.util.function.IntConsumer submit = i -> {
                 if (i < blocks.size()) {
                     Path p = blocks.get(i);
-                    queue.set(i, ahead.submit(() -> readBlock(p, conf, dim, column)));
+                    queue.set(i, ahead.submit(() -> readBlock(p, conf, dim, column, free.poll())));
                 }
             };
             for (int i = 0; i < READ_AHEAD; i++) {
@@ -90,11 +93,14 @@ public final class ConfigStats {
             reader.start(pending);
             for (FeatureBlocks.Block b : pending) {
                 reader.add(b);
+                free.add(b.features());
             }
             pending.clear();
             while (next < blocks.size()) {
                 submit.accept(next + READ_AHEAD);
-                reader.add(take(queue, next++));
+                FeatureBlocks.Block b = take(queue, next++);
+                reader.add(b);
+                free.add(b.features());
             }
             return reader.finish();
         } finally {
@@ -121,12 +127,12 @@ public final class ConfigStats {
         }
     }
 
-    private static FeatureBlocks.Block readBlock(Path path, Configuration conf, int dim, String column)
+    private static FeatureBlocks.Block readBlock(Path path, Configuration conf, int dim, String column, float[] buffer)
             throws IOException {
         if (!path.getFileSystem(conf).exists(path)) {
             throw new IOException("block " + path + " is missing: run the sweep first");
         }
-        return FeatureBlocks.read(path, conf, dim, "seed", column);
+        return FeatureBlocks.read(path, conf, dim, "seed", column, buffer);
     }
 
     /** Feeds rows in seed order into the group sums. */
@@ -139,6 +145,7 @@ public final class ConfigStats {
         private final int chunk;
         private FeatureStats[] stats;
         private FeatureStats.Accumulator open;
+        private FeatureStats.Workspace workspace;
         private int openGroup = -1;
         private long expected;
 
@@ -171,6 +178,7 @@ public final class ConfigStats {
             for (int g = 0; g < groups; g++) {
                 stats[g] = new FeatureStats(pilot);
             }
+            workspace = new FeatureStats.Workspace(dim, chunk);
         }
 
         void add(FeatureBlocks.Block b) throws IOException {
@@ -186,7 +194,7 @@ public final class ConfigStats {
                     if (open != null) {
                         open.close();
                     }
-                    open = stats[g].accumulator(chunk);
+                    open = stats[g].accumulator(workspace);
                     openGroup = g;
                 }
                 open.add(b.features(), r * dim);
@@ -199,6 +207,10 @@ public final class ConfigStats {
                 open.close();
                 open = null;
             }
+            if (workspace != null) {
+                workspace.close();
+                workspace = null;
+            }
             if (expected != seedCount) {
                 throw new IOException("config " + configId + ": " + expected + " feature rows, expected " + seedCount);
             }
@@ -206,8 +218,16 @@ public final class ConfigStats {
         }
 
         void abandon() {
-            if (open != null) {
-                open.close();
+            try {
+                if (open != null) {
+                    open.close();
+                    open = null;
+                }
+            } finally {
+                if (workspace != null) {
+                    workspace.close();
+                    workspace = null;
+                }
             }
         }
     }

@@ -104,6 +104,11 @@ public final class FidTask implements Function<String, FidTask.Result> {
         return Gate.permits("spark.diffsweep.fid.memory", ConfigStats.heapBytes(dim, groups), cores);
     }
 
+    /** As {@link #permits(int, int, int)} for the local reduce, without Spark ({@link Gate#permitsWithoutSpark}). */
+    public static int localPermits(int dim, int groups, int cores) {
+        return Gate.permitsWithoutSpark("spark.diffsweep.fid.memory", ConfigStats.heapBytes(dim, groups), cores);
+    }
+
     /** Bounds the configs in flight in this JVM. */
     public static final class Gate {
         private static final ConcurrentHashMap<Integer, Semaphore> GATES = new ConcurrentHashMap<>();
@@ -123,9 +128,22 @@ public final class FidTask implements Function<String, FidTask.Result> {
             SparkEnv env = SparkEnv.get();
             if (env != null && env.conf().contains(budgetKey)) {
                 budget = env.conf().getSizeAsBytes(budgetKey);
-            } else if (env == null && System.getProperty(budgetKey) != null) {
-                budget = new org.apache.spark.SparkConf().getSizeAsBytes(budgetKey);
+            } else if (env == null) {
+                return permitsWithoutSpark(budgetKey, bytesEach, cores);
             }
+            long fits = budget / Math.max(1, bytesEach);
+            return (int) Math.max(1, Math.min(cores, fits));
+        }
+
+        /**
+         * As {@link #permits}, for work that runs outside Spark tasks (the fid stage's local reduce): the budget
+         * from the system property {@code budgetKey} (a Spark size string) or 40 % of the heap, without touching
+         * Spark's environment, whose first use loads the Scala runtime (seconds of a short command's start).
+         */
+        public static int permitsWithoutSpark(String budgetKey, long bytesEach, int cores) {
+            String set = System.getProperty(budgetKey);
+            long budget = set != null ? org.apache.spark.network.util.JavaUtils.byteStringAsBytes(set)
+                    : (long) (0.4 * Runtime.getRuntime().maxMemory());
             long fits = budget / Math.max(1, bytesEach);
             return (int) Math.max(1, Math.min(cores, fits));
         }

@@ -325,7 +325,7 @@ class BadInputCatalogTest {
         c.add(new Case("ref-stats with two --detector and one --dim", d -> new String[] {"ref-stats", "--data",
                 idx(d), "--detector", resource("tiny_features.pt"), "--detector", resource("tiny_features2.pt"),
                 "--dim", "2", "--out", d.resolve("out/a.npz").toString(), "--out", d.resolve("out/b.npz").toString()},
-                "2 --detector, 1 --dim", "expected one --dim each"));
+                "2 --detector, 1 --dim", "expected one --dim per --detector"));
         c.add(new Case("ref-stats with two detectors and one --out", d -> new String[] {"ref-stats", "--data",
                 idx(d), "--detector", resource("tiny_features.pt"), "--detector", resource("tiny_features2.pt"),
                 "--dim", "2", "--dim", "3", "--out", d.resolve("out/a.npz").toString()},

@@ -12,7 +12,7 @@ import java.math.MathContext;
  * float64 and γ_k = k·u / (1 − k·u). A sum of k terms, added in any order and grouping, is off by at most
  * γ_{k−1}·Σ|terms|; an inner product of length k, with or without fused multiply-adds, by γ_k·Σ|xᵢyᵢ|.
  */
-final class RoundOff {
+public final class RoundOff {
 
     /** The unit round-off of float64, 2⁻⁵³. */
     static final double U = Math.ulp(1.0) / 2;
@@ -20,8 +20,46 @@ final class RoundOff {
     private RoundOff() {
     }
 
+    /**
+     * How far two FIDs of the same two Gaussians can be apart when they differ only in the symmetric eigensolver
+     * that takes the eigenvalues ω of M = Bᵀ Σ B (FrechetDistance's eigenvalues-only route, and the linearised
+     * route's eigendecomposition with vectors), for any BLAS kernel or summation order:
+     * <ul>
+     *   <li>both routes start from the same bits of M (the same sums, the same products on fixed tiles), and
+     *       everything else in the FID (mean term, traces) is the same bits too: FID = R − 2T, T = Σ √max(ω, 0);</li>
+     *   <li>LAPACK's symmetric eigensolvers are backward stable: the computed ω are the exact eigenvalues of
+     *       M + E with ‖E‖₂ ≤ p(d)·u·‖M‖₂ (LAPACK Users' Guide, 3rd ed., §4.7.1), where Householder
+     *       tridiagonalisation gives p(d) = O(d²) at worst (Higham 2002, §19.3); taken as γ_{8d²+8}·‖M‖_F. By
+     *       Weyl each route's i-th eigenvalue is within that of M's, so the two routes' are within
+     *       e = 2γ_{8d²+8}·‖M‖_F of each other;</li>
+     *   <li>clamping at 0 moves nothing further apart, and for a, b ≥ 0, |√a − √b| ≤ min(√|a − b|, |a − b|/√a);
+     *       each T sums d roots, in the same order, within γ_{d−1}·T of their exact sum;</li>
+     *   <li>FID = fl(R − 2T) adds u·|FID| per route.</li>
+     * </ul>
+     * Hence |FID − FID'| ≤ 2·(Σ_i min(√e, e/√ω_i⁺) + 2γ_d·T) + 2u·|FID| + O(u²), which twice that covers.
+     *
+     * @param omega one route's eigenvalues of M ({@link FrechetDistance.To#productEigenvalues})
+     * @param fid   one route's FID
+     */
+    public static double eigensolverFidBound(double[] omega, double fid) {
+        int d = omega.length;
+        double frobenius = 0;
+        double t = 0;
+        for (double w : omega) {
+            frobenius += w * w;
+            t += Math.sqrt(Math.max(w, 0));
+        }
+        double e = 2 * gamma(8L * d * d + 8) * Math.sqrt(frobenius);
+        double roots = 0;
+        for (double w : omega) {
+            double a = Math.max(w, 0);
+            roots += Math.min(Math.sqrt(e), a > 0 ? e / Math.sqrt(a) : Double.POSITIVE_INFINITY);
+        }
+        return 2 * (2 * (roots + 2 * gamma(d) * t) + 2 * U * Math.abs(fid));
+    }
+
     /** γ_k = k·u / (1 − k·u). */
-    static double gamma(long k) {
+    public static double gamma(long k) {
         double ku = k * U;
         if (ku >= 0.5) {
             throw new IllegalArgumentException("γ_" + k + " is not a useful bound");
@@ -47,20 +85,9 @@ final class RoundOff {
      * @param exactCov the exact covariance, or a reference within a few u of it (only its size enters)
      */
     static double[] covarianceBound(double[] rows, int n, int d, double[] shift, double[] exactCov) {
-        double[] p = new double[d * d];
-        double[] a = new double[d];
-        double[] z = new double[d];
-        for (int r = 0; r < n; r++) {
-            for (int i = 0; i < d; i++) {
-                z[i] = Math.abs(rows[r * d + i] - shift[i]);
-                a[i] += z[i];
-            }
-            for (int i = 0; i < d; i++) {
-                for (int j = 0; j < d; j++) {
-                    p[i * d + j] += z[i] * z[j];
-                }
-            }
-        }
+        double[][] pa = absoluteSums(rows, n, d, shift);
+        double[] p = pa[0];
+        double[] a = pa[1];
         double g = gamma(2L * n + 8);
         double g3 = gamma(3);
         double[] bound = new double[d * d];
@@ -80,6 +107,26 @@ final class RoundOff {
      * P and A as in {@link #covarianceBound}. With c = 0 this is the plain inner-product bound γ_{n+8}·P.
      */
     static double[] sumOuterBound(double[] rows, int n, int d, double[] shift) {
+        double[][] pa = absoluteSums(rows, n, d, shift);
+        double[] p = pa[0];
+        double[] a = pa[1];
+        double g = gamma(n + 8L);
+        double[] bound = new double[d * d];
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j < d; j++) {
+                double ci = Math.abs(shift[i]);
+                double cj = Math.abs(shift[j]);
+                bound[i * d + j] = g * (p[i * d + j] + ci * a[j] + a[i] * cj + n * ci * cj);
+            }
+        }
+        return bound;
+    }
+
+    /**
+     * P_ij = Σ|z_i z_j| (D×D) and A_i = Σ|z_i| (D) over the n rows, z = f − c: the sizes the round-off bounds
+     * scale with.
+     */
+    private static double[][] absoluteSums(double[] rows, int n, int d, double[] shift) {
         double[] p = new double[d * d];
         double[] a = new double[d];
         double[] z = new double[d];
@@ -94,16 +141,7 @@ final class RoundOff {
                 }
             }
         }
-        double g = gamma(n + 8L);
-        double[] bound = new double[d * d];
-        for (int i = 0; i < d; i++) {
-            for (int j = 0; j < d; j++) {
-                double ci = Math.abs(shift[i]);
-                double cj = Math.abs(shift[j]);
-                bound[i * d + j] = g * (p[i * d + j] + ci * a[j] + a[i] * cj + n * ci * cj);
-            }
-        }
-        return bound;
+        return new double[][] {p, a};
     }
 
     /** The exact covariance (÷ n − 1) of n float64 rows, in exact decimal arithmetic, rounded once to float64. */
