@@ -2,6 +2,7 @@ package org.diffsweep.model.djl;
 
 import org.diffsweep.diffusion.Denoiser;
 import org.diffsweep.diffusion.EpsilonModel;
+import org.diffsweep.model.LabelInput;
 import org.diffsweep.model.Network;
 
 /**
@@ -18,9 +19,20 @@ public final class DjlNetwork implements Network {
     private final String id;
     private final String inputName;
     private final String scalarName;
+    private final LabelInput labels;
 
     /** @param inputName, scalarName the names of its two inputs (ONNX binds by name) */
     public DjlNetwork(DjlNet net, int[] chw, int maxBatch, String id, String inputName, String scalarName) {
+        this(net, chw, maxBatch, id, inputName, scalarName, null);
+    }
+
+    /**
+     * A class-conditional network when {@code labels} is not null: a third input {@code class_labels}, one-hot
+     * float32 [B, K] (EDM) or int64 [B] (diffusers), as {@code labels} declares.
+     */
+    public DjlNetwork(DjlNet net, int[] chw, int maxBatch, String id, String inputName, String scalarName,
+                      LabelInput labels) {
+        this.labels = labels;
         this.net = net;
         this.chw = chw.clone();
         this.maxBatch = maxBatch;
@@ -51,6 +63,27 @@ public final class DjlNetwork implements Network {
 
     @Override
     public double[] call(double[] x, int batch, double scalar) {
+        if (labels != null) {
+            throw new IllegalStateException("network " + id + " is class-conditional (" + labels.describe()
+                    + "), expected a call with labels");
+        }
         return net.samplewise(x, batch, chw, maxBatch, scalar, inputName, scalarName);
+    }
+
+    @Override
+    public LabelInput labelInput() {
+        return labels;
+    }
+
+    @Override
+    public double[] call(double[] x, int batch, double scalar, int[] rowLabels) {
+        if (labels == null) {
+            return Network.super.call(x, batch, scalar, rowLabels);
+        }
+        if (rowLabels.length != batch) {
+            throw new IllegalArgumentException("network " + id + ": " + rowLabels.length + " labels for a batch of "
+                    + batch + ", expected one per row");
+        }
+        return net.samplewise(x, batch, chw, maxBatch, scalar, inputName, scalarName, labels, rowLabels);
     }
 }
