@@ -22,7 +22,8 @@ import java.util.function.UnaryOperator;
 public record NetSpec(String role, String path, String sha256, String signature, int[] shape, int dim, int batch,
                       String time) implements Serializable {
 
-    static final Set<String> MODEL_KEYS = Set.of("type", "path", "output", "shape", "batch", "time");
+    /** {@code labels} is read by {@link ModelSpec} (a class-conditional network's label input). */
+    static final Set<String> MODEL_KEYS = Set.of("type", "path", "output", "shape", "batch", "time", "labels");
     static final Set<String> DETECTOR_KEYS = Set.of("path", "dim", "batch");
 
     static NetSpec model(Node node, org.diffsweep.io.Store store) {

@@ -240,6 +240,16 @@ public final class SweepJob {
                     + java.util.Arrays.toString(net.shape()) + ", batch " + net.batch() + ")") + ": "
                     + org.diffsweep.family.Family.rootLine(e));
         }
+        if (config.guide() != null) {
+            org.diffsweep.config.NetSpec net = config.guide().net();
+            try {
+                config.family().probe(org.diffsweep.spark.ModelCache.model(config.guide(), config.family(), hadoop));
+            } catch (RuntimeException e) {
+                throw new org.diffsweep.config.ConfigException(config.name() + ": guide " + net.path() + " (guide.shape "
+                        + java.util.Arrays.toString(net.shape()) + ", batch " + net.batch() + "): "
+                        + org.diffsweep.family.Family.rootLine(e));
+            }
+        }
     }
 
     /**

@@ -22,7 +22,8 @@ import org.apache.parquet.schema.Types;
 
 /**
  * The features file of one seed block, written by the executor with parquet-hadoop:
- * {@code config_id, seed, nfe, sampler, grid, features array<float>}, and the block's metadata (model, sweep,
+ * {@code config_id, seed, nfe, sampler, grid, features array<float>} (and {@code label int32}, each seed's class, in a
+ * class-conditional sweep: {@link #LABELLED_SCHEMA}), and the block's metadata (model, sweep,
  * code version, sampler config) in the file's key-value footer.
  */
 public final class FeatureParquet {
@@ -137,8 +138,21 @@ public final class FeatureParquet {
         }
     }
 
-    /** One row to write. */
-    public record Row(long seed, float[] features) {
+    /** A row of an unconditional sweep: no label. */
+    public static final int NO_LABEL = -1;
+
+    /**
+     * The schema of a class-conditional sweep's blocks: {@link #SCHEMA} and each seed's class, {@code label} int32.
+     */
+    public static final MessageType LABELLED_SCHEMA = new MessageType(SCHEMA.getName(),
+            java.util.stream.Stream.concat(SCHEMA.getFields().stream(), java.util.stream.Stream.of(
+                    Types.required(PrimitiveTypeName.INT32).named("label"))).toList());
+
+    /** One row to write; {@code label} is the seed's class, or {@link #NO_LABEL}. */
+    public record Row(long seed, float[] features, int label) {
+        public Row(long seed, float[] features) {
+            this(seed, features, NO_LABEL);
+        }
     }
 
     /** Writes the rows of one block to {@code path}, replacing any partial file there. */
@@ -160,9 +174,11 @@ public final class FeatureParquet {
 
     private static void write(OutputFile file, Configuration conf, String configId, int nfe, String sampler,
                               String grid, Iterable<Row> rows, Map<String, String> metadata) throws IOException {
-        SimpleGroupFactory groups = new SimpleGroupFactory(SCHEMA);
+        java.util.Iterator<Row> first = rows.iterator();
+        MessageType schema = first.hasNext() && first.next().label() != NO_LABEL ? LABELLED_SCHEMA : SCHEMA;
+        SimpleGroupFactory groups = new SimpleGroupFactory(schema);
         try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(file)
-                .withType(SCHEMA)
+                .withType(schema)
                 .withConf(conf)
                 .withPageWriteChecksumEnabled(true)
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
@@ -179,6 +195,9 @@ public final class FeatureParquet {
                 Group list = g.addGroup("features");
                 for (float f : row.features()) {
                     list.addGroup("list").append("element", f);
+                }
+                if (schema == LABELLED_SCHEMA) {
+                    g.append("label", row.label());
                 }
                 writer.write(g);
             }

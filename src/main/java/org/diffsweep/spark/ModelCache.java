@@ -94,6 +94,11 @@ public final class ModelCache {
         }
 
         @Override
+        public org.diffsweep.model.LabelInput labels() {
+            return spec.labels();
+        }
+
+        @Override
         public String id() {
             return spec.id();
         }
@@ -101,7 +106,8 @@ public final class ModelCache {
         @Override
         public Network network(int channels, String input, String scalar) {
             int[] chw = {channels, spec.net().shape()[1], spec.net().shape()[2]};
-            return new DjlNetwork(net(spec.net(), hadoop), chw, spec.net().batch(), spec.net().id(), input, scalar);
+            return new DjlNetwork(net(spec.net(), hadoop), chw, spec.net().batch(), spec.net().id(), input, scalar,
+                    spec.labels());
         }
     }
 
