@@ -436,9 +436,7 @@ public final class FidJob {
                 Table.Column.count("n", "generated samples of each side (the same seeds)"),
                 Table.Column.string("n_reference", "the reference's sample size: a number, exact or unknown"),
                 Table.Column.string("detector", "the feature detector with its hash, or none"),
-                Table.Column.string("reference", "exact, or the reference statistics file as name@sha256"),
-                Table.Column.integer("network_calls", "network evaluations per sample: nfe, or 2 x nfe for a "
-                        + "guided config at w != 1 (both branches, in one pass of 2B rows or two passes)")));
+                Table.Column.string("reference", "exact, or the reference statistics file as name@sha256")));
         for (Difference d : table.differences()) {
             Table.requireSameN(d.candidate().point().id(), d.candidate().n(), d.baseline().point().id(),
                     d.baseline().n());

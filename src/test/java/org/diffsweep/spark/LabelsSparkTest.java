@@ -110,7 +110,8 @@ class LabelsSparkTest {
                 guidance: [ 2.5 ]
                 """;
         String cond = DjlSweepSparkTest.model("tiny_cond_onehot.pt");
-        SweepConfig nullLabel = SweepConfig.parse(yaml.formatted(dir.resolve("null"), cond, ref), "n");
+        SweepConfig nullLabel = SweepConfig.parse(yaml.formatted(dir.resolve("null"), cond, ref)
+                + "export: { configs: [ all ], format: npz }\n", "n");
         // tiny.pt is D = 0.5·x + σ: the null-label branch of the conditional network
         SweepConfig secondNet = SweepConfig.parse(yaml.formatted(dir.resolve("guide"), cond, ref)
                 + "guide: { type: djl, path: " + DjlSweepSparkTest.model("tiny.pt") + ", shape: [1, 2, 2] }\n", "g");
@@ -125,5 +126,15 @@ class LabelsSparkTest {
             assertEquals(f1, f2, "seed " + seed);
         }
         assertTrue(Files.readString(dir.resolve("guide/sweep/manifest.json")).contains("tiny.pt@"));
+        // the exported npz holds each seed's label as arr_1, int64 [N], as ADM's class-conditional samples do
+        String id = nullLabel.points().get(0).id();
+        try (java.io.InputStream in = Files.newInputStream(dir.resolve("null/samples/" + id + ".npz"))) {
+            Npz.Array labels = Npz.read(in, id).get("arr_1");
+            assertEquals(List.of(5L), java.util.Arrays.stream(labels.shape()).boxed().toList());
+            for (int seed = 0; seed < 5; seed++) {
+                assertEquals(ClassDraw.uniform(3).label(seed), labels.values()[seed], 0);
+                assertEquals(ClassDraw.uniform(3).label(seed), (int) one.get((long) seed).<Integer>getAs("label"));
+            }
+        }
     }
 }
