@@ -219,6 +219,19 @@ public final class SweepJob {
     }
 
     /**
+     * Refuses a class-conditional network for a job that measures the model without labels (norm-stats, schedule).
+     *
+     * @throws org.diffsweep.config.ConfigException naming the job and the model's labels
+     */
+    static void requireUnlabelledNetwork(SweepConfig config, String job) {
+        if (config.model().labels() != null) {
+            throw new org.diffsweep.config.ConfigException(config.name() + ": " + job + " measures a model without "
+                    + "labels, found a class-conditional network (model.labels, " + config.model().labels().describe()
+                    + "), expected an unconditional model");
+        }
+    }
+
+    /**
      * The config's model loaded and run once through its family on the driver (a file that is not a network, a
      * network that does not fit the process or the declared shape, one that only takes a batch of one or returns
      * values that are not finite), before any job starts.

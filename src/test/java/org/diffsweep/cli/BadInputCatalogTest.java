@@ -144,6 +144,11 @@ class BadInputCatalogTest {
         c.add(djl("a label count the network does not take", d -> DJL.replace("MODEL", resource("tiny_cond_onehot.pt"))
                 .replace("batch: 3 }", "batch: 3, labels: { count: 5 } }"), "tiny_cond_onehot.pt",
                 "labels (5 classes)", "failed in the network", "expected the label count and encoding the network takes"));
+        c.add(new Case("norm-stats on a class-conditional network", d -> new String[] {"norm-stats",
+                conf(d, DJL.replace("MODEL", resource("tiny_cond_onehot.pt")).replace("DETECTOR",
+                resource("tiny_features.pt")).replace("REF", npz(d, "ref.npz", 2)).replace("batch: 3 }",
+                "batch: 3, labels: { count: 3 } }")), "--out", d.resolve("out/n.csv").toString(), "--seeds", "4"},
+                "norm-stats measures a model without labels", "expected an unconditional model"));
         c.add(yaml("a guidance scale on an unconditional model", GMM + "guidance: [2]\n", "guidance:",
                 "unconditional", "expected a class-conditional model"));
         c.add(yaml("labels for an unconditional model", GMM + "labels: uniform\n", "labels:", "is unconditional"));
