@@ -27,7 +27,9 @@ import org.diffsweep.diffusion.ModelTime;
 public record NetSpec(String role, String path, String sha256, String signature, int[] shape, int dim, int batch,
                       String time, String timeDtype) implements Serializable {
 
-    static final Set<String> MODEL_KEYS = Set.of("type", "path", "output", "shape", "batch", "time", "time_dtype");
+    /** {@code labels} is read by {@link ModelSpec} (a class-conditional network's label input). */
+    static final Set<String> MODEL_KEYS = Set.of("type", "path", "output", "shape", "batch", "time", "time_dtype",
+            "labels");
     /** The outputs of networks without preconditioning, which take a time convention. */
     static final Set<String> RAW_OUTPUTS = Set.of("epsilon", "v", "sample");
 

@@ -18,6 +18,7 @@ import org.diffsweep.family.Cell;
 import org.diffsweep.family.Family;
 import org.diffsweep.family.Need;
 import org.diffsweep.io.Store;
+import org.diffsweep.rng.ClassDraw;
 
 /**
  * One sweep, as a YAML file describes it: a model, a process, seeds, and the grid
@@ -43,19 +44,23 @@ import org.diffsweep.io.Store;
  * @param detectors the named detectors of a {@code detectors:} list, or empty (a single {@code detector:}, or
  *                  none); with a list, {@code detector}, {@code reference} and the metrics' real features are the
  *                  first detector's, and {@link #forDetector} gives each detector's view
+ * @param labels    how each seed's class label is drawn ({@code labels:} key; uniform by default for a
+ *                  class-conditional model), or null for an unconditional model
+ * @param guide     the second network of guidance ({@code guide:} key), or null: the model's own null label
  */
 public record SweepConfig(String name, String output, ModelSpec model, Family family, long seedStart,
                           long seedCount, int blockSize, int batchSize, List<SweepPoint> points,
                           String reference, NetSpec detector, int gridImages, List<Comparison> comparisons,
-                          MetricsSpec metrics, Export export, List<DetectorSpec> detectors)
+                          MetricsSpec metrics, Export export, List<DetectorSpec> detectors, ClassDraw labels,
+                          ModelSpec guide)
         implements Serializable {
 
-    /** A sweep with at most one detector. */
+    /** A sweep with at most one detector, without labels or a guide network. */
     public SweepConfig(String name, String output, ModelSpec model, Family family, long seedStart, long seedCount,
                        int blockSize, int batchSize, List<SweepPoint> points, String reference, NetSpec detector,
                        int gridImages, List<Comparison> comparisons, MetricsSpec metrics, Export export) {
         this(name, output, model, family, seedStart, seedCount, blockSize, batchSize, points, reference, detector,
-                gridImages, comparisons, metrics, export, List.of());
+                gridImages, comparisons, metrics, export, List.of(), null, null);
     }
 
     /** Whether the config lists named detectors ({@code detectors:}), whose tables have a column group each. */
@@ -78,7 +83,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
     public SweepConfig forDetector(DetectorSpec d) {
         MetricsSpec m = metrics == null ? null : metrics.withReferenceFeatures(d.referenceFeatures());
         return new SweepConfig(name, output, model, family, seedStart, seedCount, blockSize, batchSize, points,
-                d.reference(), d.net(), gridImages, comparisons, m, export, List.of(d));
+                d.reference(), d.net(), gridImages, comparisons, m, export, List.of(d), labels, guide);
     }
 
     /** A sweep without a metrics stage or export. */
@@ -101,7 +106,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
 
     private static final Set<String> TOP_KEYS = Set.of("name", "output", "model", "process", "seeds", "block_size",
             "batch_size", "samplers", "grids", "nfe", "reference", "detector", "grid_images", "metrics",
-            "reference_features", "export", "detectors");
+            "reference_features", "export", "detectors", "labels", "guidance", "guide");
 
     /** YAML with duplicate keys refused (otherwise the last one silently wins). */
     private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
@@ -110,7 +115,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
     /** The same sweep written elsewhere. */
     public SweepConfig withOutput(String dir) {
         return new SweepConfig(name, dir, model, family, seedStart, seedCount, blockSize, batchSize, points,
-                reference, detector, gridImages, comparisons, metrics, export, detectors);
+                reference, detector, gridImages, comparisons, metrics, export, detectors, labels, guide);
     }
 
     /** The same sweep with its detectors list replaced (the same detectors, resolved further by the driver). */
@@ -119,7 +124,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
             throw new IllegalArgumentException(replaced.size() + " detectors for " + detectors.size());
         }
         return new SweepConfig(name, output, model, family, seedStart, seedCount, blockSize, batchSize, points,
-                reference, detector, gridImages, comparisons, metrics, export, List.copyOf(replaced));
+                reference, detector, gridImages, comparisons, metrics, export, List.copyOf(replaced), labels, guide);
     }
 
     /** The same sweep with the hashes of its network files resolved (by the driver, before a job starts). */
@@ -135,7 +140,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         return new SweepConfig(name, output, model.resolve(hasher), family, seedStart, seedCount, blockSize,
                 batchSize, points, reference, resolved.isEmpty() ? detector == null ? null
                 : detectorResolver.apply(detector) : resolved.get(0).net(), gridImages, comparisons, metrics, export,
-                resolved);
+                resolved, labels, guide == null ? null : guide.resolve(hasher));
     }
 
     /** Statistics of a kind ({@link Need}) the config's cells need that do not exist yet. */
@@ -183,7 +188,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
             SweepPoint q = p;
             if (!p.cell().needs().isEmpty()) {
                 try {
-                    q = SweepPoint.of(p.cell().withNeedsMet()).withLabel(p.label());
+                    q = SweepPoint.of(p.cell().withNeedsMet(), p.guidance()).withLabel(p.label());
                 } catch (IllegalArgumentException e) {
                     throw new ConfigException(name + ": " + e.getMessage());
                 }
@@ -195,7 +200,7 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
                 ids.get(c.candidateId()), ids.get(c.baselineId()))).toList();
         return new SweepConfig(name, output, model, family, seedStart, seedCount, blockSize, batchSize,
                 List.copyOf(loaded), reference, detector, gridImages, cmp, metrics,
-                export == null ? null : export.renamed(ids), detectors);
+                export == null ? null : export.renamed(ids), detectors, labels, guide);
     }
 
     /**
@@ -225,6 +230,35 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         } catch (IllegalArgumentException e) {
             throw new ConfigException(name + ": " + e.getMessage());
         }
+    }
+
+    /** Each seed's class label, or null for an unconditional sweep. */
+    public int[] labelsOf(long[] seeds) {
+        return labels == null ? null : labels.labels(seeds);
+    }
+
+    /**
+     * The model whose exact statistics an analytic sweep is measured against: the model itself, or for a
+     * class-conditional mixture the mixture of its classes weighted as the labels are drawn (what a sampler targets at
+     * guidance 1).
+     */
+    public org.diffsweep.model.ModelKind referenceModel() {
+        if (labels == null || model.mixture() == null) {
+            return model;
+        }
+        org.diffsweep.model.GaussianMixture m = model.mixture().conditioned(labels.probabilities(model.classes()));
+        String type = model.type();
+        return new org.diffsweep.model.ModelKind() {
+            @Override
+            public String type() {
+                return type;
+            }
+
+            @Override
+            public org.diffsweep.model.GaussianMixture mixture() {
+                return m;
+            }
+        };
     }
 
     /** The feature dimension: the detector's, else the model's sample size. */
@@ -350,6 +384,9 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         List<String> samplerLabels = labels(samplerNodes, samplers.stream().map(Family.Part::description).toList(),
                 "sampler");
         List<String> gridLabels = labels(gridNodes, grids.stream().map(Family.Part::description).toList(), "grid");
+        ClassDraw labels = parseLabels(top, model, family);
+        List<Double> guidance = parseGuidance(top, model);
+        ModelSpec guide = top.has("guide") ? parseGuide(top, model, store) : null;
         LinkedHashSet<Integer> nfes = nfeList(top.get("nfe"));
         // Each sampler's budgets: its own 'nfe: [...]', else the sweep's.
         List<LinkedHashSet<Integer>> samplerNfes = new ArrayList<>();
@@ -379,18 +416,24 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
 
         List<SweepPoint> points = new ArrayList<>();
         Map<String, SweepPoint> byCell = new HashMap<>();
+        // A guided sweep multiplies the configs by its scales, as NFE does; an unguided one has the one scale null.
+        List<Double> scales = guidance == null ? java.util.Collections.singletonList(null) : guidance;
         for (int si = 0; si < samplers.size(); si++) {
             for (int gi : samplerGrids.get(si)) {
-                for (int nfe : samplerNfes.get(si)) {
-                    SweepPoint p;
-                    try {
-                        p = SweepPoint.of(family.cell(samplers.get(si), grids.get(gi), nfe));
-                    } catch (IllegalArgumentException e) {
-                        throw samplerNodes.get(si).error(e.getMessage());
+                for (int wi = 0; wi < scales.size(); wi++) {
+                    Double w = scales.get(wi);
+                    for (int nfe : samplerNfes.get(si)) {
+                        SweepPoint p;
+                        try {
+                            p = SweepPoint.of(family.cell(samplers.get(si), grids.get(gi), nfe), w);
+                        } catch (IllegalArgumentException e) {
+                            throw samplerNodes.get(si).error(e.getMessage());
+                        }
+                        p = p.withLabel(samplerLabels.get(si) + (w == null ? "" : " guidance=" + SweepPoint.scale(w))
+                                + " | " + gridLabels.get(gi));
+                        points.add(p);
+                        byCell.put(si + "/" + gi + "/" + nfe + "/" + wi, p);
                     }
-                    p = p.withLabel(samplerLabels.get(si) + " | " + gridLabels.get(gi));
-                    points.add(p);
-                    byCell.put(si + "/" + gi + "/" + nfe, p);
                 }
             }
         }
@@ -409,14 +452,17 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
                 if (!samplerGrids.get(bi).contains(gi)) {
                     continue;
                 }
-                for (int nfe : samplerNfes.get(si)) {
-                    if (!samplerNfes.get(bi).contains(nfe)) {
-                        continue;
+                for (int wi = 0; wi < scales.size(); wi++) {
+                    String at = scales.get(wi) == null ? "" : " guidance=" + SweepPoint.scale(scales.get(wi));
+                    for (int nfe : samplerNfes.get(si)) {
+                        if (!samplerNfes.get(bi).contains(nfe)) {
+                            continue;
+                        }
+                        any = true;
+                        comparisons.add(new Comparison(samplerLabels.get(si) + " vs " + samplerLabels.get(bi) + " on "
+                                + gridLabels.get(gi) + at, nfe, byCell.get(si + "/" + gi + "/" + nfe + "/" + wi).id(),
+                                byCell.get(bi + "/" + gi + "/" + nfe + "/" + wi).id()));
                     }
-                    any = true;
-                    comparisons.add(new Comparison(samplerLabels.get(si) + " vs " + samplerLabels.get(bi) + " on "
-                            + gridLabels.get(gi), nfe, byCell.get(si + "/" + gi + "/" + nfe).id(),
-                            byCell.get(bi + "/" + gi + "/" + nfe).id()));
                 }
             }
             if (!any) {
@@ -439,10 +485,13 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
                     continue;
                 }
                 any = true;
-                for (int nfe : samplerNfes.get(si)) {
-                    comparisons.add(new Comparison(samplerLabels.get(si) + " on " + gridLabels.get(gi) + " vs "
-                            + gridLabels.get(bi), nfe, byCell.get(si + "/" + gi + "/" + nfe).id(),
-                            byCell.get(si + "/" + bi + "/" + nfe).id()));
+                for (int wi = 0; wi < scales.size(); wi++) {
+                    String at = scales.get(wi) == null ? "" : " guidance=" + SweepPoint.scale(scales.get(wi));
+                    for (int nfe : samplerNfes.get(si)) {
+                        comparisons.add(new Comparison(samplerLabels.get(si) + at + " on " + gridLabels.get(gi)
+                                + " vs " + gridLabels.get(bi), nfe, byCell.get(si + "/" + gi + "/" + nfe + "/" + wi).id(),
+                                byCell.get(si + "/" + bi + "/" + nfe + "/" + wi).id()));
+                    }
                 }
             }
             if (!any) {
@@ -540,7 +589,119 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         Export export = top.has("export") ? Export.parse(top.get("export"), model, points, samplerLabels) : null;
         return new SweepConfig(name, output, model, family, seedStart, seedCount, blockSize, batchSize,
                 List.copyOf(points), reference, detector, (int) gridImages, List.copyOf(comparisons), metrics, export,
-                List.copyOf(detectors));
+                List.copyOf(detectors), labels, guide);
+    }
+
+    /**
+     * {@code labels:} how each seed's class is drawn: {@code uniform} (over the model's K classes; the default for a
+     * class-conditional model), a class number (every seed), or a list of classes (each seed draws one of them,
+     * uniformly). Refused for an unconditional model and outside the EDM family.
+     */
+    private static ClassDraw parseLabels(Node top, ModelSpec model, Family family) {
+        int k = model.classes();
+        if (!top.has("labels")) {
+            if (k > 0 && !(family instanceof org.diffsweep.family.EdmFamily)) {
+                throw top.get("model").error("a class-conditional model, expected a process of the EDM family");
+            }
+            return k > 0 ? ClassDraw.uniform(k) : null;
+        }
+        Node n = top.get("labels");
+        if (k == 0) {
+            throw n.error("model " + model.id() + " is unconditional, expected a class-conditional model "
+                    + "(model.labels for a network, classes for a gmm)");
+        }
+        if (!(family instanceof org.diffsweep.family.EdmFamily)) {
+            throw n.error("class labels need a process of the EDM family, found " + family.process());
+        }
+        ClassDraw draw;
+        if (n.json().isTextual()) {
+            if (!n.text().equals("uniform")) {
+                throw n.error("'" + n.text() + "', expected uniform, a class number or a list of classes");
+            }
+            draw = ClassDraw.uniform(k);
+        } else if (n.json().isArray()) {
+            List<Node> items = n.nonEmptyList();
+            int[] classes = new int[items.size()];
+            for (int i = 0; i < classes.length; i++) {
+                classes[i] = classOf(items.get(i), k);
+            }
+            draw = new ClassDraw(classes);
+        } else {
+            draw = new ClassDraw(new int[] {classOf(n, k)});
+        }
+        return draw;
+    }
+
+    private static int classOf(Node n, int k) {
+        long c = n.integer();
+        if (c < 0 || c >= k) {
+            throw n.error(c + ", expected a class from 0 to " + (k - 1) + " (the model's " + k + " classes)");
+        }
+        return (int) c;
+    }
+
+    /**
+     * {@code guidance: [w, ...]}: the guidance scales, each a config axis like NFE; each finite and ≥ 0, none twice.
+     * A scale needs a class-conditional model with a null label, or a {@code guide} network.
+     */
+    private static List<Double> parseGuidance(Node top, ModelSpec model) {
+        if (!top.has("guidance")) {
+            if (top.has("guide")) {
+                throw top.get("guide").error("given without guidance, expected guidance: [scales] that uses it");
+            }
+            return null;
+        }
+        Node g = top.get("guidance");
+        List<Double> out = new ArrayList<>();
+        for (Node n : g.nonEmptyList()) {
+            double w = n.number();
+            if (!(w >= 0 && w <= 1000)) {
+                throw n.error(w + ", expected a guidance scale from 0 to 1000");
+            }
+            if (out.contains(w)) {
+                throw n.error(SweepPoint.scale(w) + " is listed twice");
+            }
+            out.add(w);
+        }
+        if (!top.has("guide")) {
+            if (model.classes() == 0) {
+                throw g.error("a guidance scale on model " + model.id() + ", which is unconditional, expected a "
+                        + "class-conditional model (model.labels, gmm classes) or a guide network (guide:)");
+            }
+            if (!model.hasNullLabel()) {
+                throw g.error("model " + model.id() + " declares no null label, expected model.labels.null_label "
+                        + "(classifier-free guidance) or a guide network (guide:)");
+            }
+        }
+        return out;
+    }
+
+    /**
+     * {@code guide:} the second network of guidance, a djl model of the main model's shape and output: without
+     * labels the unconditional branch (classifier-free guidance by a second network), with labels (the main model's
+     * count) a weaker conditional model given the same labels (autoguidance).
+     */
+    private static ModelSpec parseGuide(Node top, ModelSpec model, Store store) {
+        Node n = top.get("guide");
+        ModelSpec guide = ModelSpec.parse(n, store);
+        if (guide.net() == null || model.net() == null) {
+            throw n.error("a guide of type " + guide.type() + " for a model of type " + model.type() + ", expected "
+                    + "two djl networks (a gmm's unconditional branch is exact: its null label)");
+        }
+        if (!java.util.Arrays.equals(guide.net().shape(), model.net().shape())) {
+            throw n.get("shape").error(java.util.Arrays.toString(guide.net().shape()) + ", expected the model's shape "
+                    + java.util.Arrays.toString(model.net().shape()));
+        }
+        if (!guide.net().signature().equals(model.net().signature())) {
+            throw n.error("output " + guide.net().signature() + ", expected the model's (" + model.net().signature()
+                    + ")");
+        }
+        if (guide.classes() > 0 && guide.classes() != model.classes()) {
+            throw n.get("labels").error(guide.classes() + " classes, expected the model's "
+                    + (model.classes() == 0 ? "(none: an unconditional model takes an unconditional guide)"
+                    : Integer.toString(model.classes())));
+        }
+        return guide;
     }
 
     /** A path the config names, fully qualified; a path that cannot be is refused at its key. */

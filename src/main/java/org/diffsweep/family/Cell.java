@@ -64,6 +64,19 @@ public interface Cell extends Serializable {
      */
     Sampled sample(SampleModel model, long[] seeds);
 
+    /**
+     * Samples a batch conditioned on class labels and guided ({@link Conditioning}); with
+     * {@link Conditioning#NONE}, {@link #sample(SampleModel, long[])}.
+     *
+     * @throws IllegalArgumentException from a family that takes no labels or guidance
+     */
+    default Sampled sample(SampleModel model, long[] seeds, Conditioning conditioning) {
+        if (conditioning.isNone()) {
+            return sample(model, seeds);
+        }
+        throw new IllegalArgumentException(sampler() + ": this family takes no class labels or guidance");
+    }
+
     /** Statistics the cell needs made before it can run (score tables, schedules); empty when none. */
     default List<Need> needs() {
         return List.of();
@@ -92,7 +105,13 @@ public interface Cell extends Serializable {
     default void requireMadeFor(String modelId) {
     }
 
-    /** A batch of samples and the model calls each took. */
-    record Sampled(double[] samples, int calls) {
+    /**
+     * A batch of samples, the model calls (denoiser evaluations, the NFE) each took, and the network evaluations
+     * behind them (twice the calls for a guided config at w ≠ 1).
+     */
+    record Sampled(double[] samples, int calls, long networkCalls) {
+        public Sampled(double[] samples, int calls) {
+            this(samples, calls, calls);
+        }
     }
 }

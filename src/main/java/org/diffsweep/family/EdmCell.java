@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.diffsweep.diffusion.CountingDenoiser;
+import org.diffsweep.diffusion.Denoiser;
+import org.diffsweep.diffusion.Guided;
 import org.diffsweep.diffusion.SampleModel;
 import org.diffsweep.rng.BatchNoise;
 import org.diffsweep.sampler.Deis;
@@ -21,12 +23,20 @@ public record EdmCell(EdmFamily family, Sampler samplerObject, TimeGrid gridObje
 
     @Override
     public Sampled sample(SampleModel model, long[] seeds) {
-        CountingDenoiser counted = new CountingDenoiser(family.denoiser(model));
+        return sample(model, seeds, Conditioning.NONE);
+    }
+
+    /** Labels and guidance enter through the denoiser the sampler sees ({@link EdmFamily#denoiser(SampleModel, Conditioning)}). */
+    @Override
+    public Sampled sample(SampleModel model, long[] seeds, Conditioning conditioning) {
+        Denoiser d = family.denoiser(model, conditioning);
+        CountingDenoiser counted = new CountingDenoiser(d);
         double[] sigmas = levels();
         int dim = model.dim();
         double[] x = BatchNoise.latents(seeds, dim, sigmas[0]);
         double[] out = samplerObject.sample(counted, sigmas, x, BatchNoise.samplerNoise(seeds, dim));
-        return new Sampled(out, counted.calls());
+        long network = d instanceof Guided g ? g.branchEvaluations() : counted.calls();
+        return new Sampled(out, counted.calls(), network);
     }
 
     @Override

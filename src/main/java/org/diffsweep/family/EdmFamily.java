@@ -4,7 +4,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.diffsweep.diffusion.ConditionalDenoiser;
 import org.diffsweep.diffusion.DdpmProcess;
+import org.diffsweep.diffusion.Guided;
 import org.diffsweep.diffusion.Denoiser;
 import org.diffsweep.diffusion.EdmProcess;
 import org.diffsweep.diffusion.BetaSchedule;
@@ -140,7 +142,39 @@ public final class EdmFamily implements Family {
 
     /** The EDM model a task built ({@link #model}), as the samplers of this family call it. */
     public Denoiser denoiser(SampleModel model) {
+        if (model instanceof ConditionalDenoiser c && c.classes() > 0 && !(model instanceof Denoiser)) {
+            throw new IllegalArgumentException("model " + model.id() + " is class-conditional, expected labels");
+        }
         return (Denoiser) model;
+    }
+
+    /**
+     * The denoiser a batch samples with: the model given each row's label, guided when the config is:
+     * D = D_u + w·(D_c − D_u) with D_u the model's null label (one call on 2B rows), or a guide network given the same
+     * labels (autoguidance) or none (an unconditional guide). Without labels or guidance, {@link #denoiser(SampleModel)}.
+     */
+    public Denoiser denoiser(SampleModel model, Conditioning c) {
+        if (c.isNone()) {
+            return denoiser(model);
+        }
+        boolean conditional = model instanceof ConditionalDenoiser cd && cd.classes() > 0;
+        if (conditional && c.labels() == null) {
+            throw new IllegalArgumentException("model " + model.id() + " is class-conditional, expected labels");
+        }
+        Denoiser main = conditional ? ((ConditionalDenoiser) model).given(c.labels()) : denoiser(model);
+        if (c.guidance() == null) {
+            return main;
+        }
+        if (c.guide() == null) {
+            if (!conditional) {
+                throw new IllegalArgumentException("model " + model.id() + " is unconditional, expected a guide for "
+                        + "guidance");
+            }
+            return Guided.nullLabel((ConditionalDenoiser) model, c.labels(), c.guidance());
+        }
+        Denoiser guide = c.guide() instanceof ConditionalDenoiser g && g.classes() > 0
+                ? g.given(c.labels()) : denoiser(c.guide());
+        return Guided.twoModels(main, guide, c.guidance());
     }
 
     /** The sampler and σ levels of one of this family's cells. */
@@ -188,6 +222,9 @@ public final class EdmFamily implements Family {
             return source.mixture();
         }
         int channels = source.shape()[0];
+        if (source.labels() != null) {
+            return conditional(source, channels);
+        }
         if (source.output().equals("denoiser")) {
             return source.network(channels, "x", "sigma").asDenoiser();
         }
@@ -200,8 +237,64 @@ public final class EdmFamily implements Family {
                 ModelTime.of(source.time()), "int64".equals(source.timeDtype()));
     }
 
+    /** A class-conditional network as a conditional denoiser: bound to labels, wrapped as an unlabelled one is. */
+    private SampleModel conditional(ModelSource source, int channels) {
+        org.diffsweep.model.LabelInput in = source.labels();
+        if (source.output().equals("denoiser")) {
+            Network net = source.network(channels, "x", "sigma");
+            return ConditionalDenoiser.of(net.dim(), net.id(), in.count(), in.hasNull(),
+                    labels -> net.withLabels(labels).asDenoiser());
+        }
+        if (!List.of("epsilon", "v", "sample").contains(source.output())) {
+            throw new IllegalArgumentException("model " + source.id() + ": output '" + source.output()
+                    + "' does not fit process " + name() + ", expected one of " + outputs());
+        }
+        Network net = source.network(channels, "x", "t");
+        ModelTime time = ModelTime.of(source.time());
+        Prediction prediction = Prediction.of(source.output());
+        boolean int64 = "int64".equals(source.timeDtype());
+        return ConditionalDenoiser.of(net.dim(), net.id(), in.count(), in.hasNull(),
+                labels -> new PredictionDenoiser(net.withLabels(labels).asRawModel(), process, prediction, time,
+                        int64));
+    }
+
+    /**
+     * A class-conditional model's probe: the first and the last class, and the null label when it has one, on a batch
+     * of two, so that a label count or encoding the network does not take is refused before any work.
+     */
+    private void probeLabels(ConditionalDenoiser c, String describe) {
+        int k = c.classes();
+        List<int[]> probes = new java.util.ArrayList<>(List.of(new int[] {0, k - 1}));
+        if (c.hasNull()) {
+            probes.add(ConditionalDenoiser.nulls(PROBE_BATCH));
+        }
+        for (int[] labels : probes) {
+            Denoiser d = c.given(labels);
+            double sigma = process.sigmaMax();
+            double[] x = Family.probeInput(PROBE_BATCH * d.dim(), sigma);
+            double[] out;
+            try {
+                out = d.denoise(x, PROBE_BATCH, sigma);
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("model " + c.id() + ": labels " + describe + " with label(s) "
+                        + java.util.Arrays.toString(labels).replace("-1", "null") + " failed in the network ("
+                        + Family.rootLine(e) + "), expected the label count and encoding the network takes");
+            }
+            if (out.length != PROBE_BATCH * d.dim()) {
+                throw new IllegalArgumentException("model " + c.id() + ": returned " + out.length + " values for a "
+                        + "batch of " + PROBE_BATCH + ", expected " + PROBE_BATCH * d.dim());
+            }
+            Family.requireFinite(c.id(), out, PROBE_BATCH, "sigma = " + sigma + ", labels "
+                    + java.util.Arrays.toString(labels));
+        }
+    }
+
     @Override
     public void probe(SampleModel model) {
+        if (model instanceof ConditionalDenoiser c && c.classes() > 0 && !(model instanceof Denoiser)) {
+            probeLabels(c, "(" + c.classes() + " classes)");
+            return;
+        }
         Denoiser d = denoiser(model);
         for (double sigma : new double[] {process.sigmaMax(), process.sigmaMin()}) {
             double[] x = Family.probeInput(PROBE_BATCH * d.dim(), sigma);

@@ -23,6 +23,11 @@ public interface ModelSource {
         return "float32";
     }
 
+    /** How a class-conditional network takes its labels; null for an unconditional network or a mixture. */
+    default org.diffsweep.model.LabelInput labels() {
+        return null;
+    }
+
     /** One sample's shape C, H, W; null for a mixture. */
     int[] shape();
 
@@ -30,7 +35,8 @@ public interface ModelSource {
     String id();
 
     /**
-     * The network, loaded once per executor, called with {@code channels} channels of the sample's H × W.
+     * The network, loaded once per executor, called with {@code channels} channels of the sample's H × W; a
+     * class-conditional one ({@link #labels}) takes them as its third input.
      *
      * @param input  the name of its tensor input (ONNX binds by name)
      * @param scalar the name of its scalar input

@@ -193,7 +193,7 @@ public final class FidJob {
             differences.add(new Difference(c, a, b, a.fid() - b.fid(), se));
         }
         double[] floor = config.reference().equals("exact")
-                ? Models.exactSampleFloor(config.model(), config.seedStart(), config.seedCount(), FLOOR_REPLICATES)
+                ? Models.exactSampleFloor(config.referenceModel(), config.seedStart(), config.seedCount(), FLOOR_REPLICATES)
                 : new double[] {Double.NaN, Double.NaN};
         Results table = new Results(entries, differences, groups, floor[0], floor[1], CodeVersion.get(),
                 provenance(config, conf, reference));
@@ -224,7 +224,7 @@ public final class FidJob {
      */
     static Reference readReference(SweepConfig config, Configuration conf) throws IOException {
         if (config.reference().equals("exact")) {
-            return new Reference(Models.exactReference(config.model()), "exact");
+            return new Reference(Models.exactReference(config.referenceModel()), "exact");
         }
         Path path = new Path(config.reference());
         FileSystem fs;
@@ -435,7 +435,7 @@ public final class FidJob {
 
     /**
      * fid.csv and table.parquet: one row per config. The first 16 columns are those fid.csv always had, in the same
-     * order and number format (%.17g); n_reference, detector and reference were added after them.
+     * order and number format (%.17g); n_reference, detector, reference and network_calls were added after them.
      */
     static Table fidTable(SweepConfig config, Results table) {
         requireOneN(table);
@@ -455,13 +455,15 @@ public final class FidJob {
                 Table.Column.string("code_version", "the code that computed the row"),
                 Table.Column.string("n_reference", "the reference's sample size: a number, exact or unknown"),
                 Table.Column.string("detector", "the feature detector with its hash, or none"),
-                Table.Column.string("reference", "exact, or the reference statistics file as name@sha256")));
+                Table.Column.string("reference", "exact, or the reference statistics file as name@sha256"),
+                Table.Column.integer("network_calls", "network evaluations per sample: nfe, or 2 x nfe for a "
+                        + "guided config at w != 1 (both branches, in one pass of 2B rows or two passes)")));
         for (Entry e : table.entries()) {
             SweepPoint p = e.point();
             t.add(p.id(), p.sampler(), p.grid(), p.nfeRequested(), p.steps(), p.nfe(), e.n(), e.fid(), e.se(),
                     table.groups(), table.floorMean(), table.floorSd(), config.model().id(), config.name(),
                     config.seedStart(), table.codeVersion(), prov.nReference(), prov.detector(),
-                    referenceColumn(prov));
+                    referenceColumn(prov), p.networkCalls());
         }
         return t;
     }

@@ -478,7 +478,7 @@ public final class MetricsJob {
         String path = config.metrics().referenceFeatures();
         if (path == null) {
             int n = Math.toIntExact(config.seedCount());
-            return new Real(Models.exactSamples(config.model(), config.seedStart(), n), n,
+            return new Real(Models.exactSamples(config.referenceModel(), config.seedStart(), n), n,
                     "exact samples (data stream of seeds " + config.seedStart() + "–"
                             + (config.seedStart() + n - 1) + ")");
         }

@@ -102,6 +102,7 @@ public final class NormStatsJob {
         Path shardsDir = new Path(shardsDir(out));
         Path tmp = OutputFiles.tmpDir(shardsDir);
         SweepConfig c = ModelFiles.resolve(config, conf);
+        SweepJob.requireUnlabelledNetwork(c, "norm-stats");
         SweepJob.probeModel(c, conf);
         List<long[]> shards = SeedShards.of(c.seedStart(), seeds, shard);
         HadoopConf hadoop = new HadoopConf(conf);

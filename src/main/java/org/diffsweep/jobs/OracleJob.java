@@ -65,6 +65,9 @@ public final class OracleJob {
         org.diffsweep.family.EdmFamily edm = config.edmFamily("oracle");
         long t0 = System.nanoTime();
         Denoiser model = Models.build(config.model());
+        // A conditional mixture is sampled given each seed's label, a guided config on its guided ODE (the exact
+        // D_c and D_u of the mixture, D = D_u + w·(D_c − D_u)): the reference solves the same ODE.
+        org.diffsweep.diffusion.SampleModel exact = config.model().mixture();
         int batch = (int) Math.min(seeds, config.seedCount());
         long[] seedList = new long[batch];
         for (int i = 0; i < batch; i++) {
@@ -72,7 +75,8 @@ public final class OracleJob {
         }
         int dim = model.dim();
         double[] unitLatents = BatchNoise.latents(seedList, dim, 1.0);
-        Map<Double, double[]> references = new HashMap<>();
+        Map<String, double[]> references = new HashMap<>();
+        int[] labels = config.labelsOf(seedList);
         List<Entry> entries = new ArrayList<>();
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         com.fasterxml.jackson.databind.node.ObjectNode trace = json.createObjectNode();
@@ -82,6 +86,10 @@ public final class OracleJob {
             m.set("means", json.valueToTree(config.model().mixture().means()));
             m.set("variances", json.valueToTree(config.model().mixture().variances()));
             trace.set("seeds", json.valueToTree(seedList));
+            if (labels != null) {
+                trace.set("labels", json.valueToTree(labels));
+                trace.set("classes", json.valueToTree(config.model().mixture().componentClasses()));
+            }
             trace.put("dim", dim);
             trace.set("unit_latents", json.valueToTree(unitLatents));
             trace.put("process", edm.processObject().name());
@@ -96,11 +104,14 @@ public final class OracleJob {
             }
             double[] sigmas = p.levels();
             double[] x0 = scaled(unitLatents, sigmas[0]);
-            double[] reference = references.computeIfAbsent(sigmas[0], s -> {
-                System.out.printf("oracle %s: reference solution from sigma %.4g (%d seeds)%n", config.name(), s, batch);
-                return ReferenceSolver.solve(model, x0, batch, s, 0, tolerance);
+            org.diffsweep.family.Conditioning given = new org.diffsweep.family.Conditioning(labels, p.guidance(), null);
+            Denoiser ode = edm.denoiser(exact, given);
+            double[] reference = references.computeIfAbsent(sigmas[0] + "|" + p.guidance(), key -> {
+                System.out.printf("oracle %s: reference solution from sigma %.4g%s (%d seeds)%n", config.name(),
+                        sigmas[0], p.guidance() == null ? "" : ", guidance " + SweepPoint.scale(p.guidance()), batch);
+                return ReferenceSolver.solve(edm.denoiser(exact, given), x0, batch, sigmas[0], 0, tolerance);
             });
-            double[] out = org.diffsweep.family.EdmFamily.cell(p.cell()).samplerObject().sample(model, sigmas, x0,
+            double[] out = org.diffsweep.family.EdmFamily.cell(p.cell()).samplerObject().sample(ode, sigmas, x0,
                     BatchNoise.samplerNoise(seedList, dim));
             if (dump != null) {
                 com.fasterxml.jackson.databind.node.ObjectNode c = traced.addObject();
@@ -108,6 +119,9 @@ public final class OracleJob {
                 c.put("sampler", p.sampler());
                 c.put("grid", p.grid());
                 c.put("nfe", p.nfe());
+                if (p.guidance() != null) {
+                    c.put("guidance", p.guidance());
+                }
                 c.set("sigmas", json.valueToTree(sigmas));
                 c.set("latents", json.valueToTree(x0));
                 c.set("samples", json.valueToTree(out));

@@ -59,6 +59,7 @@ public final class ScheduleJob {
         Path file = new Path(out);
         Path costFile = new Path(sibling(out, "-cost.csv"));
         SweepConfig c = ModelFiles.resolve(config, conf);
+        SweepJob.requireUnlabelledNetwork(c, "schedule");
         SweepJob.probeModel(c, conf);
         org.diffsweep.family.EdmFamily edm = c.edmFamily("schedule");
         double sigmaMin = edm.processObject().sigmaMin();

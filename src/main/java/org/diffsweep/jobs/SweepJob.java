@@ -228,6 +228,19 @@ public final class SweepJob {
     }
 
     /**
+     * Refuses a class-conditional network for a job that measures the model without labels (norm-stats, schedule).
+     *
+     * @throws org.diffsweep.config.ConfigException naming the job and the model's labels
+     */
+    static void requireUnlabelledNetwork(SweepConfig config, String job) {
+        if (config.model().labels() != null) {
+            throw new org.diffsweep.config.ConfigException(config.name() + ": " + job + " measures a model without "
+                    + "labels, found a class-conditional network (model.labels, " + config.model().labels().describe()
+                    + "), expected an unconditional model");
+        }
+    }
+
+    /**
      * The config's model loaded and run once through its family on the driver (a file that is not a network, a
      * network that does not fit the process or the declared shape, one that only takes a batch of one or returns
      * values that are not finite), before any job starts.
@@ -248,6 +261,16 @@ public final class SweepJob {
                     + (net == null ? config.model().id() : net.path() + " (model.shape "
                     + java.util.Arrays.toString(net.shape()) + ", batch " + net.batch() + ")") + ": "
                     + org.diffsweep.family.Family.rootLine(e));
+        }
+        if (config.guide() != null) {
+            org.diffsweep.config.NetSpec net = config.guide().net();
+            try {
+                config.family().probe(org.diffsweep.spark.ModelCache.model(config.guide(), config.family(), hadoop));
+            } catch (RuntimeException e) {
+                throw new org.diffsweep.config.ConfigException(config.name() + ": guide " + net.path() + " (guide.shape "
+                        + java.util.Arrays.toString(net.shape()) + ", batch " + net.batch() + "): "
+                        + org.diffsweep.family.Family.rootLine(e));
+            }
         }
     }
 

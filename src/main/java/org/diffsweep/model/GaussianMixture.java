@@ -7,6 +7,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
+import org.diffsweep.diffusion.ConditionalDenoiser;
 import org.diffsweep.diffusion.Denoiser;
 
 /**
@@ -24,9 +25,14 @@ import org.diffsweep.diffusion.Denoiser;
  * with the responsibilities γ_k computed from their logarithms by log-sum-exp, so that the result stays
  * finite for any σ &gt; 0 and any x̂ whose squared distance to the means does not overflow.
  *
+ * <p>A class-conditional mixture gives each component a class c_k ∈ 0..K−1 ({@link #withClasses}). The data of class
+ * c are the sub-mixture of its components, and its exact denoiser D(x̂; σ, c) is the formula above with the sum
+ * restricted to them (the responsibilities renormalise over the class): D_c of classifier-free guidance, exact; the
+ * whole mixture's D is D_u, the {@link ConditionalDenoiser#NULL} label.
+ *
  * <p>Instances are immutable; the constructor divides the weights by their sum.
  */
-public final class GaussianMixture implements Denoiser, Serializable {
+public final class GaussianMixture implements Denoiser, ConditionalDenoiser, Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -36,6 +42,9 @@ public final class GaussianMixture implements Denoiser, Serializable {
     private final double[] weights;
     private final double[][] means;
     private final double[][] variances;
+    /** c_k per component, or null for an unconditional mixture. */
+    private final int[] classes;
+    private final int classCount;
     private final String id;
 
     /**
@@ -45,6 +54,15 @@ public final class GaussianMixture implements Denoiser, Serializable {
      * @throws IllegalArgumentException naming the first bad value and what was expected
      */
     public GaussianMixture(double[] weights, double[][] means, double[][] variances) {
+        this(weights, means, variances, null);
+    }
+
+    /**
+     * A class-conditional mixture (classes null: unconditional).
+     *
+     * @param classes c_k per weight, each ≥ 0; every class 0..max(c) must have a component
+     */
+    public GaussianMixture(double[] weights, double[][] means, double[][] variances, int[] classes) {
         int k = weights.length;
         if (k == 0) {
             throw new IllegalArgumentException("gmm: 0 weights, expected at least one component");
@@ -88,7 +106,36 @@ public final class GaussianMixture implements Denoiser, Serializable {
             this.means[c] = means[c].clone();
             this.variances[c] = variances[c].clone();
         }
-        this.id = "gmm-" + k + "x" + d + "-" + parameterHash();
+        if (classes != null) {
+            if (classes.length != k) {
+                throw new IllegalArgumentException("gmm: " + classes.length + " classes for " + k
+                        + " components, expected one class per component");
+            }
+            int max = -1;
+            for (int c = 0; c < k; c++) {
+                if (classes[c] < 0) {
+                    throw new IllegalArgumentException("gmm component " + c + ": class = " + classes[c]
+                            + ", expected >= 0");
+                }
+                max = Math.max(max, classes[c]);
+            }
+            boolean[] seen = new boolean[max + 1];
+            for (int c : classes) {
+                seen[c] = true;
+            }
+            for (int c = 0; c <= max; c++) {
+                if (!seen[c]) {
+                    throw new IllegalArgumentException("gmm: no component of class " + c + ", expected classes 0.."
+                            + max + " each to have at least one component");
+                }
+            }
+            this.classes = classes.clone();
+            this.classCount = max + 1;
+        } else {
+            this.classes = null;
+            this.classCount = 0;
+        }
+        this.id = "gmm-" + k + "x" + d + (classes == null ? "" : "c" + classCount) + "-" + parameterHash();
     }
 
     private static void checkRow(int component, String what, double[] row, int dim) {
@@ -199,6 +246,92 @@ public final class GaussianMixture implements Denoiser, Serializable {
         return means[0].length;
     }
 
+    /** The same mixture with component k in class {@code classes[k]}. */
+    public GaussianMixture withClasses(int[] classes) {
+        return new GaussianMixture(weights, means, variances, classes);
+    }
+
+    /** K, the number of classes (0 for an unconditional mixture). */
+    @Override
+    public int classes() {
+        return classCount;
+    }
+
+    /** c_k per component (a copy), or null for an unconditional mixture. */
+    public int[] componentClasses() {
+        return classes == null ? null : classes.clone();
+    }
+
+    /** The whole mixture is the unconditional branch. */
+    @Override
+    public boolean hasNull() {
+        return true;
+    }
+
+    /**
+     * The mixture whose data are those of a class drawn with {@code probabilities} (then its sub-mixture): weights
+     * w_k · p(c_k) / W(c_k), W(c) the weight of class c; components of classes of probability 0 are left out. It is
+     * the distribution a conditional sampler targets at guidance 1 when the labels are drawn so.
+     */
+    public GaussianMixture conditioned(double[] probabilities) {
+        if (classes == null) {
+            throw new IllegalArgumentException("gmm " + id + " has no classes");
+        }
+        double[] classWeight = new double[classCount];
+        for (int k = 0; k < weights.length; k++) {
+            classWeight[classes[k]] += weights[k];
+        }
+        java.util.List<Integer> kept = new java.util.ArrayList<>();
+        for (int k = 0; k < weights.length; k++) {
+            if (classes[k] < probabilities.length && probabilities[classes[k]] > 0) {
+                kept.add(k);
+            }
+        }
+        double[] w = new double[kept.size()];
+        double[][] mu = new double[kept.size()][];
+        double[][] v = new double[kept.size()][];
+        for (int i = 0; i < w.length; i++) {
+            int k = kept.get(i);
+            w[i] = weights[k] * probabilities[classes[k]] / classWeight[classes[k]];
+            mu[i] = means[k];
+            v[i] = variances[k];
+        }
+        return new GaussianMixture(w, mu, v);
+    }
+
+    /** The exact class-conditional denoiser D(x̂; σ, c) of each row's label ({@link ConditionalDenoiser#NULL}: D). */
+    @Override
+    public Denoiser given(int[] labels) {
+        int[] rows = labels.clone();
+        for (int r = 0; r < rows.length; r++) {
+            if (rows[r] != NULL && (rows[r] < 0 || rows[r] >= classCount)) {
+                throw new IllegalArgumentException("gmm " + id + ": label " + rows[r] + ", expected 0.."
+                        + (classCount - 1) + " or the null label");
+            }
+        }
+        GaussianMixture self = this;
+        return new Denoiser() {
+            @Override
+            public int dim() {
+                return self.dim();
+            }
+
+            @Override
+            public String id() {
+                return self.id();
+            }
+
+            @Override
+            public double[] denoise(double[] x, int batch, double sigma) {
+                if (batch != rows.length) {
+                    throw new IllegalArgumentException("gmm denoise: a batch of " + batch + " rows for "
+                            + rows.length + " labels, expected one label per row");
+                }
+                return self.denoise(x, batch, sigma, rows);
+            }
+        };
+    }
+
     /** K, the number of components. */
     public int components() {
         return weights.length;
@@ -289,6 +422,11 @@ public final class GaussianMixture implements Denoiser, Serializable {
      */
     @Override
     public double[] denoise(double[] x, int batch, double sigma) {
+        return denoise(x, batch, sigma, null);
+    }
+
+    /** Row r restricted to the components of class labels[r] (all of them for NULL, or when labels is null). */
+    private double[] denoise(double[] x, int batch, double sigma, int[] labels) {
         int dim = dim();
         int k = weights.length;
         if (!(sigma > 0 && sigma < Double.POSITIVE_INFINITY)) {
@@ -312,7 +450,12 @@ public final class GaussianMixture implements Denoiser, Serializable {
         for (int row = 0; row < batch; row++) {
             int off = row * dim;
             double max = Double.NEGATIVE_INFINITY;
+            int label = labels == null ? NULL : labels[row];
             for (int c = 0; c < k; c++) {
+                if (label != NULL && classes[c] != label) {
+                    gamma[c] = Double.NEGATIVE_INFINITY;
+                    continue;
+                }
                 double quad = 0;
                 for (int d = 0; d < dim; d++) {
                     double r = x[off + d] - means[c][d];
@@ -359,6 +502,11 @@ public final class GaussianMixture implements Denoiser, Serializable {
             for (double[] row : block) {
                 update(sha, row);
             }
+        }
+        if (classes != null) {
+            ByteBuffer bits = ByteBuffer.allocate(4 * classes.length);
+            bits.asIntBuffer().put(classes);
+            sha.update(bits.array());
         }
         return HexFormat.of().formatHex(sha.digest(), 0, 6);
     }

@@ -1,5 +1,6 @@
 package org.diffsweep.model;
 
+import org.diffsweep.diffusion.ConditionalDenoiser;
 import org.diffsweep.diffusion.Denoiser;
 import org.diffsweep.diffusion.EpsilonModel;
 import org.diffsweep.diffusion.RawModel;
@@ -23,9 +24,59 @@ public interface Network {
      */
     double[] call(double[] x, int batch, double scalar);
 
+    /** How the network takes class labels, or null for an unconditional network. */
+    default LabelInput labelInput() {
+        return null;
+    }
+
+    /**
+     * A class-conditional call: row r with class {@code labels[r]} ({@link ConditionalDenoiser#NULL}: the null label).
+     *
+     * @throws IllegalStateException for a network that takes no labels
+     */
+    default double[] call(double[] x, int batch, double scalar, int[] labels) {
+        throw new IllegalStateException("network " + id() + " takes no class labels");
+    }
+
+    /** This network with one label per row: called on batches of exactly {@code labels.length} rows. */
+    default Network withLabels(int[] labels) {
+        return new Labelled(this, labels.clone());
+    }
+
+    /** A network bound to its rows' labels. */
+    record Labelled(Network net, int[] labels) implements Network {
+        @Override
+        public int dim() {
+            return net.dim();
+        }
+
+        @Override
+        public String id() {
+            return net.id();
+        }
+
+        @Override
+        public double[] call(double[] x, int batch, double scalar) {
+            if (batch != labels.length) {
+                throw new IllegalArgumentException("network " + net.id() + ": a batch of " + batch + " rows for "
+                        + labels.length + " labels, expected one label per row");
+            }
+            return net.call(x, batch, scalar, labels);
+        }
+    }
+
     /** This network as a denoiser D(x̂; σ): its scalar input is the noise level σ. */
     default Denoiser asDenoiser() {
         return new AsDenoiser(this);
+    }
+
+    /** A class-conditional denoiser network ({@link #labelInput} not null) as the core's conditional model. */
+    default ConditionalDenoiser asConditionalDenoiser() {
+        LabelInput in = labelInput();
+        if (in == null) {
+            throw new IllegalStateException("network " + id() + " takes no class labels");
+        }
+        return ConditionalDenoiser.of(dim(), id(), in.count(), in.hasNull(), labels -> withLabels(labels).asDenoiser());
     }
 
     /** This network as an ε-prediction model: its scalar input is the model's own time. */

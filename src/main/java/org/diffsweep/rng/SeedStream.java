@@ -20,6 +20,11 @@ public final class SeedStream {
     public static final int SAMPLER_NOISE = 1;
     /** Exact draws from an analytic model's data distribution (the finite-sample FID floor). */
     public static final int DATA = 2;
+    /**
+     * A seed's class label ({@link ClassDraw}): its own domain, so a seed's label is independent of its latents and
+     * its sampler noise, and drawing it consumes nothing from them.
+     */
+    public static final int LABELS = 3;
 
     private final ZigguratSampler.NormalizedGaussian normal;
 

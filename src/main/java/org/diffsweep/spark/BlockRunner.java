@@ -13,6 +13,7 @@ import org.apache.spark.api.java.function.FlatMapFunction;
 import org.diffsweep.config.SweepConfig;
 import org.diffsweep.config.SweepPoint;
 import org.diffsweep.family.Cell;
+import org.diffsweep.family.Conditioning;
 import org.diffsweep.diffusion.SampleModel;
 import org.diffsweep.features.Detector;
 import org.diffsweep.features.Images;
@@ -177,6 +178,7 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
      */
     List<FeatureParquet.Row> sample(SweepPoint point, SeedBlock block, FileSystem fs) throws IOException {
         SampleModel model = ModelCache.model(config.model(), config.family(), hadoop);
+        SampleModel guide = config.guide() == null ? null : ModelCache.model(config.guide(), config.family(), hadoop);
         Detector detector = config.detector() == null ? null : ModelCache.detector(config.detector(), hadoop);
         // Further detectors see the same uint8 images of the same samples: the sample is made once.
         List<Detector> more = new ArrayList<>();
@@ -196,11 +198,17 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
             for (int r = 0; r < batch; r++) {
                 seeds[r] = s + r;
             }
-            Cell.Sampled sampled = point.cell().sample(model, seeds);
+            int[] labels = config.labelsOf(seeds);
+            Cell.Sampled sampled = point.cell().sample(model, seeds,
+                    new Conditioning(labels, point.guidance(), guide));
             double[] out = sampled.samples();
             if (sampled.calls() != point.nfe()) {
                 throw new IllegalStateException(point.sampler() + " made " + sampled.calls()
                         + " model calls, declared " + point.nfe() + " for " + point.steps() + " steps");
+            }
+            if (sampled.networkCalls() != point.networkCalls()) {
+                throw new IllegalStateException(point.sampler() + " made " + sampled.networkCalls()
+                        + " network calls per sample, declared " + point.networkCalls());
             }
             for (int r = 0; r < batch; r++) {
                 for (int j = 0; j < dim; j++) {
@@ -234,7 +242,7 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
                 for (int d = 0; d < more.size(); d++) {
                     m[d] = row(moreFeatures[d], r, batch, more.get(d), seeds[r]);
                 }
-                rows.add(new FeatureParquet.Row(seeds[r], f, m));
+                rows.add(new FeatureParquet.Row(seeds[r], f, m, labels == null ? FeatureParquet.NO_LABEL : labels[r]));
             }
         }
         if (gridCount > 0 && gridSamples != null) {
@@ -300,6 +308,14 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
         m.put("diffsweep.grid", point.grid());
         m.put("diffsweep.nfe_requested", Integer.toString(point.nfeRequested()));
         m.put("diffsweep.steps", Integer.toString(point.steps()));
+        if (config.labels() != null) {
+            m.put("diffsweep.labels", config.labels().toString());
+        }
+        if (point.guidance() != null) {
+            m.put("diffsweep.guidance", SweepPoint.scale(point.guidance()));
+            m.put("diffsweep.guide", config.guide() == null ? "the model's null label" : config.guide().id());
+            m.put("diffsweep.network_calls", Integer.toString(point.networkCalls()));
+        }
         m.put("diffsweep." + point.cell().levelsName(), java.util.Arrays.toString(point.levels()));
         m.put("diffsweep.code_version", codeVersion);
         return m;

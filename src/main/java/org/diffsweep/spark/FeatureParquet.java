@@ -25,7 +25,8 @@ import org.apache.parquet.schema.Types;
  * {@code config_id, seed, nfe, sampler, grid, features array<float>}, and the block's metadata (model, sweep,
  * code version, sampler config) in the file's key-value footer. A sweep with several detectors ({@code detectors:})
  * stores the first one's features in {@code features} and each further one's in a column
- * {@code features_<name>} after it ({@link #schema}), so every detector sees the same images, made once.
+ * {@code features_<name>} after it ({@link #schema}), so every detector sees the same images, made once. A
+ * class-conditional sweep adds each seed's class, {@code label int32}, last ({@link #LABELLED_SCHEMA}).
  */
 public final class FeatureParquet {
 
@@ -153,14 +154,33 @@ public final class FeatureParquet {
         }
     }
 
+    /** A row of an unconditional sweep: no label. */
+    public static final int NO_LABEL = -1;
+
+    /**
+     * The schema of a class-conditional sweep's blocks: {@link #SCHEMA} and each seed's class, {@code label} int32.
+     */
+    public static final MessageType LABELLED_SCHEMA = new MessageType(SCHEMA.getName(),
+            java.util.stream.Stream.concat(SCHEMA.getFields().stream(), java.util.stream.Stream.of(
+                    Types.required(PrimitiveTypeName.INT32).named("label"))).toList());
+
     /**
      * One row to write.
      *
-     * @param more the features of the further detectors, in the order of the further columns (none: empty)
+     * @param more  the features of the further detectors, in the order of the further columns (none: empty)
+     * @param label the seed's class, or {@link #NO_LABEL}
      */
-    public record Row(long seed, float[] features, float[][] more) {
+    public record Row(long seed, float[] features, float[][] more, int label) {
         public Row(long seed, float[] features) {
-            this(seed, features, new float[0][]);
+            this(seed, features, new float[0][], NO_LABEL);
+        }
+
+        public Row(long seed, float[] features, float[][] more) {
+            this(seed, features, more, NO_LABEL);
+        }
+
+        public Row(long seed, float[] features, int label) {
+            this(seed, features, new float[0][], label);
         }
     }
 
@@ -195,7 +215,13 @@ public final class FeatureParquet {
     private static void write(OutputFile file, Configuration conf, String configId, int nfe, String sampler,
                               String grid, Iterable<Row> rows, Map<String, String> metadata,
                               java.util.List<String> moreColumns) throws IOException {
+        java.util.Iterator<Row> first = rows.iterator();
+        boolean labelled = first.hasNext() && first.next().label() != NO_LABEL;
         MessageType schema = schema(moreColumns);
+        if (labelled) {
+            schema = new MessageType(schema.getName(), java.util.stream.Stream.concat(schema.getFields().stream(),
+                    java.util.stream.Stream.of(Types.required(PrimitiveTypeName.INT32).named("label"))).toList());
+        }
         SimpleGroupFactory groups = new SimpleGroupFactory(schema);
         try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(file)
                 .withType(schema)
@@ -225,6 +251,9 @@ public final class FeatureParquet {
                     for (float f : row.more()[c]) {
                         more.addGroup("list").append("element", f);
                     }
+                }
+                if (labelled) {
+                    g.append("label", row.label());
                 }
                 writer.write(g);
             }

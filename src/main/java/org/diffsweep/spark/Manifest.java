@@ -50,6 +50,18 @@ public final class Manifest {
         plan.put("process", c.family().process());
         plan.putObject("seeds").put("start", c.seedStart()).put("count", c.seedCount());
         plan.put("block_size", c.blockSize());
+        // Labels and a guide change the samples; a sweep without them keeps the plan it always had.
+        if (c.labels() != null) {
+            ArrayNode classes = plan.putArray("labels");
+            for (int k : c.labels().classes()) {
+                classes.add(k);
+            }
+        }
+        if (c.guide() != null) {
+            ObjectNode guide = plan.putObject("guide");
+            guide.put("id", c.guide().id());
+            guide.put("spec", c.guide().json());
+        }
         ArrayNode configs = plan.putArray("configs");
         for (SweepPoint p : c.points()) {
             ObjectNode o = configs.addObject();
@@ -59,6 +71,10 @@ public final class Manifest {
             o.put("nfe_requested", p.nfeRequested());
             o.put("steps", p.steps());
             o.put("nfe", p.nfe());
+            if (p.guidance() != null) {
+                o.put("guidance", p.guidance());
+                o.put("network_calls", p.networkCalls());
+            }
             p.cell().provenance().forEach(o::put);
             ArrayNode sigmas = o.putArray(p.cell().levelsName());
             for (double s : p.levels()) {

@@ -102,6 +102,11 @@ public final class ModelCache {
         }
 
         @Override
+        public org.diffsweep.model.LabelInput labels() {
+            return spec.labels();
+        }
+
+        @Override
         public String id() {
             return spec.id();
         }
@@ -110,7 +115,7 @@ public final class ModelCache {
         public Network network(int channels, String input, String scalar) {
             int[] chw = {channels, spec.net().shape()[1], spec.net().shape()[2]};
             return new DjlNetwork(net(spec.net(), hadoop), chw, spec.net().batch(), spec.net().id(), input, scalar,
-                    "int64".equals(spec.net().timeDtype()));
+                    "int64".equals(spec.net().timeDtype()), spec.labels());
         }
     }
 

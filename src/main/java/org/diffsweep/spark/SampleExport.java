@@ -27,7 +27,9 @@ import org.diffsweep.features.Images;
  * ({@link Images#toUint8}), so that EDM's {@code fid.py} or pytorch-fid can measure exactly these samples:
  * <pre>
  *   samples/&lt;config_id&gt;/&lt;seed:06d&gt;.png         png: one file per seed, named as EDM's generate.py names them
- *   samples/&lt;config_id&gt;.npz                    npz: arr_0, uint8 [N, H, W, C], seeds in order (EDM / ADM)
+ *   samples/&lt;config_id&gt;.npz                    npz: arr_0, uint8 [N, H, W, C], seeds in order (EDM / ADM); in a
+ *                                             class-conditional sweep arr_1, int64 [N], each seed's label (ADM)
+ *   samples/&lt;config_id&gt;/labels.csv             png, class-conditional: seed,label
  *   samples/_blocks/&lt;config_id&gt;/block-S-E.*   a block's export is done (png: .done marker; npz: its part)
  *   samples/_tmp/                              files being written (renamed into place)
  * </pre>
@@ -175,6 +177,12 @@ public final class SampleExport {
         if (export == null) {
             return;
         }
+        long[] seeds = new long[(int) config.seedCount()];
+        for (int i = 0; i < seeds.length; i++) {
+            seeds[i] = config.seedStart() + i;
+        }
+        // A seed's label is a function of the seed alone: the driver writes them, in seed order.
+        int[] labels = config.labelsOf(seeds);
         if (export.format().equals("npz")) {
             int[] chw = config.model().imageShape();
             for (String id : export.configIds()) {
@@ -183,8 +191,19 @@ public final class SampleExport {
                 }
                 List<Path> parts = all.stream().filter(b -> b.configId().equals(id))
                         .map(b -> blockFile(layout, "npz", b)).toList();
-                writeNpz(fs, layout, npz(layout, id), parts, config.seedCount(), chw);
+                writeNpz(fs, layout, npz(layout, id), parts, config.seedCount(), chw, labels);
                 fs.delete(new Path(blocks(layout), id), true);
+            }
+        } else if (labels != null) {
+            for (String id : export.configIds()) {
+                Path csv = new Path(new Path(dir(layout), id), "labels.csv");
+                if (!fs.exists(csv)) {
+                    StringBuilder text = new StringBuilder("seed,label\n");
+                    for (int i = 0; i < seeds.length; i++) {
+                        text.append(seeds[i]).append(',').append(labels[i]).append('\n');
+                    }
+                    commit(fs, layout, csv, out -> out.write(text.toString().getBytes(StandardCharsets.UTF_8)));
+                }
             }
         }
         fs.delete(tmp(layout), true);
@@ -206,8 +225,8 @@ public final class SampleExport {
     }
 
     /** {@code arr_0.npy}, uint8 [n, h, w, c], stored uncompressed as numpy.savez does, streamed from the parts. */
-    private static void writeNpz(FileSystem fs, SweepLayout layout, Path target, List<Path> parts, long n, int[] chw)
-            throws IOException {
+    private static void writeNpz(FileSystem fs, SweepLayout layout, Path target, List<Path> parts, long n, int[] chw,
+                                 int[] labels) throws IOException {
         String dict = "{'descr': '|u1', 'fortran_order': False, 'shape': (" + n + ", " + chw[1] + ", " + chw[2]
                 + ", " + chw[0] + "), }";
         int unpadded = 6 + 2 + 2 + dict.length() + 1;
@@ -253,6 +272,30 @@ public final class SampleExport {
                 }
             }
             zip.closeEntry();
+            if (labels != null) {
+                // arr_1: int64 [n], each seed's class, as ADM's class-conditional sample files hold them
+                String d = "{'descr': '<i8', 'fortran_order': False, 'shape': (" + labels.length + ",), }";
+                int pad = (64 - (10 + d.length() + 1) % 64) % 64;
+                String h = d + " ".repeat(pad) + "\n";
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(10 + h.length() + 8 * labels.length)
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.ISO_8859_1)).put((byte) 1).put((byte) 0)
+                        .putShort((short) h.length()).put(h.getBytes(StandardCharsets.ISO_8859_1));
+                for (int l : labels) {
+                    b.putLong(l);
+                }
+                byte[] npy = b.array();
+                CRC32 lc = new CRC32();
+                lc.update(npy);
+                ZipEntry le = new ZipEntry("arr_1.npy");
+                le.setMethod(ZipEntry.STORED);
+                le.setSize(npy.length);
+                le.setCompressedSize(npy.length);
+                le.setCrc(lc.getValue());
+                zip.putNextEntry(le);
+                zip.write(npy);
+                zip.closeEntry();
+            }
             zip.finish();
         });
     }

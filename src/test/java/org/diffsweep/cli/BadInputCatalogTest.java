@@ -191,6 +191,28 @@ class BadInputCatalogTest {
                 Files.createDirectories(d.resolve("dir.pt")).toString()), "dir.pt"));
         c.add(djl("an s3a:// model without credentials", d -> DJL.replace("MODEL", "s3a://no-such-bucket/tiny.pt"),
                 "model file s3a://no-such-bucket/tiny.pt: cannot read", "expected a file this machine may read"));
+        // --- class labels and guidance
+        c.add(djl("a label count the network does not take", d -> DJL.replace("MODEL", resource("tiny_cond_onehot.pt"))
+                .replace("batch: 3 }", "batch: 3, labels: { count: 5 } }"), "tiny_cond_onehot.pt",
+                "labels (5 classes)", "failed in the network", "expected the label count and encoding the network takes"));
+        c.add(new Case("norm-stats on a class-conditional network", d -> new String[] {"norm-stats",
+                conf(d, DJL.replace("MODEL", resource("tiny_cond_onehot.pt")).replace("DETECTOR",
+                resource("tiny_features.pt")).replace("REF", npz(d, "ref.npz", 2)).replace("batch: 3 }",
+                "batch: 3, labels: { count: 3 } }")), "--out", d.resolve("out/n.csv").toString(), "--seeds", "4"},
+                "norm-stats measures a model without labels", "expected an unconditional model"));
+        c.add(yaml("a guidance scale on an unconditional model", GMM + "guidance: [2]\n", "guidance:",
+                "unconditional", "expected a class-conditional model"));
+        c.add(yaml("labels for an unconditional model", GMM + "labels: uniform\n", "labels:", "is unconditional"));
+        c.add(yaml("a label outside the model's classes", GMM.replace("seed: 1 }", "seed: 1, classes: 2 }")
+                + "labels: [0, 2]\n", "labels[1]: 2", "expected a class from 0 to 1"));
+        c.add(djl("a guide network of another shape", d -> DJL.replace("MODEL", resource("tiny_cond_onehot.pt"))
+                .replace("batch: 3 }", "batch: 3, labels: { count: 3 } }") + "guidance: [2]\nguide: { type: djl, "
+                + "path: " + resource("tiny.pt") + ", shape: [1, 4, 4] }\n", "guide.shape: [1, 4, 4]",
+                "expected the model's shape [1, 2, 2]"));
+        c.add(djl("a guide network whose output has the wrong shape", d -> DJL.replace("MODEL",
+                resource("tiny_cond_onehot.pt")).replace("batch: 3 }", "batch: 3, labels: { count: 3 } }")
+                + "guidance: [2]\nguide: { type: djl, path: " + resource("tiny_shape.pt") + ", shape: [1, 2, 2] }\n",
+                "guide", "tiny_shape.pt", "output shape"));
         // --- detector and reference
         c.add(yaml("a detector on a gmm", GMM + "detector: { path: x.pt, dim: 2 }\n", "a detector needs an image "
                 + "model"));

@@ -54,7 +54,7 @@ class FidTablesTest {
         String csv = FidJob.fidTable(CONFIG, results(10, 10, 10, 10)).toCsv();
         String header = csv.substring(0, csv.indexOf('\n'));
         assertEquals("config_id,sampler,grid,nfe_requested,steps,nfe,n,fid,fid_se,jackknife_groups,floor_mean,"
-                + "floor_sd,model,sweep,seed_start,code_version,n_reference,detector,reference", header);
+                + "floor_sd,model,sweep,seed_start,code_version,n_reference,detector,reference,network_calls", header);
         try (CSVParser p = CSVParser.parse(new StringReader(csv),
                 Table.CSV.builder().setHeader().setSkipHeaderRecord(true).get())) {
             List<CSVRecord> rows = p.getRecords();
@@ -67,6 +67,7 @@ class FidTablesTest {
             assertEquals("50000", r.get("n_reference"));
             assertEquals("none", r.get("detector"));
             assertEquals("ref.npz@ab12", r.get("reference"));
+            assertEquals(r.get("nfe"), r.get("network_calls"), "an unguided config calls its network once per NFE");
         }
         String diffs = FidJob.differencesTable(CONFIG, results(10, 10, 10, 10)).toCsv();
         assertTrue(diffs.startsWith("comparison,nfe_requested,candidate_id,baseline_id,candidate_nfe,baseline_nfe,"

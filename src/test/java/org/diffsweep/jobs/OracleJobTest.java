@@ -65,4 +65,45 @@ class OracleJobTest {
         assertEquals((byte) 0x89, png[0]);
         assertEquals('P', png[1]);
     }
+
+    /**
+     * The oracle on the guided ODE of a class-conditional mixture: at w = 0 the guided denoiser is the whole mixture's
+     * exactly (its errors equal those of the same mixture without classes, from the same latents); at w = 1 it is the
+     * conditional model's (equal to the labelled sweep without guidance); at w = 3 every sampler's error still falls
+     * with NFE against the reference solution of the guided ODE.
+     */
+    @Test
+    void guidedOdeErrors(@TempDir Path dir) throws Exception {
+        String base = """
+                name: oracle-guided
+                output: %s
+                model: { type: gmm, random: { components: 4, dim: 3, sigma_data: 0.5, seed: 7CLASSES } }
+                seeds: { start: 0, count: 8 }
+                samplers: [ { name: euler }, { name: heun } ]
+                grids: [ { name: edm } ]
+                nfe: [ 9, 33, 129 ]
+                """.formatted(dir);
+        Configuration conf = new Configuration();
+        List<OracleJob.Entry> plain = OracleJob.run(SweepConfig.parse(base.replace("CLASSES", ""), "t"), 8, 1e-11, conf);
+        String classed = base.replace("CLASSES", ", classes: 2");
+        List<OracleJob.Entry> conditional = OracleJob.run(SweepConfig.parse(classed, "t"), 8, 1e-11, conf);
+        List<OracleJob.Entry> guided = OracleJob.run(SweepConfig.parse(classed + "guidance: [0, 1, 3]\n", "t"), 8,
+                1e-11, conf);
+        assertEquals(18, guided.size());
+        for (int s = 0; s < 2; s++) {
+            for (int n = 0; n < 3; n++) {
+                OracleJob.Entry w0 = guided.get(9 * s + n);
+                OracleJob.Entry w1 = guided.get(9 * s + 3 + n);
+                OracleJob.Entry w3 = guided.get(9 * s + 6 + n);
+                assertEquals(0.0, w0.point().guidance());
+                assertEquals(3.0, w3.point().guidance());
+                assertEquals(plain.get(3 * s + n).rmsError(), w0.rmsError(), 0, w0.point().id());
+                assertEquals(conditional.get(3 * s + n).rmsError(), w1.rmsError(), 0, w1.point().id());
+                if (n > 0) {
+                    assertTrue(guided.get(9 * s + 6 + n - 1).rmsError() > w3.rmsError(), w3.point().id());
+                }
+            }
+        }
+        assertTrue(Files.readString(dir.resolve("oracle/oracle.md")).contains("euler guidance=3"));
+    }
 }

@@ -112,6 +112,19 @@ public final class DjlNet implements AutoCloseable {
      */
     double[] samplewise(double[] x, int batch, int[] chw, int maxBatch, double scalar, String inputName,
                         String scalarName, boolean int64Scalar) {
+        return samplewise(x, batch, chw, maxBatch, scalar, inputName, scalarName, int64Scalar, null, null);
+    }
+
+    /** The input name of a class-conditional network's labels (EDM's and diffusers' argument name). */
+    static final String LABEL_INPUT = "class_labels";
+
+    /**
+     * As above, with a third input for a class-conditional network: the rows' labels encoded as {@code labels}
+     * declares (one-hot float32 [B, K] or int64 [B]), split with the rows.
+     */
+    double[] samplewise(double[] x, int batch, int[] chw, int maxBatch, double scalar, String inputName,
+                        String scalarName, boolean int64Scalar, org.diffsweep.model.LabelInput labels,
+                        int[] rowLabels) {
         if (int64Scalar && scalar != Math.rint(scalar)) {
             throw new IllegalArgumentException(label + ": time " + scalar + " for an int64 time input, expected an "
                     + "integer step index");
@@ -124,6 +137,7 @@ public final class DjlNet implements AutoCloseable {
             for (int i = 0; i < xs.length; i++) {
                 xs[i] = (float) x[start * dim + i];
             }
+            int[] part = labels == null ? null : java.util.Arrays.copyOfRange(rowLabels, start, start + b);
             float[] y = call(m -> {
                 var xa = m.create(xs, new ai.djl.ndarray.types.Shape(b, chw[0], chw[1], chw[2]));
                 xa.setName(inputName);
@@ -138,7 +152,14 @@ public final class DjlNet implements AutoCloseable {
                     sa = m.create(scalars, new ai.djl.ndarray.types.Shape(b));
                 }
                 sa.setName(scalarName);
-                return new NDList(xa, sa);
+                if (labels == null) {
+                    return new NDList(xa, sa);
+                }
+                NDArray la = labels.encoding() == org.diffsweep.model.LabelInput.Encoding.ONE_HOT
+                        ? m.create(labels.oneHot(part), new ai.djl.ndarray.types.Shape(b, labels.count()))
+                        : m.create(labels.indices(part), new ai.djl.ndarray.types.Shape(b));
+                la.setName(LABEL_INPUT);
+                return new NDList(xa, sa, la);
             }, o -> single(label, o, b, dim));
             for (int i = 0; i < y.length; i++) {
                 out[start * dim + i] = y[i];

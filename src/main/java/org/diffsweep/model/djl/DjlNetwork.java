@@ -2,6 +2,7 @@ package org.diffsweep.model.djl;
 
 import org.diffsweep.diffusion.Denoiser;
 import org.diffsweep.diffusion.EpsilonModel;
+import org.diffsweep.model.LabelInput;
 import org.diffsweep.model.Network;
 
 /**
@@ -20,6 +21,7 @@ public final class DjlNetwork implements Network {
     private final String inputName;
     private final String scalarName;
     private final boolean int64Scalar;
+    private final LabelInput labels;
 
     /**
      * @param inputName, scalarName the names of its two inputs (ONNX binds by name)
@@ -27,13 +29,29 @@ public final class DjlNetwork implements Network {
      */
     public DjlNetwork(DjlNet net, int[] chw, int maxBatch, String id, String inputName, String scalarName,
                       boolean int64Scalar) {
+        this(net, chw, maxBatch, id, inputName, scalarName, int64Scalar, null);
+    }
+
+    /**
+     * A class-conditional network when {@code labels} is not null: a third input {@code class_labels}, one-hot
+     * float32 [B, K] (EDM) or int64 [B] (diffusers), as {@code labels} declares.
+     */
+    public DjlNetwork(DjlNet net, int[] chw, int maxBatch, String id, String inputName, String scalarName,
+                      LabelInput labels) {
+        this(net, chw, maxBatch, id, inputName, scalarName, false, labels);
+    }
+
+    /** Both: the time tensor's type and the label input. */
+    public DjlNetwork(DjlNet net, int[] chw, int maxBatch, String id, String inputName, String scalarName,
+                      boolean int64Scalar, LabelInput labels) {
+        this.int64Scalar = int64Scalar;
+        this.labels = labels;
         this.net = net;
         this.chw = chw.clone();
         this.maxBatch = maxBatch;
         this.id = id;
         this.inputName = inputName;
         this.scalarName = scalarName;
-        this.int64Scalar = int64Scalar;
     }
 
     /** A network with a float32 scalar. */
@@ -63,6 +81,28 @@ public final class DjlNetwork implements Network {
 
     @Override
     public double[] call(double[] x, int batch, double scalar) {
+        if (labels != null) {
+            throw new IllegalStateException("network " + id + " is class-conditional (" + labels.describe()
+                    + "), expected a call with labels");
+        }
         return net.samplewise(x, batch, chw, maxBatch, scalar, inputName, scalarName, int64Scalar);
+    }
+
+    @Override
+    public LabelInput labelInput() {
+        return labels;
+    }
+
+    @Override
+    public double[] call(double[] x, int batch, double scalar, int[] rowLabels) {
+        if (labels == null) {
+            return Network.super.call(x, batch, scalar, rowLabels);
+        }
+        if (rowLabels.length != batch) {
+            throw new IllegalArgumentException("network " + id + ": " + rowLabels.length + " labels for a batch of "
+                    + batch + ", expected one per row");
+        }
+        return net.samplewise(x, batch, chw, maxBatch, scalar, inputName, scalarName, int64Scalar, labels,
+                rowLabels);
     }
 }

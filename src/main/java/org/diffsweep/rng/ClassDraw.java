@@ -1,0 +1,86 @@
+package org.diffsweep.rng;
+
+import java.util.Arrays;
+import org.apache.commons.rng.UniformRandomProvider;
+
+/**
+ * How each seed's class label is chosen: uniformly from a list of classes, drawn from the seed's own label stream
+ * ({@link SeedStream#LABELS}), keyed by the seed alone. Every config of a sweep therefore sees the same (latent,
+ * label) pair for a seed, and a seed's label does not depend on its batch or on which other streams it uses.
+ *
+ * <p>The three modes of a config are one rule: {@code uniform} over K classes draws from 0..K−1, a fixed class
+ * from a list of one (the stream is still keyed, but every draw is that class), and a list draws from its entries
+ * (an entry listed twice is twice as likely).
+ *
+ * @param classes the classes to draw from, in the config's order; not empty, each ≥ 0
+ */
+public record ClassDraw(int[] classes) implements java.io.Serializable {
+
+    public ClassDraw {
+        if (classes.length == 0) {
+            throw new IllegalArgumentException("labels: no classes, expected at least one");
+        }
+        for (int c : classes) {
+            if (c < 0) {
+                throw new IllegalArgumentException("labels: class " + c + ", expected >= 0");
+            }
+        }
+        classes = classes.clone();
+    }
+
+    /** Uniform over 0..K−1. */
+    public static ClassDraw uniform(int k) {
+        int[] all = new int[k];
+        for (int i = 0; i < k; i++) {
+            all[i] = i;
+        }
+        return new ClassDraw(all);
+    }
+
+    /** The label of one seed: entry {@code nextInt(n)} of the list, from the seed's label stream. */
+    public int label(long seed) {
+        if (classes.length == 1) {
+            return classes[0];
+        }
+        UniformRandomProvider rng = SeedStream.generator(seed, SeedStream.LABELS);
+        return classes[rng.nextInt(classes.length)];
+    }
+
+    /** The labels of a batch of seeds, row by row. */
+    public int[] labels(long[] seeds) {
+        int[] out = new int[seeds.length];
+        for (int r = 0; r < seeds.length; r++) {
+            out[r] = label(seeds[r]);
+        }
+        return out;
+    }
+
+    /** The probability of each class 0..k−1 under this draw (list multiplicity over list length). */
+    public double[] probabilities(int k) {
+        double[] p = new double[k];
+        for (int c : classes) {
+            p[c] += 1.0 / classes.length;
+        }
+        return p;
+    }
+
+    /** The largest class this draw can give. */
+    public int maxClass() {
+        return Arrays.stream(classes).max().orElseThrow();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ClassDraw d && Arrays.equals(classes, d.classes);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(classes);
+    }
+
+    @Override
+    public String toString() {
+        return Arrays.toString(classes);
+    }
+}
