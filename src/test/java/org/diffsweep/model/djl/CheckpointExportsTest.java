@@ -406,4 +406,79 @@ class CheckpointExportsTest {
             }
         }
     }
+
+    /**
+     * A denoiser file with a third input, one-hot labels [B, K], called with fixed labels per row: a stand-in, in
+     * this test only, for the config's labels, to check the conditional fixtures until the config has them.
+     */
+    static final class LabelledDenoiser implements Denoiser {
+        final DjlNet net;
+        final int[] shape;
+        final float[] labels;
+        final List<Call> calls = new ArrayList<>();
+
+        LabelledDenoiser(DjlNet net, int[] shape, float[] labels) {
+            this.net = net;
+            this.shape = shape;
+            this.labels = labels;
+        }
+
+        @Override
+        public int dim() {
+            return shape[0] * shape[1] * shape[2];
+        }
+
+        @Override
+        public double[] denoise(double[] x, int batch, double sigma) {
+            calls.add(new Call(sigma, x.clone()));
+            float[] xs = new float[x.length];
+            for (int i = 0; i < xs.length; i++) {
+                xs[i] = (float) x[i];
+            }
+            float[] sig = new float[batch];
+            java.util.Arrays.fill(sig, (float) sigma);
+            float[] y = net.call(m -> new NDList(m.create(xs, new Shape(batch, shape[0], shape[1], shape[2])),
+                    m.create(sig, new Shape(batch)), m.create(labels, new Shape(batch, labels.length / batch))),
+                    o -> DjlNet.single(net.label(), o, batch, dim()));
+            double[] out = new double[y.length];
+            for (int i = 0; i < y.length; i++) {
+                out[i] = y[i];
+            }
+            return out;
+        }
+    }
+
+    /** heun with labels against a fixture's recorded edm_sampler run (EDM's, or edm2's with its guide). */
+    static void labelledHeun(String json, String file) throws IOException {
+        JsonNode f = fixture(json);
+        JsonNode s = f.get("sampler");
+        int steps = s.get("num_steps").intValue();
+        double[] sigmas = new EdmGrid(s.get("sigma_min").doubleValue(), s.get("sigma_max").doubleValue(),
+                s.get("rho").doubleValue()).sigmas(steps);
+        int batch = s.get("latents_shape").get(0).intValue();
+        int[] shape = chw(f.get("forward").has("shape") ? f.get("forward").get("shape")
+                : f.get("forward").get("net").get("shape"));
+        try (DjlNet net = DjlNet.load(file, DIR.resolve(file), "cpu")) {
+            LabelledDenoiser d = new LabelledDenoiser(net, shape, floats(s.get("labels")));
+            double[] out = new Heun().sample(d, sigmas, times(doubles(s.get("latents")), sigmas[0]),
+                    BatchNoise.samplerNoise(new long[batch], d.dim()));
+            JsonNode calls = s.get("calls");
+            assertEquals(calls.size(), d.calls.size(), "model calls");
+            double worst = 0;
+            for (int i = 0; i < calls.size(); i++) {
+                worst = Math.max(worst, compareState(file + " call " + i, d.calls.get(i).x(),
+                        doubles(calls.get(i).get("x"))));
+            }
+            double last = compareState(file + " sample", out, doubles(s.get("sample")));
+            System.out.printf("heun with labels on %s vs %s: max relative difference %.3e over the %d model "
+                    + "inputs, %.3e at the sample%n", file, s.get("reference").textValue(), worst, calls.size(), last);
+        }
+    }
+
+    @Test
+    void heunWithLabelsTakesTheConditionalReferenceSteps() throws IOException {
+        labelledHeun("edm-cond.json", "edm-cond.pt");
+        // edm2's sampler with gnet and guidance 2: the guided file is that guided denoiser
+        labelledHeun("edm2-cond.json", "edm2-cond-guided.pt");
+    }
 }
