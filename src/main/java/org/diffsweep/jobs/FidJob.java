@@ -143,18 +143,7 @@ public final class FidJob {
         }
         String md = markdown(config, table);
         write(fs, new Path(tmp, "fid.md"), md);
-        lock.check();
-        fs.delete(layout.fidDir(), true);
-        if (!fs.rename(tmp, layout.fidDir())) {
-            throw new IOException("could not rename " + tmp + " to " + layout.fidDir());
-        }
-        fs.delete(layout.fidTmp(), true);
-        Manifest.writeAtomically(fs, layout.fidComplete(), Manifest.json(Map.of("code_version", CodeVersion.get(),
-                "finished", java.time.Instant.now().toString(), "reference", referenceId(config, conf))));
-        System.out.println();
-        System.out.print(md);
-        System.out.printf("%nfid %s: written to %s (%.1f s)%n", config.name(), layout.fidDir(),
-                (System.nanoTime() - t0) / 1e9);
+        commit(fs, tmp, layout, lock, config, conf, md, t0);
         return entries;
     }
 
@@ -513,6 +502,21 @@ public final class FidJob {
         }
         String md = detectorsMarkdown(config, all);
         write(fs, new Path(tmp, "fid.md"), md);
+        commit(fs, tmp, layout, lock, config, conf, md, t0);
+        return all.get(0).results().entries();
+    }
+
+    /** The prefix of a detector's columns: {@code <name>_<metric>}, e.g. {@code dinov2_FD_DINOv2}. */
+    static String group(org.diffsweep.config.DetectorSpec d) {
+        return d.name() + "_" + d.metric();
+    }
+
+    /**
+     * Commits this run's tables: while it still holds the output, the run's folder replaces fid/ in one rename,
+     * then {@code _COMPLETE} is written; prints the tables.
+     */
+    private static void commit(FileSystem fs, Path tmp, SweepLayout layout, org.diffsweep.spark.OutputLock lock, SweepConfig config,
+                               Configuration conf, String md, long t0) throws IOException {
         lock.check();
         fs.delete(layout.fidDir(), true);
         if (!fs.rename(tmp, layout.fidDir())) {
@@ -525,12 +529,6 @@ public final class FidJob {
         System.out.print(md);
         System.out.printf("%nfid %s: written to %s (%.1f s)%n", config.name(), layout.fidDir(),
                 (System.nanoTime() - t0) / 1e9);
-        return all.get(0).results().entries();
-    }
-
-    /** The prefix of a detector's columns: {@code <name>_<metric>}, e.g. {@code dinov2_FD_DINOv2}. */
-    static String group(org.diffsweep.config.DetectorSpec d) {
-        return d.name() + "_" + d.metric();
     }
 
     /**
@@ -565,7 +563,9 @@ public final class FidJob {
                 Table.Column.string("model", "the model's identity"),
                 Table.Column.string("sweep", "the sweep's name"),
                 Table.Column.count("seed_start", "the first seed"),
-                Table.Column.string("code_version", "the code that computed the row")));
+                Table.Column.string("code_version", "the code that computed the row"),
+                Table.Column.integer("network_calls", "network evaluations per sample: nfe, or 2 x nfe for a "
+                        + "guided config")));
         Table t = new Table("FID: " + config.name(), multiProvenance(config, all), columns);
         Results first = all.get(0).results();
         for (int i = 0; i < first.entries().size(); i++) {
@@ -579,7 +579,7 @@ public final class FidJob {
                         r.referenceDetector()));
             }
             row.addAll(List.of(first.groups(), config.model().id(), config.name(), config.seedStart(),
-                    first.codeVersion()));
+                    first.codeVersion(), p.networkCalls()));
             t.add(row.toArray());
         }
         return t;

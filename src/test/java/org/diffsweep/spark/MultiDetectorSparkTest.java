@@ -190,7 +190,7 @@ class MultiDetectorSparkTest {
         // Single-detector tables keep their columns
         assertEquals(List.of("config_id", "sampler", "grid", "nfe_requested", "steps", "nfe", "n", "fid", "fid_se",
                 "jackknife_groups", "floor_mean", "floor_sd", "model", "sweep", "seed_start", "code_version",
-                "n_reference", "detector", "reference"), fid1.get(0).getParser().getHeaderNames());
+                "n_reference", "detector", "reference", "network_calls"), fid1.get(0).getParser().getHeaderNames());
 
         // Running it again reuses everything: nothing is computed
         RunJob.Outcome again = RunJob.run(spark, both, 0);
