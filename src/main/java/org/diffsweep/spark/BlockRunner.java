@@ -162,13 +162,24 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
         }
     }
 
-    /** The feature columns after {@code features}: those of a {@code detectors:} list's further detectors. */
+    /**
+     * The feature columns after {@code features}: those of a {@code detectors:} list's further detectors, then, where
+     * the metrics ask for the Inception Score, the detector's class probabilities ({@link ClassProbabilities#COLUMN}).
+     */
     static List<String> moreColumns(SweepConfig config) {
         List<String> out = new ArrayList<>();
         for (int i = 1; i < config.detectors().size(); i++) {
             out.add(config.detectors().get(i).column());
         }
+        if (inceptionScore(config)) {
+            out.add(ClassProbabilities.COLUMN);
+        }
         return out;
+    }
+
+    /** Whether each sample's class probabilities are written, for the metrics stage's Inception Score. */
+    static boolean inceptionScore(SweepConfig config) {
+        return config.metrics() != null && config.metrics().inceptionScore() && config.detector() != null;
     }
 
     /**
@@ -180,6 +191,7 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
         SampleModel model = ModelCache.model(config.model(), config.family(), hadoop);
         SampleModel guide = config.guide() == null ? null : ModelCache.model(config.guide(), config.family(), hadoop);
         Detector detector = config.detector() == null ? null : ModelCache.detector(config.detector(), hadoop);
+        boolean classProbabilities = inceptionScore(config) && config.model().imageShape() != null;
         // Further detectors see the same uint8 images of the same samples: the sample is made once.
         List<Detector> more = new ArrayList<>();
         for (int i = 1; i < config.detectors().size(); i++) {
@@ -230,17 +242,25 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
             }
             float[] features = features(out, batch, detector, shape);
             float[][] moreFeatures = new float[more.size()][];
-            if (!more.isEmpty()) {
+            float[] probabilities = null;
+            if (!more.isEmpty() || classProbabilities) {
                 byte[] images = Images.toRgbUint8(out, batch, shape[0], shape[1], shape[2]);
                 for (int d = 0; d < more.size(); d++) {
                     moreFeatures[d] = more.get(d).features(images, batch, shape[1], shape[2]);
                 }
+                if (classProbabilities) {
+                    // The softmax without the output layer's bias, as every Inception Score variant computes it.
+                    probabilities = detector.probabilities(images, batch, shape[1], shape[2], true);
+                }
             }
             for (int r = 0; r < batch; r++) {
                 float[] f = row(features, r, batch, detector, seeds[r]);
-                float[][] m = new float[more.size()][];
+                float[][] m = new float[more.size() + (classProbabilities ? 1 : 0)][];
                 for (int d = 0; d < more.size(); d++) {
                     m[d] = row(moreFeatures[d], r, batch, more.get(d), seeds[r]);
+                }
+                if (classProbabilities) {
+                    m[more.size()] = row(probabilities, r, batch, detector, seeds[r]);
                 }
                 rows.add(new FeatureParquet.Row(seeds[r], f, m, labels == null ? FeatureParquet.NO_LABEL : labels[r]));
             }

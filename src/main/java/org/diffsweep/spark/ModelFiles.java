@@ -100,6 +100,9 @@ public final class ModelFiles {
             named.add(d.withInferredMetric(p.status() == org.diffsweep.features.DetectorProtocol.Status.UNKNOWN
                     ? null : p.metric()));
         }
+        if (resolved.metrics() != null && resolved.metrics().inceptionScore() && resolved.detector() != null) {
+            requireClasses(resolved.detector(), conf);
+        }
         return resolved.withDetectors(named);
     }
 
@@ -156,6 +159,26 @@ public final class ModelFiles {
             return org.diffsweep.features.DetectorProtocol.of(hash, inspect(p, conf));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Refuses, before anything runs, an Inception Score from a detector without class probabilities: only a file
+     * with NVIDIA's inception-2015-12-05 interface has the 1008-class output the score needs.
+     */
+    static void requireClasses(org.diffsweep.config.NetSpec detector, Configuration conf) {
+        Path p = new Path(detector.path());
+        org.diffsweep.features.DetectorFile file;
+        try {
+            file = p.getName().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx") ? null : inspect(p, conf);
+        } catch (IOException e) {
+            throw new org.diffsweep.config.ConfigException("detector " + detector.path() + ": cannot read it ("
+                    + e.getMessage() + ")");
+        }
+        if (file == null || file.call() != org.diffsweep.features.DetectorFile.Call.RETURN_FEATURES) {
+            throw new org.diffsweep.config.ConfigException("metrics.inception_score with detector " + detector.path()
+                    + ", which has no class probabilities; expected a detector with NVIDIA's inception-2015-12-05"
+                    + " interface (forward(img, return_features, use_fp16, no_output_bias))");
         }
     }
 
