@@ -79,15 +79,15 @@ def test_inputs(unet, batches=(1, 3, 5), steps=1000, seed=1):
 
 
 def process_line(sched):
+    """The process line: diffusers' beta schedule, its step count, and its table built in float32 as diffusers does."""
     s = sched.get("beta_schedule", "linear")
     k = sched.get("num_train_timesteps", 1000)
     if sched.get("trained_betas") is not None:
-        return ["# process: the scheduler lists its betas (trained_betas): give them to the process (template)"]
-    if s == "linear":
-        return [f"process: {{name: vp-discrete, beta_start: {sched.get('beta_start', 0.0001)}, "
-                f"beta_end: {sched.get('beta_end', 0.02)}, steps: {k}}}"]
+        return ["# process: the scheduler lists its betas (trained_betas), which vp-discrete does not take yet"]
+    if s == "squaredcos_cap_v2":
+        return [f"process: {{name: vp-discrete, beta_schedule: {s}, num_train_timesteps: {k}, table_dtype: float32}}"]
     return [f"process: {{name: vp-discrete, beta_schedule: {s}, beta_start: {sched.get('beta_start', 0.0001)}, "
-            f"beta_end: {sched.get('beta_end', 0.02)}, steps: {k}}}   # the beta_schedule key (template)"]
+            f"beta_end: {sched.get('beta_end', 0.02)}, num_train_timesteps: {k}, table_dtype: float32}}"]
 
 
 def export(unet, sched, out, source=""):
@@ -112,13 +112,12 @@ def export(unet, sched, out, source=""):
     a, r = ec.check(module, loaded, test_inputs(unet, steps=steps), f"UNet2DModel {os.path.basename(out)}")
     extra = [("time", "ddpm-index")]
     if k:
-        extra.append(("labels", f"{{classes: {k}, input: index}}   # the labels key (template)"))
+        extra.append(("labels", f"{{count: {k}, encoding: index}}   # int64 class indices [B]; no null label unless "
+                                f"the model was trained with one (null_label: <index>)"))
     res = unet.config.sample_size
     res = res if isinstance(res, int) else res[0]
     comments = [f"diffusers UNet2DModel{' from ' + source if source else ''}, prediction_type {pred}; "
                 f"max |exported - original| {a:.2e} (relative {r:.2e})"]
-    if pred != "epsilon":
-        comments.append(f"output: {OUTPUT[pred]} is the output key's value for {pred} (template)")
     block = ec.model_block(out, (c_in, res, res), OUTPUT[pred], extra, comments, top=process_line(sched))
     return loaded, a, r, block
 

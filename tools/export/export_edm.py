@@ -163,7 +163,7 @@ def export(net, out, source="", check_batches=(1, 3, 5)):
     worst_abs, worst_rel = ec.check(wrapped, loaded, inputs, f"{kind} {os.path.basename(out)}")
     extra = []
     if net.label_dim:
-        extra.append(("labels", f"{{classes: {net.label_dim}, input: one-hot}}   # the labels key (template)"))
+        extra.append(("labels", f"{{count: {net.label_dim}, encoding: one_hot}}   # one-hot rows [B,K]; the null label is the all-zero row"))
     block = ec.model_block(out, (net.img_channels, net.img_resolution, net.img_resolution), "denoiser", extra,
                            comments=[f"NVlabs/edm {kind}{' from ' + source if source else ''}; "
                                      f"max |exported - original| {worst_abs:.2e} (relative {worst_rel:.2e})"],

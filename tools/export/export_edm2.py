@@ -103,7 +103,7 @@ def export(net, out, gnet=None, guidance=1.0, combined=False, source=""):
     files["net"] = (loaded, a, r)
     extra = []
     if net.label_dim:
-        extra.append(("labels", f"{{classes: {net.label_dim}, input: one-hot}}   # the labels key (template)"))
+        extra.append(("labels", f"{{count: {net.label_dim}, encoding: one_hot}}   # one-hot rows [B,K]; the null label is the all-zero row"))
     comments = [f"NVlabs/edm2 Precond{' from ' + source if source else ''}; max |exported - original| {a:.2e} "
                 f"(relative {r:.2e})"]
     if gnet is not None:
@@ -116,8 +116,11 @@ def export(net, out, gnet=None, guidance=1.0, combined=False, source=""):
         _, (ga, gr) = export_one(Denoiser(gnet).eval(), gnet, gout, dict(rec, role="guide"),
                                  f"edm2 guide {os.path.basename(gout)}")
         files["gnet"] = (None, ga, gr)
-        extra.append(("guide", f"{{path: {os.path.basename(gout)}, guidance: {guidance}}}   "
-                               "# autoguidance (template): D = D_guide + guidance·(D - D_guide)"))
+        gshape = f"[{net.img_channels}, {net.img_resolution}, {net.img_resolution}]"
+        glabels = f", labels: {{count: {net.label_dim}, encoding: one_hot}}" if net.label_dim else ""
+        guide_lines = [f"guide: {{type: djl, path: {os.path.basename(gout)}, shape: {gshape}, output: denoiser"
+                       f"{glabels}}}   # autoguidance: D = D_guide + w·(D - D_guide)",
+                       f"guidance: [{guidance}]"]
         comments.append(f"guide network {os.path.basename(gout)}: max |exported - original| {ga:.2e} (relative {gr:.2e})")
         if combined:
             cout = base + "-guided.pt"
@@ -126,10 +129,11 @@ def export(net, out, gnet=None, guidance=1.0, combined=False, source=""):
                                       f"edm2 guided {os.path.basename(cout)}")
             files["guided"] = (gl, ca, cr)
             comments.append(f"or, with guidance {guidance} inside one network: path: {os.path.basename(cout)} "
-                            f"(max |exported - original| {ca:.2e}), no guide key")
+                            f"(max |exported - original| {ca:.2e}), without guide and guidance keys")
     block = ec.model_block(out, (net.img_channels, net.img_resolution, net.img_resolution), "denoiser", extra,
                            comments=comments,
-                           top=["process: {name: edm, sigma_min: 0.002, sigma_max: 80}   # edm2's sampler defaults"])
+                           top=["process: {name: edm, sigma_min: 0.002, sigma_max: 80}   # edm2's sampler defaults"]
+                           + (guide_lines if gnet is not None else []))
     return files, block
 
 
