@@ -229,6 +229,10 @@ class BadInputCatalogTest {
         c.add(djl("a detector whose output is not a [B, D] matrix", d -> DJL.replace("DETECTOR",
                 resource("tiny_features4d.pt")), "tiny_features4d.pt", "output shape (2, 2, 1, 1)",
                 "expected a feature matrix [2, 2]"));
+        c.add(djl("an Inception Score from a detector without class probabilities", d -> DJL
+                + "reference_features: " + d.resolve("none.features.parquet") + "\n"
+                + "metrics: { inception_score: { splits: 2, variant: stylegan3 } }\n", "metrics.inception_score",
+                "tiny_features.pt", "has no class probabilities", "expected a detector with NVIDIA's"));
         c.add(djl("a detector without dim whose file does not state it", d -> DJL.replace(
                 "detector: { path: DETECTOR, dim: 2 }", "detector: { path: DETECTOR }"), "tiny_features.pt",
                 "does not state its feature dimension", "expected dim:"));
