@@ -124,20 +124,8 @@ public final class FidJob {
         List<Difference> differences = table.differences();
         Table fids = fidTable(config, table);
 
-        // This run holds the output: whatever is under _fid_tmp was left by runs that are gone. This run's files go
-        // to a folder of its own there, renamed into place whole.
-        fs.delete(layout.fidTmp(), true);
-        Path tmp = new Path(layout.fidTmp(), java.util.UUID.randomUUID().toString());
-        fs.mkdirs(tmp);
-        TableParquet.write(conf, fids, new Path(tmp, "table.parquet").toString());
-        write(fs, new Path(tmp, "fid.csv"), fids.toCsv());
-        String html = fids.toHtml();
-        if (!differences.isEmpty()) {
-            Table diffs = differencesTable(config, table);
-            write(fs, new Path(tmp, "differences.csv"), diffs.toCsv());
-            html += diffs.toHtml();
-        }
-        write(fs, new Path(tmp, "fid.html"), html);
+        Path tmp = writeTables(fs, conf, layout, fids, differences.isEmpty() ? null
+                : differencesTable(config, table));
         try (OutputStream png = fs.create(new Path(tmp, "fid-vs-nfe.png"), true)) {
             plot(config, table, png);
         }
@@ -481,18 +469,8 @@ public final class FidJob {
                     references.get(i).gaussian()), references.get(i).detectorNote()));
         }
         Table fids = detectorsTable(config, all);
-        fs.delete(layout.fidTmp(), true);
-        Path tmp = new Path(layout.fidTmp(), java.util.UUID.randomUUID().toString());
-        fs.mkdirs(tmp);
-        TableParquet.write(conf, fids, new Path(tmp, "table.parquet").toString());
-        write(fs, new Path(tmp, "fid.csv"), fids.toCsv());
-        String html = fids.toHtml();
-        if (!config.comparisons().isEmpty()) {
-            Table diffs = detectorsDifferencesTable(config, all);
-            write(fs, new Path(tmp, "differences.csv"), diffs.toCsv());
-            html += diffs.toHtml();
-        }
-        write(fs, new Path(tmp, "fid.html"), html);
+        Path tmp = writeTables(fs, conf, layout, fids, config.comparisons().isEmpty() ? null
+                : detectorsDifferencesTable(config, all));
         for (int i = 0; i < all.size(); i++) {
             DetectorResults r = all.get(i);
             String file = i == 0 ? "fid-vs-nfe.png" : "fid-vs-nfe-" + r.detector().name() + ".png";
@@ -509,6 +487,28 @@ public final class FidJob {
     /** The prefix of a detector's columns: {@code <name>_<metric>}, e.g. {@code dinov2_FD_DINOv2}. */
     static String group(org.diffsweep.config.DetectorSpec d) {
         return d.name() + "_" + d.metric();
+    }
+
+    /**
+     * Starts this run's output: whatever is under _fid_tmp was left by runs that are gone (this run holds the
+     * output), so it is cleared, and this run's files go to a folder of its own there, renamed into place whole by
+     * {@link #commit}. Writes the FID table (Parquet, CSV) and the differences table when there is one (CSV), and
+     * both as HTML fragments; returns the folder.
+     */
+    private static Path writeTables(FileSystem fs, Configuration conf, SweepLayout layout, Table fids, Table diffs)
+            throws IOException {
+        fs.delete(layout.fidTmp(), true);
+        Path tmp = new Path(layout.fidTmp(), java.util.UUID.randomUUID().toString());
+        fs.mkdirs(tmp);
+        TableParquet.write(conf, fids, new Path(tmp, "table.parquet").toString());
+        write(fs, new Path(tmp, "fid.csv"), fids.toCsv());
+        String html = fids.toHtml();
+        if (diffs != null) {
+            write(fs, new Path(tmp, "differences.csv"), diffs.toCsv());
+            html += diffs.toHtml();
+        }
+        write(fs, new Path(tmp, "fid.html"), html);
+        return tmp;
     }
 
     /**

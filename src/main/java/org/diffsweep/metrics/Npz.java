@@ -244,26 +244,15 @@ public final class Npz {
         String dims = a.shape().length == 1 ? a.shape()[0] + "," : shape.length() == 0 ? ""
                 : shape.substring(0, shape.length() - 2);
         String dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + dims + "), }";
-        int unpadded = MAGIC.length + 2 + 2 + dict.length() + 1;
-        int pad = (64 - unpadded % 64) % 64;
-        String header = dict + " ".repeat(pad) + "\n";
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        bytes.writeBytes(MAGIC);
-        bytes.write(1);
-        bytes.write(0);
-        bytes.write(header.length() & 0xff);
-        bytes.write(header.length() >> 8);
-        bytes.writeBytes(header.getBytes(StandardCharsets.ISO_8859_1));
+        ByteArrayOutputStream bytes = npyHeader(dict);
         ByteBuffer values = ByteBuffer.allocate(a.values().length * 8).order(ByteOrder.LITTLE_ENDIAN);
         values.asDoubleBuffer().put(a.values());
         bytes.writeBytes(values.array());
         return bytes.toByteArray();
     }
 
-    /** A numpy string scalar: dtype {@code <U<length>} (UTF-32LE), shape (). */
-    private static byte[] npyText(String text) {
-        int chars = Math.max(1, text.codePointCount(0, text.length()));
-        String dict = "{'descr': '<U" + chars + "', 'fortran_order': False, 'shape': (), }";
+    /** The .npy version 1.0 preamble: magic, version, and the header dict padded with spaces to 64 bytes. */
+    private static ByteArrayOutputStream npyHeader(String dict) {
         int unpadded = MAGIC.length + 2 + 2 + dict.length() + 1;
         int pad = (64 - unpadded % 64) % 64;
         String header = dict + " ".repeat(pad) + "\n";
@@ -274,6 +263,14 @@ public final class Npz {
         bytes.write(header.length() & 0xff);
         bytes.write(header.length() >> 8);
         bytes.writeBytes(header.getBytes(StandardCharsets.ISO_8859_1));
+        return bytes;
+    }
+
+    /** A numpy string scalar: dtype {@code <U<length>} (UTF-32LE), shape (). */
+    private static byte[] npyText(String text) {
+        int chars = Math.max(1, text.codePointCount(0, text.length()));
+        String dict = "{'descr': '<U" + chars + "', 'fortran_order': False, 'shape': (), }";
+        ByteArrayOutputStream bytes = npyHeader(dict);
         byte[] utf32 = text.getBytes(java.nio.charset.Charset.forName("UTF-32LE"));
         bytes.writeBytes(utf32);
         bytes.writeBytes(new byte[4 * chars - utf32.length]);

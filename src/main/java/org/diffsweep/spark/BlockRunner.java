@@ -240,11 +240,12 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
                 byte[] p = SampleExport.uint8Nhwc(out, batch, shape);
                 System.arraycopy(p, 0, pixels, (int) offset * dim, p.length);
             }
-            float[] features = features(out, batch, detector, shape);
+            // The uint8 images are made once; every detector (and the class probabilities) sees the same ones.
+            byte[] images = detector == null ? null : Images.toRgbUint8(out, batch, shape[0], shape[1], shape[2]);
+            float[] features = features(out, images, batch, detector, shape);
             float[][] moreFeatures = new float[more.size()][];
             float[] probabilities = null;
             if (!more.isEmpty() || classProbabilities) {
-                byte[] images = Images.toRgbUint8(out, batch, shape[0], shape[1], shape[2]);
                 for (int d = 0; d < more.size(); d++) {
                     moreFeatures[d] = more.get(d).features(images, batch, shape[1], shape[2]);
                 }
@@ -288,7 +289,7 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
     }
 
     /** The detector's features of uint8 images of the samples (docs/conventions.md), or the samples themselves. */
-    private static float[] features(double[] samples, int batch, Detector detector, int[] shape) {
+    private static float[] features(double[] samples, byte[] images, int batch, Detector detector, int[] shape) {
         if (detector == null) {
             float[] f = new float[samples.length];
             for (int i = 0; i < f.length; i++) {
@@ -296,7 +297,6 @@ public final class BlockRunner implements FlatMapFunction<Iterator<SeedBlock>, B
             }
             return f;
         }
-        byte[] images = Images.toRgbUint8(samples, batch, shape[0], shape[1], shape[2]);
         return detector.features(images, batch, shape[1], shape[2]);
     }
 
