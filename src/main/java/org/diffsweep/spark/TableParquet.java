@@ -70,6 +70,40 @@ public final class TableParquet {
         return schema;
     }
 
+    /** Spark's name of a column type in a schema's JSON. */
+    private static String typeName(Table.Type t) {
+        return switch (t) {
+            case STRING -> "string";
+            case INT -> "integer";
+            case LONG -> "long";
+            case DOUBLE -> "double";
+        };
+    }
+
+    /**
+     * The Spark schema of a table as the JSON Spark keeps in a file's footer ({@code StructType.json()}), written
+     * with Jackson: the fid stage writes its tables without loading Spark's (Scala) type classes.
+     */
+    static String sparkSchemaJson(Table table) {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode root = json.createObjectNode();
+        root.put("type", "struct");
+        com.fasterxml.jackson.databind.node.ArrayNode fields = root.putArray("fields");
+        for (int c = 0; c < table.columns().size(); c++) {
+            Table.Column col = table.columns().get(c);
+            com.fasterxml.jackson.databind.node.ObjectNode f = fields.addObject();
+            f.put("name", col.name());
+            f.put("type", typeName(col.type()));
+            f.put("nullable", nullable(table, c));
+            f.putObject("metadata").put("comment", col.meaning());
+        }
+        try {
+            return json.writeValueAsString(root);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The Parquet schema of a table, as Spark writes the same Spark schema. */
     static MessageType parquetSchema(Table table) {
         Types.MessageTypeBuilder b = Types.buildMessage();
@@ -111,7 +145,7 @@ public final class TableParquet {
                 .withConf(conf)
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
                 .withCompressionCodec(CompressionCodecName.SNAPPY)
-                .withExtraMetaData(Map.of(SPARK_SCHEMA_KEY, schema(table).json()))
+                .withExtraMetaData(Map.of(SPARK_SCHEMA_KEY, sparkSchemaJson(table)))
                 .build()) {
             for (Object[] r : table.rows()) {
                 Group g = groups.newGroup();

@@ -26,7 +26,7 @@ class TableParquetTest {
                 Table.Column.count("n", "a large count"),
                 Table.Column.real("x", "%.17g", "a real <with> \"quotes\""),
                 Table.Column.real("y", "%.17g", "a real left empty in one row"),
-                Table.Column.string("s", "a string left empty in one row")));
+                Table.Column.string("s", "a string left empty in one row, σ — \\ / \t tab")));
         t.add("a", 1, 50_000L, 1.0 / 3, Double.NaN, "ü–ß");
         t.add("b", -7, Long.MAX_VALUE, Double.MIN_VALUE, null, null);
         t.add("c", Integer.MAX_VALUE, 0L, -0.0, Double.POSITIVE_INFINITY, "");
@@ -59,6 +59,12 @@ class TableParquetTest {
                 return reader.getFooter().getFileMetaData().getSchema();
             }
         }
+    }
+
+    /** The footer's Spark schema is written without Spark's classes; it must be the very string Spark writes. */
+    @Test
+    void footerSchemaJsonIsSparksOwn() {
+        assertEquals(TableParquet.schema(table()).json(), TableParquet.sparkSchemaJson(table()));
     }
 
     @Test
