@@ -160,8 +160,13 @@ public final class Main {
 
         abstract void run(SweepConfig c) throws Exception;
 
+        /** Called before the config is read: start-up work that may overlap reading it. */
+        void starting() {
+        }
+
         @Override
         public Integer call() throws Exception {
+            starting();
             SweepConfig c = options.load();
             if (readsStatistics()) {
                 c.requireStatisticsMade();
@@ -209,6 +214,13 @@ public final class Main {
         @Option(names = "--spark", description = "Reduce as Spark tasks even on a local master (by default a local "
                 + "master reduces in this JVM without starting Spark: the same numbers, seconds sooner).")
         boolean spark;
+
+        @Override
+        void starting() {
+            if (!spark && localCores(options.master.url) > 0) {
+                FidJob.warmUp();
+            }
+        }
 
         @Override
         void run(SweepConfig c) throws Exception {

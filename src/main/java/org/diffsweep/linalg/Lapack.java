@@ -53,6 +53,14 @@ public final class Lapack {
         }
     }
 
+    /**
+     * Loads OpenBLAS now (a few hundred milliseconds on a cold JVM), so that a caller can do it on a thread of its
+     * own while other start-up work runs.
+     */
+    public static void preload() {
+        load();
+    }
+
     /** Sets how many threads compute the tiles of every product in this JVM (all callers together). */
     public static synchronized void parallelism(int threads) {
         if (threads < 1) {
