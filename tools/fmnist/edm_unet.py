@@ -64,11 +64,16 @@ class UNet(nn.Module):
     """F(x_in, c_noise): 28x28 -> 14x14 -> 7x7 and back, one ResBlock per level on each side."""
 
     def __init__(self, in_ch: int = 1, chs=(32, 64, 64), emb_dim: int = 128,
-                 attn_at_bottom: bool = True, n_freq: int = 32):
+                 attn_at_bottom: bool = True, n_freq: int = 32, label_dim: int = 0):
         super().__init__()
         self.n_freq = n_freq
+        self.label_dim = label_dim
         chs = list(chs)
         self.emb_mlp = nn.Sequential(nn.Linear(2 * n_freq, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim), nn.SiLU())
+        # class conditioning as in EDM's SongUNet: a bias-free linear map of the one-hot label added to the noise
+        # embedding; an all-zero one-hot (label dropout) is the unconditional branch
+        if label_dim > 0:
+            self.map_label = nn.Linear(label_dim, emb_dim, bias=False)
         self.conv_in = nn.Conv2d(in_ch, chs[0], 3, padding=1)
         # encoder
         self.enc0 = ResBlock(chs[0], chs[0], emb_dim)                 # 28
@@ -94,9 +99,11 @@ class UNet(nn.Module):
         freqs = torch.exp(torch.linspace(0.0, math.log(200.0), n_freq))
         self.register_buffer("freqs", freqs)
 
-    def forward(self, x: torch.Tensor, c_noise: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, c_noise: torch.Tensor, class_labels=None) -> torch.Tensor:
         arg = c_noise.unsqueeze(1) * self.freqs.unsqueeze(0)
         emb = self.emb_mlp(torch.cat([torch.cos(arg), torch.sin(arg)], dim=1))
+        if class_labels is not None:
+            emb = emb + F.silu(self.map_label(class_labels * math.sqrt(self.label_dim)))
         h0 = self.enc0(self.conv_in(x), emb)
         h1 = self.enc1(self.down1(h0), emb)
         h2 = self.enc2(self.down2(h1), emb)
@@ -129,7 +136,21 @@ class EDMDenoiser(nn.Module):
         return c_skip * x + c_out * f
 
 
+class EDMCondDenoiser(EDMDenoiser):
+    """forward(x, sigma, class_labels [B,K] one-hot float32) -> D(x; sigma, label); all-zero labels: unconditional."""
+
+    def forward(self, x: torch.Tensor, sigma: torch.Tensor, class_labels: torch.Tensor) -> torch.Tensor:
+        sd = self.sigma_data
+        s = sigma.to(torch.float32).reshape(-1, 1, 1, 1)
+        s2 = s * s + sd * sd
+        c_noise = torch.log(sigma.to(torch.float32)) / 4.0
+        f = self.net((1.0 / torch.sqrt(s2)) * x, c_noise, class_labels.to(torch.float32))
+        return (sd * sd) / s2 * x + s * sd / torch.sqrt(s2) * f
+
+
 def build_model(**kw) -> EDMDenoiser:
+    if kw.get("label_dim", 0) > 0:
+        return EDMCondDenoiser(UNet(**kw))
     return EDMDenoiser(UNet(**kw))
 
 

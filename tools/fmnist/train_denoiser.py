@@ -23,18 +23,20 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from edm_unet import (FMNIST_DIR, SIGMA_DATA, build_model, ema_update, heun_sample, load_idx_images, n_params,  # noqa: E402
+from edm_unet import (FMNIST_DIR, SIGMA_DATA, build_model, ema_update, heun_sample, load_idx_images,  # noqa: E402
+                      load_idx_labels, n_params,
                       save_grid, to_uint8)
 
 MODEL_KW = dict(chs=(16, 32, 64), emb_dim=128, attn_at_bottom=True)
 P_MEAN, P_STD = -1.2, 1.2
 
 
-def edm_loss(model, x0, gen):
+def edm_loss(model, x0, gen, labels=None):
+    """labels: one-hot [B, K] (already dropped to zeros where the unconditional branch is trained) or None."""
     b = x0.shape[0]
     sigma = torch.exp(torch.randn(b, generator=gen) * P_STD + P_MEAN)
     n = torch.randn(x0.shape, generator=gen) * sigma.view(-1, 1, 1, 1)
-    d = model(x0 + n, sigma)
+    d = model(x0 + n, sigma) if labels is None else model(x0 + n, sigma, labels)
     w = (sigma ** 2 + SIGMA_DATA ** 2) / (sigma * SIGMA_DATA) ** 2
     return (w.view(-1, 1, 1, 1) * (d - x0) ** 2).mean()
 
@@ -53,7 +55,12 @@ def main():
     ap.add_argument("--seed", type=int, default=20240501)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--label-dim", type=int, default=0,
+                    help="class-conditional with this many classes (one-hot, EDM style); 0 = unconditional")
+    ap.add_argument("--label-dropout", type=float, default=0.1,
+                    help="probability that a training label is replaced by the all-zero (null) one-hot")
     args = ap.parse_args()
+    model_kw = dict(MODEL_KW, label_dim=args.label_dim) if args.label_dim > 0 else MODEL_KW
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -64,15 +71,19 @@ def main():
     train = load_idx_images(os.path.join(FMNIST_DIR, "train-images-idx3-ubyte.gz"))
     data = torch.from_numpy(train).float().div_(127.5).sub_(1.0).unsqueeze(1)  # [60000,1,28,28] in [-1,1]
     n_data = data.shape[0]
+    onehot = None
+    if args.label_dim > 0:
+        y = torch.from_numpy(load_idx_labels(os.path.join(FMNIST_DIR, "train-labels-idx1-ubyte.gz"))).long()
+        onehot = torch.nn.functional.one_hot(y, args.label_dim).float()
 
-    model = build_model(**MODEL_KW)
-    ema = build_model(**MODEL_KW)
+    model = build_model(**model_kw)
+    ema = build_model(**model_kw)
     ema.load_state_dict(model.state_dict())
     for p in ema.parameters():
         p.requires_grad_(False)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
     gen = torch.Generator().manual_seed(args.seed)
-    print(f"params={n_params(model)} model_kw={MODEL_KW} args={vars(args)}", flush=True)
+    print(f"params={n_params(model)} model_kw={model_kw} args={vars(args)}", flush=True)
 
     step, perm, pos = 0, torch.randperm(n_data, generator=gen), 0
     curve = []
@@ -100,12 +111,17 @@ def main():
             break
         if pos + args.batch > n_data:
             perm, pos = torch.randperm(n_data, generator=gen), 0
-        x0 = data[perm[pos:pos + args.batch]]
+        idx = perm[pos:pos + args.batch]
+        x0 = data[idx]
+        labels = None
+        if onehot is not None:
+            keep = (torch.rand(idx.shape[0], generator=gen) >= args.label_dropout).float().unsqueeze(1)
+            labels = onehot[idx] * keep
         pos += args.batch
         lr = args.lr * min(1.0, (step + 1) / args.warmup)
         for g in opt.param_groups:
             g["lr"] = lr
-        loss = edm_loss(model, x0, gen)
+        loss = edm_loss(model, x0, gen, labels)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -131,19 +147,28 @@ def main():
     # held-out loss of the EMA model on 2048 test images, seeded sigma/noise
     test = load_idx_images(os.path.join(FMNIST_DIR, "t10k-images-idx3-ubyte.gz"))[:2048]
     xt = torch.from_numpy(test).float().div_(127.5).sub_(1.0).unsqueeze(1)
+    lt = None
+    if onehot is not None:
+        yt = torch.from_numpy(load_idx_labels(os.path.join(FMNIST_DIR, "t10k-labels-idx1-ubyte.gz"))[:2048]).long()
+        lt = torch.nn.functional.one_hot(yt, args.label_dim).float()
     ema.eval()
     g2 = torch.Generator().manual_seed(1234)
     with torch.no_grad():
-        test_loss = float(np.mean([edm_loss(ema, xt[i:i + 256], g2).item() for i in range(0, 2048, 256)]))
+        test_loss = float(np.mean([edm_loss(ema, xt[i:i + 256], g2, None if lt is None else lt[i:i + 256]).item()
+                                   for i in range(0, 2048, 256)]))
     print(f"done: steps={step} wall={wall:.0f}s ({wall / 60:.1f} min) EMA test loss={test_loss:.4f}", flush=True)
 
     # 64 samples, Heun 25 steps (49 NFE), rho 7, sigma 80 -> 0.002 -> 0
     g3 = torch.Generator().manual_seed(7)
     lat = torch.randn(64, 1, 28, 28, generator=g3)
-    s = heun_sample(ema, lat, n_steps=25)
+    if onehot is not None:  # conditional: row r of the grid is class r mod K
+        lab = torch.nn.functional.one_hot(torch.arange(64) // 8 % args.label_dim, args.label_dim).float()
+        s = heun_sample(lambda x, sg: ema(x, sg, lab), lat, n_steps=25)
+    else:
+        s = heun_sample(ema, lat, n_steps=25)
     save_grid(to_uint8(s), os.path.join(args.out, "samples_heun49.png"))
     with open(os.path.join(args.out, "train_summary.json"), "w") as f:
-        json.dump(dict(steps=step, wall_s=wall, params=n_params(model), model_kw=MODEL_KW, args=vars(args),
+        json.dump(dict(steps=step, wall_s=wall, params=n_params(model), model_kw=model_kw, args=vars(args),
                        ema_test_loss=test_loss, curve=curve), f, indent=1)
 
 
