@@ -1,0 +1,79 @@
+package org.diffsweep.linalg;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The symmetric eigendecomposition against a matrix of known spectrum: A = H Λ H with H = I − 2uuᵀ/uᵀu a
+ * Householder reflection (orthogonal and symmetric), so A's eigenvalues are Λ's and its eigenvectors H's columns.
+ * Bounds are those of a backward-stable solver: |λ̂ − λ| ≤ c·d·ε·‖A‖, ‖AV − VΛ̂‖ and ‖VᵀV − I‖ of the same order.
+ */
+class LapackEigenTest {
+
+    @Test
+    void eigenpairsOfAMatrixWithKnownSpectrum() {
+        int d = 300;
+        SplittableRandom rng = new SplittableRandom(7);
+        double[] u = new double[d];
+        double uu = 0;
+        for (int i = 0; i < d; i++) {
+            u[i] = rng.nextGaussian();
+            uu += u[i] * u[i];
+        }
+        double[] lambda = new double[d];
+        for (int i = 0; i < d; i++) {
+            lambda[i] = i < 3 ? 0 : Math.exp(rng.nextGaussian()); // three zero eigenvalues: a rank-deficient case
+        }
+        double[] h = new double[d * d];
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j < d; j++) {
+                h[i * d + j] = (i == j ? 1 : 0) - 2 * u[i] * u[j] / uu;
+            }
+        }
+        double[] a = new double[d * d];
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j < d; j++) {
+                double s = 0;
+                for (int k = 0; k < d; k++) {
+                    s += h[i * d + k] * lambda[k] * h[k * d + j];
+                }
+                a[i * d + j] = s;
+            }
+        }
+        double norm = Arrays.stream(lambda).max().orElseThrow();
+        double tol = 10 * d * Math.ulp(1.0) * norm;
+        Lapack.Eigen e = Lapack.symmetricEigen(a, d);
+        double[] sorted = lambda.clone();
+        Arrays.sort(sorted);
+        for (int k = 0; k < d; k++) {
+            assertEquals(sorted[k], e.values()[k], tol, "eigenvalue " + k);
+        }
+        assertTrue(Arrays.equals(Lapack.symmetricEigenvalues(a, d), Lapack.symmetricEigenvalues(a, d)));
+        double[] v = e.vectors();
+        double residual = 0;
+        double orthogonality = 0;
+        for (int i = 0; i < d; i++) {
+            for (int k = 0; k < d; k++) {
+                double av = 0;
+                double vv = 0;
+                for (int j = 0; j < d; j++) {
+                    av += a[i * d + j] * v[j * d + k];
+                    vv += v[j * d + i] * v[j * d + k];
+                }
+                residual = Math.max(residual, Math.abs(av - e.values()[k] * v[i * d + k]));
+                orthogonality = Math.max(orthogonality, Math.abs(vv - (i == k ? 1 : 0)));
+            }
+        }
+        assertTrue(residual <= tol, "max |AV − VΛ| " + residual + " above " + tol);
+        assertTrue(orthogonality <= 10 * d * Math.ulp(1.0), "max |VᵀV − I| " + orthogonality);
+        // the eigenvalues-only route agrees within the same bound
+        double[] only = Lapack.symmetricEigenvalues(a, d);
+        for (int k = 0; k < d; k++) {
+            assertEquals(e.values()[k], only[k], 2 * tol, "eigenvalue " + k + " of the two drivers");
+        }
+    }
+}
