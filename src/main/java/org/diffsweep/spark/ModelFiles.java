@@ -22,11 +22,39 @@ public final class ModelFiles {
     private ModelFiles() {
     }
 
+    /**
+     * What this JVM has already read of a file, keyed by what it read, the file and its length and modification time
+     * (a file rewritten since is read again): a driver checks a config's files from several places (the hash, the
+     * detector's interface, its protocol, the reference's provenance), and a detector file is 100 MB.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<String, Object> READ = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private interface Read<T> {
+        T from(Path p, FileSystem fs) throws IOException;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T once(String what, Path p, Configuration conf, Read<T> read) throws IOException {
+        FileSystem fs = p.getFileSystem(conf);
+        org.apache.hadoop.fs.FileStatus st = fs.getFileStatus(p);
+        String key = what + "|" + st.getPath() + "|" + st.getLen() + "|" + st.getModificationTime();
+        Object known = READ.get(key);
+        if (known == null) {
+            known = read.from(p, fs);
+            READ.put(key, known);
+        }
+        return (T) known;
+    }
+
     /** SHA-256 of a file, hex. */
     public static String sha256(String path, Configuration conf) {
         Path p = new Path(path);
-        try (InputStream in = p.getFileSystem(conf).open(p)) {
-            return sha256(in);
+        try {
+            return once("sha256", p, conf, (q, fs) -> {
+                try (InputStream in = fs.open(q)) {
+                    return sha256(in);
+                }
+            });
         } catch (java.io.FileNotFoundException e) {
             throw new org.diffsweep.config.ConfigException("model file " + path + " not found");
         } catch (java.nio.file.AccessDeniedException | RuntimeException e) {
@@ -183,9 +211,11 @@ public final class ModelFiles {
     }
 
     private static org.diffsweep.features.DetectorFile inspect(Path p, Configuration conf) throws IOException {
-        try (InputStream in = p.getFileSystem(conf).open(p)) {
-            return org.diffsweep.features.DetectorFile.inspect(in);
-        }
+        return once("detector", p, conf, (q, fs) -> {
+            try (InputStream in = fs.open(q)) {
+                return org.diffsweep.features.DetectorFile.inspect(in);
+            }
+        });
     }
 
     /** Whether a path exists (driver side checks). */
