@@ -205,6 +205,8 @@ class BadInputCatalogTest {
         c.add(yaml("labels for an unconditional model", GMM + "labels: uniform\n", "labels:", "is unconditional"));
         c.add(yaml("a label outside the model's classes", GMM.replace("seed: 1 }", "seed: 1, classes: 2 }")
                 + "labels: [0, 2]\n", "labels[1]: 2", "expected a class from 0 to 1"));
+        c.add(yaml("a label cycle with a class outside the model's", GMM.replace("seed: 1 }", "seed: 1, classes: 2 }")
+                + "labels: { cycle: [1, 3] }\n", "labels.cycle[1]: 3", "expected a class from 0 to 1"));
         c.add(djl("a guide network of another shape", d -> DJL.replace("MODEL", resource("tiny_cond_onehot.pt"))
                 .replace("batch: 3 }", "batch: 3, labels: { count: 3 } }") + "guidance: [2]\nguide: { type: djl, "
                 + "path: " + resource("tiny.pt") + ", shape: [1, 4, 4] }\n", "guide.shape: [1, 4, 4]",
