@@ -184,6 +184,10 @@ class BadInputCatalogTest {
         c.add(djl("a model that only takes a batch of 1", d -> DJL.replace("MODEL", resource("tiny_batch1.pt")),
                 "tiny_batch1.pt", "runs on a batch of 1 but fails on a batch of 2", "invalid for input of size 8",
                 "expected a network that takes any batch size"));
+        c.add(djl("a model whose rows depend on their batch (as an engine that computes a batch wrongly)",
+                d -> DJL.replace("MODEL", resource("tiny_batchmix.pt")), "tiny_batchmix.pt",
+                "row 0 of a probe batch of 2 at sigma = 2.0 differs from the same row alone by",
+                "expected the same values to float32 round-off"));
         c.add(djl("a model.shape the network does not take", d -> DJL.replace("MODEL",
                 Path.of("models/fmnist-edm-denoiser.pt").toAbsolutePath().toString()).replace("[1, 2, 2]",
                 "[1, 30, 30]"), "fmnist-edm-denoiser.pt", "model.shape [1, 30, 30]", "RuntimeError: Sizes of tensors"));
