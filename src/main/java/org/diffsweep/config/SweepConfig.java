@@ -594,8 +594,9 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
 
     /**
      * {@code labels:} how each seed's class is drawn: {@code uniform} (over the model's K classes; the default for a
-     * class-conditional model), a class number (every seed), or a list of classes (each seed draws one of them,
-     * uniformly). Refused for an unconditional model and outside the EDM family.
+     * class-conditional model), a class number (every seed), a list of classes (each seed draws one of them,
+     * uniformly), or {@code {cycle: [c0, c1, ...]}} (seed s takes entry s mod n: a label per seed, balanced classes).
+     * Refused for an unconditional model and outside the EDM family.
      */
     private static ClassDraw parseLabels(Node top, ModelSpec model, Family family) {
         int k = model.classes();
@@ -616,20 +617,28 @@ public record SweepConfig(String name, String output, ModelSpec model, Family fa
         ClassDraw draw;
         if (n.json().isTextual()) {
             if (!n.text().equals("uniform")) {
-                throw n.error("'" + n.text() + "', expected uniform, a class number or a list of classes");
+                throw n.error("'" + n.text() + "', expected uniform, a class number, a list of classes or {cycle: "
+                        + "[classes]}");
             }
             draw = ClassDraw.uniform(k);
         } else if (n.json().isArray()) {
-            List<Node> items = n.nonEmptyList();
-            int[] classes = new int[items.size()];
-            for (int i = 0; i < classes.length; i++) {
-                classes[i] = classOf(items.get(i), k);
-            }
-            draw = new ClassDraw(classes);
+            draw = new ClassDraw(classList(n, k));
+        } else if (n.json().isObject()) {
+            n.allowOnly(Set.of("cycle"));
+            draw = ClassDraw.cycle(classList(n.get("cycle"), k));
         } else {
             draw = new ClassDraw(new int[] {classOf(n, k)});
         }
         return draw;
+    }
+
+    private static int[] classList(Node n, int k) {
+        List<Node> items = n.nonEmptyList();
+        int[] classes = new int[items.size()];
+        for (int i = 0; i < classes.length; i++) {
+            classes[i] = classOf(items.get(i), k);
+        }
+        return classes;
     }
 
     private static int classOf(Node n, int k) {

@@ -8,6 +8,7 @@ import org.diffsweep.diffusion.Denoiser;
 import org.diffsweep.diffusion.Guided;
 import org.diffsweep.diffusion.SampleModel;
 import org.diffsweep.rng.BatchNoise;
+import org.diffsweep.rng.SeedStream;
 import org.diffsweep.sampler.Deis;
 import org.diffsweep.sampler.Sampler;
 import org.diffsweep.sampler.ScoreScale;
@@ -29,11 +30,26 @@ public record EdmCell(EdmFamily family, Sampler samplerObject, TimeGrid gridObje
     /** Labels and guidance enter through the denoiser the sampler sees ({@link EdmFamily#denoiser(SampleModel, Conditioning)}). */
     @Override
     public Sampled sample(SampleModel model, long[] seeds, Conditioning conditioning) {
+        return sample(model, seeds, conditioning, new BatchNoise(seeds, model.dim(), SeedStream.LATENTS).next());
+    }
+
+    /**
+     * The same from given standard normal latents n, row-major (x̂₀ = σ₀·n), in place of the seeds' latent streams;
+     * the seeds still key the sampler noise. What a sweep does with a reference run's latents (parity checks).
+     */
+    public Sampled sample(SampleModel model, long[] seeds, Conditioning conditioning, double[] unitLatents) {
         Denoiser d = family.denoiser(model, conditioning);
         CountingDenoiser counted = new CountingDenoiser(d);
         double[] sigmas = levels();
         int dim = model.dim();
-        double[] x = BatchNoise.latents(seeds, dim, sigmas[0]);
+        if (unitLatents.length != seeds.length * dim) {
+            throw new IllegalArgumentException(unitLatents.length + " latent values for " + seeds.length
+                    + " seeds, expected " + seeds.length * dim);
+        }
+        double[] x = unitLatents.clone();
+        for (int i = 0; i < x.length; i++) {
+            x[i] *= sigmas[0];
+        }
         double[] out = samplerObject.sample(counted, sigmas, x, BatchNoise.samplerNoise(seeds, dim));
         long network = d instanceof Guided g ? g.branchEvaluations() : counted.calls();
         return new Sampled(out, counted.calls(), network);

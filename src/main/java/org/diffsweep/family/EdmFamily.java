@@ -284,8 +284,10 @@ public final class EdmFamily implements Family {
                 throw new IllegalArgumentException("model " + c.id() + ": returned " + out.length + " values for a "
                         + "batch of " + PROBE_BATCH + ", expected " + PROBE_BATCH * d.dim());
             }
-            Family.requireFinite(c.id(), out, PROBE_BATCH, "sigma = " + sigma + ", labels "
-                    + java.util.Arrays.toString(labels));
+            String at = "sigma = " + sigma + ", labels " + java.util.Arrays.toString(labels).replace("-1", "null");
+            Family.requireFinite(c.id(), out, PROBE_BATCH, at);
+            Family.requireRowsAsAlone(c.id(), out, PROBE_BATCH, r -> c.given(new int[] {labels[r]}).denoise(
+                    java.util.Arrays.copyOfRange(x, r * d.dim(), (r + 1) * d.dim()), 1, sigma), at);
         }
     }
 
@@ -310,6 +312,8 @@ public final class EdmFamily implements Family {
                         + "batch of " + PROBE_BATCH + ", expected " + PROBE_BATCH * d.dim());
             }
             Family.requireFinite(d.id(), out, PROBE_BATCH, "sigma = " + sigma);
+            Family.requireRowsAsAlone(d.id(), out, PROBE_BATCH, r -> d.denoise(java.util.Arrays.copyOfRange(x,
+                    r * d.dim(), (r + 1) * d.dim()), 1, sigma), "sigma = " + sigma);
         }
     }
 

@@ -143,6 +143,47 @@ public interface Family extends Serializable {
         }
     }
 
+    /**
+     * Largest difference allowed between a row computed in a batch and the same row alone, relative to
+     * max(1, max |output|): the same float32 network on the same input may only sum in another order with another
+     * batch size (a few float32 ulps per layer: 1e-6 to 1e-5 measured on the checkpoint fixtures), while an engine
+     * that computes a batch wrongly is off by 0.1 and more (docs/checkpoints.md).
+     */
+    double BATCH_CONSISTENCY_REL = 1e-3;
+
+    /** A network whose rows depend on the batch they are computed in (a wrong kernel, or a batch-mixing network). */
+    final class BatchDependentOutput extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        BatchDependentOutput(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Refuses a probe whose rows differ from the same rows computed alone ({@code alone.apply(r)}, a batch of one)
+     * by more than {@link #BATCH_CONSISTENCY_REL}, naming the model, the row and the difference.
+     */
+    static void requireRowsAsAlone(String id, double[] out, int batch, java.util.function.IntFunction<double[]> alone,
+                                   String at) {
+        int dim = out.length / batch;
+        for (int r = 0; r < batch; r++) {
+            double[] single = alone.apply(r);
+            double scale = 1;
+            double worst = 0;
+            for (int j = 0; j < dim; j++) {
+                scale = Math.max(scale, Math.abs(single[j]));
+                worst = Math.max(worst, Math.abs(out[r * dim + j] - single[j]));
+            }
+            if (!(worst <= BATCH_CONSISTENCY_REL * scale)) {
+                throw new BatchDependentOutput("model " + id + ": row " + r + " of a probe batch of " + batch + " at "
+                        + at + " differs from the same row alone by " + String.format("%.3g", worst) + " (max |output| "
+                        + String.format("%.3g", scale) + "), expected the same values to float32 round-off (an engine "
+                        + "or network whose rows depend on their batch)");
+            }
+        }
+    }
+
     /** A parsed sampler or grid: its description (as configs and outputs name it) and the family's own object. */
     record Part(String description, Serializable value) implements Serializable {
     }

@@ -25,19 +25,30 @@ public final class PlanJob {
     private PlanJob() {
     }
 
-    /** One config's share of the plan. */
-    public record ConfigPlan(SweepPoint point, int blocks, int committed, long modelCalls, long batchCalls) {
+    /**
+     * One config's share of the plan.
+     *
+     * @param networkCalls network evaluations of one sample each: {@link SweepPoint#networkCalls()} × seeds
+     * @param batchCalls   network passes of up to {@code batch_size} samples its blocks still to run make
+     */
+    public record ConfigPlan(SweepPoint point, int blocks, int committed, long modelCalls, long networkCalls,
+                             long batchCalls) {
     }
 
     /**
      * The counts of a plan.
      *
-     * @param modelCalls  Σ over configs of NFE × seeds: model evaluations of one sample each
-     * @param batchCalls  forward passes of up to {@code batch_size} samples that the blocks still to run make
-     * @param exportOnly  committed blocks that are sampled again to export their samples
+     * @param modelCalls   Σ over configs of NFE × seeds: denoiser evaluations of one sample each
+     * @param networkCalls Σ over configs of network calls × seeds: network evaluations of one sample each, as the
+     *                     sweep makes them (a guided config at w ≠ 1 evaluates two branches per denoiser call: its
+     *                     model on 2B rows with the null label, or its model and its guide; {@code network_calls} in
+     *                     the fid table)
+     * @param batchCalls   network passes of up to {@code batch_size} samples that the blocks still to run make (a
+     *                     pass of 2B rows counts as two)
+     * @param exportOnly   committed blocks that are sampled again to export their samples
      */
     public record Plan(List<ConfigPlan> configs, int blocks, int committed, int exportOnly, long modelCalls,
-                       long modelCallsToRun, long batchCalls, boolean complete) {
+                       long modelCallsToRun, long networkCalls, long batchCalls, boolean complete) {
     }
 
     /**
@@ -81,6 +92,7 @@ public final class PlanJob {
         int exportOnly = 0;
         long calls = 0;
         long callsToRun = 0;
+        long networkCalls = 0;
         long batchCalls = 0;
         for (SweepPoint p : config.points()) {
             int n = 0;
@@ -101,19 +113,24 @@ public final class PlanJob {
                 }
             }
             long pCalls = (long) p.nfe() * config.seedCount();
-            configs.add(new ConfigPlan(p, n, c, pCalls, batches * p.nfe()));
+            long pNetwork = (long) p.networkCalls() * config.seedCount();
+            // each denoiser call of a batch is one network pass of B rows, or two (a guided config at w ≠ 1)
+            long pPasses = batches * p.networkCalls();
+            configs.add(new ConfigPlan(p, n, c, pCalls, pNetwork, pPasses));
             blocks += n;
             done += c;
             calls += pCalls;
-            batchCalls += batches * p.nfe();
+            networkCalls += pNetwork;
+            batchCalls += pPasses;
         }
         boolean complete = done == blocks && toExport.isEmpty();
-        return new Plan(configs, blocks, done, exportOnly, calls, callsToRun, batchCalls, complete);
+        return new Plan(configs, blocks, done, exportOnly, calls, callsToRun, networkCalls, batchCalls, complete);
     }
 
     /**
      * Seconds per forward pass of {@code batch_size} samples on the driver, from sampling one batch with the cheapest
-     * config (after one pass to warm up), or NaN when no config can run yet (statistics still to be made).
+     * config unguided (one network pass per denoiser call; after one pass to warm up), or NaN when no config can run
+     * yet (statistics still to be made).
      */
     public static double secondsPerBatchCall(SweepConfig config, Configuration conf) {
         SweepPoint cheapest = null;
@@ -138,7 +155,7 @@ public final class PlanJob {
         long start = System.nanoTime();
         for (int run = 0; run < 6 && (run < 2 || (System.nanoTime() - start) / 1e9 < 10); run++) {
             long t0 = System.nanoTime();
-            // the main model's time per denoiser call, given the seeds' labels (a guided config costs about twice it)
+            // the main model's time per network pass, given the seeds' labels (the plan counts a guided config's two)
             cell.sample(model, seeds, new org.diffsweep.family.Conditioning(config.labelsOf(seeds), null, null));
             best = Math.min(best, (System.nanoTime() - t0) / 1e9 / cheapest.nfe());
         }
@@ -150,12 +167,14 @@ public final class PlanJob {
         StringBuilder s = new StringBuilder();
         s.append(String.format("plan %s: %d configs, output %s%n%n", config.name(), plan.configs().size(),
                 config.output()));
-        s.append("| config_id | sampler | grid | NFE requested | NFE used | steps | blocks committed | model calls |\n");
-        s.append("|---|---|---|---:|---:|---:|---:|---:|\n");
+        s.append("| config_id | sampler | grid | NFE requested | NFE used | steps | blocks committed | model calls "
+                + "| network calls |\n");
+        s.append("|---|---|---|---:|---:|---:|---:|---:|---:|\n");
         for (ConfigPlan c : plan.configs()) {
             SweepPoint p = c.point();
-            s.append(String.format("| %s | %s | %s | %d | %d | %d | %d / %d | %d |%n", p.id(), p.sampler(), p.grid(),
-                    p.nfeRequested(), p.nfe(), p.steps(), c.committed(), c.blocks(), c.modelCalls()));
+            s.append(String.format("| %s | %s | %s | %d | %d | %d | %d / %d | %d | %d |%n", p.id(), p.sampler(),
+                    p.grid(), p.nfeRequested(), p.nfe(), p.steps(), c.committed(), c.blocks(), c.modelCalls(),
+                    c.networkCalls()));
         }
         long end = config.seedStart() + config.seedCount() - 1;
         s.append(String.format("%nseeds %d–%d (%d) in blocks of %d: %d blocks per config, %d in all; %d committed, "
@@ -166,8 +185,9 @@ public final class PlanJob {
             s.append(String.format("export: %d committed blocks will be sampled again to export their samples%n",
                     plan.exportOnly()));
         }
-        s.append(String.format("model calls (Σ NFE × seeds): %d in all, %d still to run, in %d forward passes of "
-                + "up to %d samples%n", plan.modelCalls(), plan.modelCallsToRun(), plan.batchCalls(),
+        s.append(String.format("model calls (Σ NFE × seeds): %d in all, %d still to run; network calls (two per model "
+                + "call of a guided config at w ≠ 1): %d in all; %d network passes of up to %d samples to run%n",
+                plan.modelCalls(), plan.modelCallsToRun(), plan.networkCalls(), plan.batchCalls(),
                 config.batchSize()));
         if (plan.complete()) {
             s.append("every block is committed: sweep would sample nothing\n");
@@ -183,7 +203,8 @@ public final class PlanJob {
         return s.toString();
     }
 
-    static String duration(double seconds) {
+    /** A duration as the plan prints it. */
+    public static String duration(double seconds) {
         if (seconds < 120) {
             return String.format("%.1f s", seconds);
         }

@@ -260,7 +260,7 @@ public final class SweepJob {
             throw new org.diffsweep.config.ConfigException(config.name() + ": model "
                     + (net == null ? config.model().id() : net.path() + " (model.shape "
                     + java.util.Arrays.toString(net.shape()) + ", batch " + net.batch() + ")") + ": "
-                    + org.diffsweep.family.Family.rootLine(e));
+                    + org.diffsweep.family.Family.rootLine(e) + engineDiagnosis(e, net));
         }
         if (config.guide() != null) {
             org.diffsweep.config.NetSpec net = config.guide().net();
@@ -269,9 +269,26 @@ public final class SweepJob {
             } catch (RuntimeException e) {
                 throw new org.diffsweep.config.ConfigException(config.name() + ": guide " + net.path() + " (guide.shape "
                         + java.util.Arrays.toString(net.shape()) + ", batch " + net.batch() + "): "
-                        + org.diffsweep.family.Family.rootLine(e));
+                        + org.diffsweep.family.Family.rootLine(e) + engineDiagnosis(e, net));
             }
         }
+    }
+
+    /**
+     * For a TorchScript network whose rows depend on their batch: what the engine's own convolution check says
+     * ({@link org.diffsweep.model.djl.DjlNet#convolutionSelfCheck()}), as a clause to add to the refusal; else "".
+     */
+    static String engineDiagnosis(RuntimeException e, org.diffsweep.config.NetSpec net) {
+        boolean batchDependent = false;
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            batchDependent |= t instanceof org.diffsweep.family.Family.BatchDependentOutput;
+        }
+        if (!batchDependent || net == null || !org.diffsweep.model.djl.DjlNet.engineFor(java.nio.file.Path.of(
+                net.path().substring(net.path().lastIndexOf('/') + 1))).equals("PyTorch")) {
+            return "";
+        }
+        String verdict = org.diffsweep.model.djl.DjlNet.convolutionSelfCheck();
+        return verdict.isEmpty() ? "" : "; " + verdict;
     }
 
     /**

@@ -12,9 +12,24 @@ import org.apache.commons.rng.UniformRandomProvider;
  * from a list of one (the stream is still keyed, but every draw is that class), and a list draws from its entries
  * (an entry listed twice is twice as likely).
  *
+ * <p>A cycle ({@code labels: {cycle: [...]}}) draws nothing: seed s takes entry s mod n of its list of n, so seeds
+ * 0, 1, 2, … take the entries in order and any n consecutive seeds take each entry once (a label list per seed,
+ * and balanced classes). It too is a function of the seed alone.
+ *
  * @param classes the classes to draw from, in the config's order; not empty, each ≥ 0
+ * @param cycle   whether seed s takes entry s mod n instead of a draw from the label stream
  */
-public record ClassDraw(int[] classes) implements java.io.Serializable {
+public record ClassDraw(int[] classes, boolean cycle) implements java.io.Serializable {
+
+    /** A draw from the label stream. */
+    public ClassDraw(int[] classes) {
+        this(classes, false);
+    }
+
+    /** Seed s takes entry s mod n. */
+    public static ClassDraw cycle(int[] classes) {
+        return new ClassDraw(classes, true);
+    }
 
     public ClassDraw {
         if (classes.length == 0) {
@@ -37,8 +52,11 @@ public record ClassDraw(int[] classes) implements java.io.Serializable {
         return new ClassDraw(all);
     }
 
-    /** The label of one seed: entry {@code nextInt(n)} of the list, from the seed's label stream. */
+    /** The label of one seed: entry {@code nextInt(n)} of the list, from the seed's label stream (a cycle: s mod n). */
     public int label(long seed) {
+        if (cycle) {
+            return classes[(int) Math.floorMod(seed, (long) classes.length)];
+        }
         if (classes.length == 1) {
             return classes[0];
         }
@@ -55,7 +73,10 @@ public record ClassDraw(int[] classes) implements java.io.Serializable {
         return out;
     }
 
-    /** The probability of each class 0..k−1 under this draw (list multiplicity over list length). */
+    /**
+     * The probability of each class 0..k−1 under this draw (list multiplicity over list length; for a cycle, the
+     * share of each class over any n consecutive seeds).
+     */
     public double[] probabilities(int k) {
         double[] p = new double[k];
         for (int c : classes) {
@@ -71,16 +92,17 @@ public record ClassDraw(int[] classes) implements java.io.Serializable {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ClassDraw d && Arrays.equals(classes, d.classes);
+        return o instanceof ClassDraw d && cycle == d.cycle && Arrays.equals(classes, d.classes);
     }
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(classes);
+        return Arrays.hashCode(classes) + (cycle ? 1 : 0);
     }
 
+    /** {@code [0, 3, 7]} for a draw, {@code cycle[3, 7]} for a cycle (the features' metadata). */
     @Override
     public String toString() {
-        return Arrays.toString(classes);
+        return (cycle ? "cycle" : "") + Arrays.toString(classes);
     }
 }

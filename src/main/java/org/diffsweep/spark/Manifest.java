@@ -56,6 +56,9 @@ public final class Manifest {
             for (int k : c.labels().classes()) {
                 classes.add(k);
             }
+            if (c.labels().cycle()) {
+                plan.put("labels_cycle", true); // seed s takes entry s mod n (absent: each seed draws one)
+            }
         }
         if (c.guide() != null) {
             ObjectNode guide = plan.putObject("guide");

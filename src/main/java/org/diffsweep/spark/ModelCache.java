@@ -31,7 +31,7 @@ public final class ModelCache {
 
     /** The family's model of a config's model: its exact model of a mixture, or its adapter around a network. */
     public static SampleModel model(ModelSpec spec, Family family, HadoopConf hadoop) {
-        Source source = new Source(spec, hadoop);
+        ModelSource source = source(spec, hadoop);
         if (spec.net() == null) {
             return (SampleModel) MODELS.computeIfAbsent(spec.json() + "|" + family.process(), k -> {
                 BUILDS.incrementAndGet();
@@ -39,6 +39,14 @@ public final class ModelCache {
             });
         }
         return family.model(source);
+    }
+
+    /**
+     * A config's model as a family builds its own model from it ({@link Family#model}): what {@link #model} hands the
+     * family; its network is loaded (once per executor) when first asked for.
+     */
+    public static ModelSource source(ModelSpec spec, HadoopConf hadoop) {
+        return new Source(spec, hadoop);
     }
 
     public static Detector detector(NetSpec spec, HadoopConf hadoop) {

@@ -184,6 +184,10 @@ class BadInputCatalogTest {
         c.add(djl("a model that only takes a batch of 1", d -> DJL.replace("MODEL", resource("tiny_batch1.pt")),
                 "tiny_batch1.pt", "runs on a batch of 1 but fails on a batch of 2", "invalid for input of size 8",
                 "expected a network that takes any batch size"));
+        c.add(djl("a model whose rows depend on their batch (as an engine that computes a batch wrongly)",
+                d -> DJL.replace("MODEL", resource("tiny_batchmix.pt")), "tiny_batchmix.pt",
+                "row 0 of a probe batch of 2 at sigma = 2.0 differs from the same row alone by",
+                "expected the same values to float32 round-off"));
         c.add(djl("a model.shape the network does not take", d -> DJL.replace("MODEL",
                 Path.of("models/fmnist-edm-denoiser.pt").toAbsolutePath().toString()).replace("[1, 2, 2]",
                 "[1, 30, 30]"), "fmnist-edm-denoiser.pt", "model.shape [1, 30, 30]", "RuntimeError: Sizes of tensors"));
@@ -205,6 +209,8 @@ class BadInputCatalogTest {
         c.add(yaml("labels for an unconditional model", GMM + "labels: uniform\n", "labels:", "is unconditional"));
         c.add(yaml("a label outside the model's classes", GMM.replace("seed: 1 }", "seed: 1, classes: 2 }")
                 + "labels: [0, 2]\n", "labels[1]: 2", "expected a class from 0 to 1"));
+        c.add(yaml("a label cycle with a class outside the model's", GMM.replace("seed: 1 }", "seed: 1, classes: 2 }")
+                + "labels: { cycle: [1, 3] }\n", "labels.cycle[1]: 3", "expected a class from 0 to 1"));
         c.add(djl("a guide network of another shape", d -> DJL.replace("MODEL", resource("tiny_cond_onehot.pt"))
                 .replace("batch: 3 }", "batch: 3, labels: { count: 3 } }") + "guidance: [2]\nguide: { type: djl, "
                 + "path: " + resource("tiny.pt") + ", shape: [1, 4, 4] }\n", "guide.shape: [1, 4, 4]",

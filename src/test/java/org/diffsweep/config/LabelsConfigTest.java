@@ -57,6 +57,21 @@ class LabelsConfigTest {
         assertArrayEquals(new int[] {0, 1}, parse(GMM + "labels: uniform\n").labels().classes());
         var plan = Manifest.plan(c);
         assertEquals("[0,1]", plan.get("labels").toString());
+        assertFalse(plan.has("labels_cycle"));
+    }
+
+    /** {@code labels: {cycle: [...]}}: seed s takes entry s mod n, and the manifest's plan tells it from a draw. */
+    @Test
+    void aLabelCycleGivesEachSeedItsEntry() {
+        SweepConfig c = parse(GMM + "labels: { cycle: [1, 0, 0] }\n");
+        assertEquals(org.diffsweep.rng.ClassDraw.cycle(new int[] {1, 0, 0}), c.labels());
+        assertArrayEquals(new int[] {1, 0, 0, 1, 0, 0, 1}, c.labelsOf(new long[] {0, 1, 2, 3, 4, 5, 6}));
+        var plan = Manifest.plan(c);
+        assertEquals("[1,0,0]", plan.get("labels").toString());
+        assertTrue(plan.get("labels_cycle").asBoolean());
+        assertRefused(GMM + "labels: { cycle: [0, 2] }\n", "labels.cycle[1]: 2, expected a class from 0 to 1");
+        assertRefused(GMM + "labels: { cycle: [] }\n", "labels.cycle");
+        assertRefused(GMM + "labels: { order: [0, 1] }\n", "labels.order: unknown key, expected one of cycle");
     }
 
     @Test

@@ -60,6 +60,22 @@ class ClassDrawTest {
     }
 
     @Test
+    void aCycleGivesSeedSEntrySModN() {
+        ClassDraw d = ClassDraw.cycle(new int[] {3, 7, 3});
+        assertArrayEquals(new int[] {3, 7, 3, 3, 7, 3, 3}, d.labels(seeds(7)));
+        assertEquals(7, d.label(1_000_000_000_000L)); // 10^12 ≡ 1 (mod 3)
+        assertEquals(d.label(40), d.labels(new long[] {9, 40})[1]);
+        // any three consecutive seeds take each entry once
+        int[] from5 = d.labels(new long[] {5, 6, 7});
+        java.util.Arrays.sort(from5);
+        assertArrayEquals(new int[] {3, 3, 7}, from5);
+        assertArrayEquals(new double[] {0, 0, 0, 2.0 / 3, 0, 0, 0, 1.0 / 3}, d.probabilities(8), 1e-15);
+        assertTrue(!d.equals(new ClassDraw(new int[] {3, 7, 3})), "a cycle is not a draw of the same list");
+        assertEquals("cycle[3, 7, 3]", d.toString());
+        assertEquals("[3, 7, 3]", new ClassDraw(new int[] {3, 7, 3}).toString());
+    }
+
+    @Test
     void aSeedsLabelDoesNotDependOnItsBatch() {
         ClassDraw d = ClassDraw.uniform(1000);
         int alone = d.labels(new long[] {123456789L})[0];

@@ -63,10 +63,11 @@ class PlanSparkTest {
         assertFalse(Files.exists(out), "plan writes nothing");
         for (SweepPoint p : c.points()) {
             assertTrue(text.contains("| " + p.id() + " | " + p.sampler() + " | " + p.grid() + " | " + p.nfeRequested()
-                    + " | " + p.nfe() + " | " + p.steps() + " | 0 / 3 | " + p.nfe() * 10 + " |"), text);
+                    + " | " + p.nfe() + " | " + p.steps() + " | 0 / 3 | " + p.nfe() * 10 + " | " + p.nfe() * 10 + " |"), text);
         }
         assertTrue(text.contains("3 blocks per config, 12 in all; 0 committed, 12 to run"), text);
-        assertTrue(text.contains("280 in all, 280 still to run, in 84 forward passes of up to 7 samples"), text);
+        assertTrue(text.contains("280 in all, 280 still to run; network calls (two per model call of a guided config at "
+                + "w ≠ 1): 280 in all; 84 network passes of up to 7 samples to run"), text);
         assertTrue(text.contains("time, a rough estimate:"), text);
 
         // Sweep, then lose two blocks: euler NFE 5's first (4 seeds) and heun NFE 9's last (2 seeds).
@@ -89,6 +90,33 @@ class PlanSparkTest {
         SweepJob.run(SparkTestSupport.spark(), c, 0);
         assertTrue(PlanJob.plan(c, hadoop).complete());
         assertTrue(stdout(() -> Main.execute("plan", conf.toString())).contains("sweep would sample nothing"));
+    }
+
+    /**
+     * A guided config counts its network calls as the sweep makes them: at w = 2 each denoiser call evaluates two
+     * branches (one pass of 2B rows with the null label), at w = 1 one; the time estimate multiplies the passes.
+     */
+    @Test
+    void guidedConfigsCountTheirNetworkCalls() throws Exception {
+        Path dir = SparkTestSupport.tempDir("plan-guided");
+        String yaml = SparkTestSupport.tinyConfig(dir.resolve("out").toString(), 10, 4, 33)
+                .replace("seed: 33 }", "seed: 33, classes: 3 }") + "guidance: [1, 2]\n";
+        SweepConfig c = SweepConfig.parse(yaml, "guided.yaml");
+        PlanJob.Plan plan = PlanJob.plan(c, new Configuration());
+        assertEquals(8, plan.configs().size());
+        long nfe = 5 + 9 + 5 + 9;
+        assertEquals(2 * nfe * 10, plan.modelCalls(), "denoiser calls: NFE × seeds at each scale");
+        assertEquals((nfe + 2 * nfe) * 10, plan.networkCalls(), "w = 1: one network call per model call; w = 2: two");
+        // blocks of 4, 4, 2 seeds: one batch of up to 7 each, and a pass per network call of each
+        assertEquals(3 * (nfe + 2 * nfe), plan.batchCalls());
+        for (PlanJob.ConfigPlan p : plan.configs()) {
+            assertEquals((long) p.point().networkCalls() * 10, p.networkCalls());
+            assertEquals(p.point().guidance() == 2.0 ? 2 * p.modelCalls() : p.modelCalls(), p.networkCalls());
+        }
+        String text = PlanJob.format(c, plan, 1.0, 1);
+        assertTrue(text.contains("network calls (two per model call of a guided config at w ≠ 1): " + 3 * nfe * 10
+                + " in all; " + 3 * 3 * nfe + " network passes"), text);
+        assertTrue(text.contains("× " + 3 * 3 * nfe + " passes / 1 cores ≈ " + PlanJob.duration(3 * 3 * nfe)), text);
     }
 
     @Test

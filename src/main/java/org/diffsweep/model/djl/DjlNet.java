@@ -36,6 +36,92 @@ public final class DjlNet implements AutoCloseable {
         this.file = file;
     }
 
+    /** The verdict of {@link #convolutionSelfCheck()}: null until computed once in this JVM. */
+    private static String convolutionVerdict;
+
+    /**
+     * A check of the engine itself, made once per JVM (a few milliseconds): libtorch's 3×3 {@code conv2d} (padding 1,
+     * 16 outputs, a batch of 2 of 4×4 inputs) with 12 and with 20 input channels, against a float64 direct sum. DJL
+     * 0.36's libtorch 2.7.1 computes these wrongly on some CPUs (docs/checkpoints.md: measured off by 0.1 and more,
+     * or NaN, for input channels above one SIMD width and not a multiple of it, on batches of 2 or more; batches of
+     * 1 right). The bound is float32's for a dot product of n = 9·C + 1 terms: n·u·Σ|terms| (u = 2⁻²⁴).
+     *
+     * @return the empty string when the convolutions are right to that bound, else one line saying which are not
+     */
+    public static synchronized String convolutionSelfCheck() {
+        if (convolutionVerdict == null) {
+            convolutionVerdict = convolutionCheck();
+        }
+        return convolutionVerdict;
+    }
+
+    private static String convolutionCheck() {
+        StringBuilder wrong = new StringBuilder();
+        String version;
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            version = m.getEngine().getVersion();
+            for (int c : new int[] {12, 20}) {
+                int b = 2;
+                int o = 16;
+                int hw = 4;
+                float[] x = new float[b * c * hw * hw];
+                float[] w = new float[o * c * 9];
+                float[] bias = new float[o];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) Math.sin(0.7 * i + 0.3);
+                }
+                for (int i = 0; i < w.length; i++) {
+                    w[i] = (float) (Math.cos(1.3 * i) / Math.sqrt(9.0 * c));
+                }
+                for (int i = 0; i < o; i++) {
+                    bias[i] = (float) (0.1 * Math.sin(i));
+                }
+                float[] y = ai.djl.nn.convolutional.Conv2d.conv2d(m.create(x, new ai.djl.ndarray.types.Shape(b, c, hw,
+                        hw)), m.create(w, new ai.djl.ndarray.types.Shape(o, c, 3, 3)), m.create(bias),
+                        new ai.djl.ndarray.types.Shape(1, 1), new ai.djl.ndarray.types.Shape(1, 1),
+                        new ai.djl.ndarray.types.Shape(1, 1), 1).singletonOrThrow().toFloatArray();
+                double worst = 0;
+                double bound = 0;
+                for (int n = 0; n < b; n++) {
+                    for (int oc = 0; oc < o; oc++) {
+                        for (int i = 0; i < hw; i++) {
+                            for (int j = 0; j < hw; j++) {
+                                double sum = bias[oc];
+                                double abs = Math.abs(bias[oc]);
+                                for (int ic = 0; ic < c; ic++) {
+                                    for (int ki = 0; ki < 3; ki++) {
+                                        for (int kj = 0; kj < 3; kj++) {
+                                            int ii = i + ki - 1;
+                                            int jj = j + kj - 1;
+                                            if (ii < 0 || jj < 0 || ii >= hw || jj >= hw) {
+                                                continue;
+                                            }
+                                            double t = (double) x[((n * c + ic) * hw + ii) * hw + jj]
+                                                    * w[((oc * c + ic) * 3 + ki) * 3 + kj];
+                                            sum += t;
+                                            abs += Math.abs(t);
+                                        }
+                                    }
+                                }
+                                float got = y[((n * o + oc) * hw + i) * hw + j];
+                                double err = Float.isFinite(got) ? Math.abs(got - sum) : Double.POSITIVE_INFINITY;
+                                worst = Math.max(worst, err);
+                                bound = Math.max(bound, (9.0 * c + 2) * 0x1p-24 * abs);
+                            }
+                        }
+                    }
+                }
+                if (!(worst <= bound)) {
+                    wrong.append(wrong.length() == 0 ? "" : "; ").append(String.format("%d input channels off by "
+                            + "%.3g (float32 bound %.2g)", c, worst, bound));
+                }
+            }
+        }
+        return wrong.length() == 0 ? "" : "this machine's libtorch " + version + " (DJL) computes 3x3 conv2d wrongly on "
+                + "a batch of 2: " + wrong + " (docs/checkpoints.md; ONEDNN_MAX_CPU_ISA=SSE41 in the environment was "
+                + "measured right)";
+    }
+
     /** The DJL engine for a model file: PyTorch for TorchScript, OnnxRuntime for ONNX. */
     public static String engineFor(Path file) {
         String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);

@@ -40,6 +40,8 @@ import org.junit.jupiter.api.Test;
  *       NVlabs/edm's {@code edm_sampler}, and {@code euler}, {@code dpmpp-2m} and {@code deis} against diffusers'
  *       schedulers from the same noise on the same levels, every model call's input and the final sample.</li>
  * </ul>
+ * The conditional files (labels, guidance, a guide network) are sampled through a user's config, with the same
+ * fixtures and tolerances, by {@link CheckpointConfigsTest}.
  * Tolerances are float32's: the models run in float32, in DJL's libtorch here and in the export's torch there,
  * which may sum a convolution in another order (a few float32 ulps of the largest value per layer, through a
  * dozen layers: {@link #FORWARD_REL} of the output's scale); along a trajectory the states are compared relative
@@ -201,14 +203,22 @@ class CheckpointExportsTest {
 
     /** Asserts |ours − reference| ≤ TRAJECTORY_REL · max(1, max|reference|); returns the relative difference. */
     static double compareState(String what, double[] ours, double[] reference) {
+        return compareState(what, ours, reference, 0);
+    }
+
+    /**
+     * The same with an absolute allowance added to the bound: the round-off a reference's own float32 arithmetic
+     * leaves in its state where that exceeds the float32 model calls' (derived where it is used).
+     */
+    static double compareState(String what, double[] ours, double[] reference, double allowance) {
         assertEquals(reference.length, ours.length, what);
         double scale = Math.max(1, maxAbs(reference));
         double worst = 0;
         for (int i = 0; i < ours.length; i++) {
             worst = Math.max(worst, Math.abs(ours[i] - reference[i]));
         }
-        assertTrue(worst <= TRAJECTORY_REL * scale, what + ": max |diffsweep - reference| = " + worst + " > "
-                + TRAJECTORY_REL * scale);
+        double bound = TRAJECTORY_REL * scale + allowance;
+        assertTrue(worst <= bound, what + ": max |diffsweep - reference| = " + worst + " > " + bound);
         return worst / scale;
     }
 
@@ -405,80 +415,5 @@ class CheckpointExportsTest {
                         d / Math.max(1, maxAbs(ref)));
             }
         }
-    }
-
-    /**
-     * A denoiser file with a third input, one-hot labels [B, K], called with fixed labels per row: a stand-in, in
-     * this test only, for the config's labels, to check the conditional fixtures until the config has them.
-     */
-    static final class LabelledDenoiser implements Denoiser {
-        final DjlNet net;
-        final int[] shape;
-        final float[] labels;
-        final List<Call> calls = new ArrayList<>();
-
-        LabelledDenoiser(DjlNet net, int[] shape, float[] labels) {
-            this.net = net;
-            this.shape = shape;
-            this.labels = labels;
-        }
-
-        @Override
-        public int dim() {
-            return shape[0] * shape[1] * shape[2];
-        }
-
-        @Override
-        public double[] denoise(double[] x, int batch, double sigma) {
-            calls.add(new Call(sigma, x.clone()));
-            float[] xs = new float[x.length];
-            for (int i = 0; i < xs.length; i++) {
-                xs[i] = (float) x[i];
-            }
-            float[] sig = new float[batch];
-            java.util.Arrays.fill(sig, (float) sigma);
-            float[] y = net.call(m -> new NDList(m.create(xs, new Shape(batch, shape[0], shape[1], shape[2])),
-                    m.create(sig, new Shape(batch)), m.create(labels, new Shape(batch, labels.length / batch))),
-                    o -> DjlNet.single(net.label(), o, batch, dim()));
-            double[] out = new double[y.length];
-            for (int i = 0; i < y.length; i++) {
-                out[i] = y[i];
-            }
-            return out;
-        }
-    }
-
-    /** heun with labels against a fixture's recorded edm_sampler run (EDM's, or edm2's with its guide). */
-    static void labelledHeun(String json, String file) throws IOException {
-        JsonNode f = fixture(json);
-        JsonNode s = f.get("sampler");
-        int steps = s.get("num_steps").intValue();
-        double[] sigmas = new EdmGrid(s.get("sigma_min").doubleValue(), s.get("sigma_max").doubleValue(),
-                s.get("rho").doubleValue()).sigmas(steps);
-        int batch = s.get("latents_shape").get(0).intValue();
-        int[] shape = chw(f.get("forward").has("shape") ? f.get("forward").get("shape")
-                : f.get("forward").get("net").get("shape"));
-        try (DjlNet net = DjlNet.load(file, DIR.resolve(file), "cpu")) {
-            LabelledDenoiser d = new LabelledDenoiser(net, shape, floats(s.get("labels")));
-            double[] out = new Heun().sample(d, sigmas, times(doubles(s.get("latents")), sigmas[0]),
-                    BatchNoise.samplerNoise(new long[batch], d.dim()));
-            JsonNode calls = s.get("calls");
-            assertEquals(calls.size(), d.calls.size(), "model calls");
-            double worst = 0;
-            for (int i = 0; i < calls.size(); i++) {
-                worst = Math.max(worst, compareState(file + " call " + i, d.calls.get(i).x(),
-                        doubles(calls.get(i).get("x"))));
-            }
-            double last = compareState(file + " sample", out, doubles(s.get("sample")));
-            System.out.printf("heun with labels on %s vs %s: max relative difference %.3e over the %d model "
-                    + "inputs, %.3e at the sample%n", file, s.get("reference").textValue(), worst, calls.size(), last);
-        }
-    }
-
-    @Test
-    void heunWithLabelsTakesTheConditionalReferenceSteps() throws IOException {
-        labelledHeun("edm-cond.json", "edm-cond.pt");
-        // edm2's sampler with gnet and guidance 2: the guided file is that guided denoiser
-        labelledHeun("edm2-cond.json", "edm2-cond-guided.pt");
     }
 }
