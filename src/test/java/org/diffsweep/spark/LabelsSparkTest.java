@@ -136,6 +136,21 @@ class LabelsSparkTest {
                 assertEquals(ClassDraw.uniform(3).label(seed), (int) one.get((long) seed).<Integer>getAs("label"));
             }
         }
+        // the report shows each config's grid by class, one row per class among the grid's 5 seeds; a reference
+        // without per-class statistics gives no per-class table, and fid.md says why
+        String html = Files.readString(Path.of(org.diffsweep.jobs.ReportJob.run(
+                spark.sparkContext().hadoopConfiguration(), nullLabel).toUri().getPath()));
+        java.util.Set<Integer> classes = new java.util.TreeSet<>();
+        for (int seed = 0; seed < 5; seed++) {
+            classes.add(ClassDraw.uniform(3).label(seed));
+        }
+        assertEquals(classes.size(), html.split("<img class=\"strip\"", -1).length - 1, "one row per class");
+        for (int c : classes) {
+            assertTrue(html.contains("<tr><th>" + c + "</th>"), "class " + c);
+        }
+        assertTrue(!html.contains("id=\"fid-by-class\""));
+        assertTrue(Files.readString(dir.resolve("null/fid/fid.md")).contains("FID by class: not measured, the "
+                + "reference has no per-class statistics"));
     }
 
     /** Mean and unbiased covariance of rows by the two-pass textbook formulas. */
