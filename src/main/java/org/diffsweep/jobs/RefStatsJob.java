@@ -184,7 +184,9 @@ public final class RefStatsJob {
         if (!todo.isEmpty()) {
             HadoopConf hadoop = new HadoopConf(conf);
             ImageDataset ds = dataset;
-            Progress progress = new Progress("ref-stats", chunks.size());
+            // with classes, the sums are merged by key in a second stage of as many tasks as reduceByKey's partitions
+            Progress progress = new Progress("ref-stats", chunks.size() + (classes > 0
+                    ? Math.max(1, Math.min(chunks.size(), todo.size() * (1 + classes))) : 0));
             spark.sparkContext().addSparkListener(progress);
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             List<NetSpec> run = new ArrayList<>();
@@ -206,7 +208,7 @@ public final class RefStatsJob {
                         fss.get(todo.get(d)).mkdirs(new Path(keptTo.get(d)));
                     }
                 }
-                sums = jsc.parallelize(chunks, chunks.size())
+                org.apache.spark.api.java.JavaRDD<FeatureStats[][]> perChunk = jsc.parallelize(chunks, chunks.size())
                         .map(c -> {
                             byte[] images = ds.read(c[0], (int) c[1]);
                             int[] labels = byClass ? ds.labels(c[0], (int) c[1]) : null;
@@ -219,8 +221,9 @@ public final class RefStatsJob {
                                 each[d] = byClass ? withClasses(f, labels, classes) : new FeatureStats[] {f.stats()};
                             }
                             return each;
-                        })
-                        .treeAggregate(null, RefStatsJob::mergeAll, RefStatsJob::mergeAll, byClass ? 3 : 2);
+                        });
+                sums = byClass ? reduceByKey(perChunk, run.size(), classes, chunks.size())
+                        : perChunk.treeAggregate(null, RefStatsJob::mergeAll, RefStatsJob::mergeAll, 2);
             } catch (RuntimeException e) {
                 for (int d = 0; d < keptTo.size(); d++) {
                     if (keptTo.get(d) != null) {
@@ -349,6 +352,33 @@ public final class RefStatsJob {
         System.out.printf("ref-stats: %s has labels of %d classes: per-class statistics too%n", dataset.describe(),
                 classes);
         return classes;
+    }
+
+    /**
+     * The per-chunk sums (per detector: the whole set's, then each class's) merged by key, (detector, class), so that
+     * the driver receives each of the (K + 1)·detectors sums once: a treeAggregate would bring a few partial arrays
+     * of all K + 1 back to it (more than Spark's default 1 GB of results at K = 10, D = 2048). Null without images.
+     */
+    private static FeatureStats[][] reduceByKey(org.apache.spark.api.java.JavaRDD<FeatureStats[][]> perChunk,
+                                                int detectors, int classes, int chunks) {
+        int keys = detectors * (1 + classes);
+        Map<Integer, FeatureStats> merged = perChunk.flatMapToPair(each -> {
+            List<scala.Tuple2<Integer, FeatureStats>> out = new ArrayList<>();
+            for (int d = 0; d < each.length; d++) {
+                for (int j = 0; j < each[d].length; j++) {
+                    if (each[d][j] != null) {
+                        out.add(new scala.Tuple2<>(d * (1 + classes) + j, each[d][j]));
+                    }
+                }
+            }
+            return out.iterator();
+        }).reduceByKey(RefStatsJob::merge, Math.max(1, Math.min(chunks, keys))).collectAsMap();
+        if (merged.isEmpty()) {
+            return null;
+        }
+        FeatureStats[][] out = new FeatureStats[detectors][1 + classes];
+        merged.forEach((k, v) -> out[k / (1 + classes)][k % (1 + classes)] = v);
+        return out;
     }
 
     /** A chunk's sums, then each class's (null for a class the chunk does not hold): {1 + K} entries. */

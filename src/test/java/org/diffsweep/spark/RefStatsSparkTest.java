@@ -87,9 +87,14 @@ class RefStatsSparkTest {
     @Test
     void idxLabelsAddPerClassStatistics() throws Exception {
         Path dir = SparkTestSupport.tempDir("refstats-labels");
-        byte[][] imgs = images(3);
-        int[] labels = new int[N];
-        for (int i = 0; i < N; i++) {
+        int count = 2100; // two tasks of 2048 and 52 images: the per-class sums are merged across them
+        byte[][] imgs = new byte[count][H * W];
+        Random rng = new Random(3);
+        for (byte[] img : imgs) {
+            rng.nextBytes(img);
+        }
+        int[] labels = new int[count];
+        for (int i = 0; i < count; i++) {
             labels[i] = i == 0 ? 3 : i % 3; // class 3 has one image: its statistics are undefined
         }
         Path plain = dir.resolve("plain");
@@ -98,7 +103,7 @@ class RefStatsSparkTest {
             Files.createDirectories(d);
             try (DataOutputStream o = new DataOutputStream(Files.newOutputStream(d.resolve("t10k-images-idx3-ubyte")))) {
                 o.writeInt(0x803);
-                o.writeInt(N);
+                o.writeInt(count);
                 o.writeInt(H);
                 o.writeInt(W);
                 for (byte[] img : imgs) {
@@ -108,7 +113,7 @@ class RefStatsSparkTest {
         }
         try (DataOutputStream o = new DataOutputStream(Files.newOutputStream(labelled.resolve("t10k-labels-idx1-ubyte")))) {
             o.writeInt(0x801);
-            o.writeInt(N);
+            o.writeInt(count);
             for (int l : labels) {
                 o.write(l);
             }
@@ -130,6 +135,7 @@ class RefStatsSparkTest {
         assertEquals(java.util.List.of("mu", "sigma", "n", Npz.DETECTOR_SHA256), java.util.List.copyOf(a.keySet()),
                 "without labels the file is as before");
         for (String k : new String[] {"mu", "sigma", "n"}) {
+            // two chunks' sums added in either order are the same bits
             assertArrayEquals(a.get(k).values(), b.get(k).values(), 0, k + ": the same bits with labels beside");
         }
         assertArrayEquals(new long[] {4}, b.get(Npz.CLASS_N).shape());
@@ -138,7 +144,7 @@ class RefStatsSparkTest {
         Gaussian[] byClass = Npz.classGaussians(b, 2, "labelled");
         for (int c = 0; c < 4; c++) {
             java.util.List<double[]> rows = new java.util.ArrayList<>();
-            for (int i = 0; i < N; i++) {
+            for (int i = 0; i < count; i++) {
                 if (labels[i] == c) {
                     rows.add(feature(imgs[i]));
                 }
@@ -163,7 +169,7 @@ class RefStatsSparkTest {
                     }
                 }
             }
-            // features in [0, 1] from float32, sums of at most 30 rows: 1e-6 is far above the round-off
+            // features in [0, 1] from float32, sums of at most 700 rows: 1e-6 is far above the round-off
             assertArrayEquals(mean, byClass[c].mean(), 1e-6, "class " + c);
             assertArrayEquals(cov, byClass[c].cov(), 1e-6, "class " + c);
             assertEquals(rows.size(), byClass[c].n());
