@@ -216,7 +216,8 @@ public final class RefStatsJob {
                             for (int d = 0; d < run.size(); d++) {
                                 Chunk f = features(images, run.get(d), hadoop, (int) c[1], shape);
                                 if (keptTo.get(d) != null) {
-                                    writeKept(f, chosen.value(), c[0], keptTo.get(d), hadoop, keptMeta.get(d));
+                                    writeKept(f, labels, chosen.value(), c[0], keptTo.get(d), hadoop,
+                                            keptMeta.get(d));
                                 }
                                 each[d] = byClass ? withClasses(f, labels, classes) : new FeatureStats[] {f.stats()};
                             }
@@ -489,8 +490,8 @@ public final class RefStatsJob {
     }
 
     /** Writes the kept rows of the chunk starting at image {@code start} as {@code part-<chunk>.parquet}. */
-    private static void writeKept(Chunk chunk, int[] chosen, long start, String dir, HadoopConf hadoop,
-                                  Map<String, String> metadata) throws IOException {
+    private static void writeKept(Chunk chunk, int[] chunkLabels, int[] chosen, long start, String dir,
+                                  HadoopConf hadoop, Map<String, String> metadata) throws IOException {
         int n = chunk.rows().length / chunk.dim();
         int from = lowerBound(chosen, start);
         int to = lowerBound(chosen, start + n);
@@ -500,15 +501,19 @@ public final class RefStatsJob {
         int dim = chunk.dim();
         long[] index = new long[to - from];
         float[] rows = new float[index.length * dim];
+        int[] labels = chunkLabels == null ? null : new int[index.length];
         for (int i = 0; i < index.length; i++) {
             index[i] = chosen[from + i];
             int r = (int) (index[i] - start);
+            if (labels != null) {
+                labels[i] = chunkLabels[r];
+            }
             for (int d = 0; d < dim; d++) {
                 rows[i * dim + d] = (float) chunk.rows()[r * dim + d];
             }
         }
         Path file = new Path(dir, String.format("part-%08d.parquet", start / CHUNK));
-        org.diffsweep.spark.FeatureParquet.writeKept(file, hadoop.get(), index, rows, dim, metadata);
+        org.diffsweep.spark.FeatureParquet.writeKept(file, hadoop.get(), index, rows, dim, labels, metadata);
     }
 
     /** The first position of {@code a} (ascending) holding a value ≥ v. */

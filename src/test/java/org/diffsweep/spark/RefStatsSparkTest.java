@@ -123,7 +123,7 @@ class RefStatsSparkTest {
         for (Path d : new Path[] {plain, labelled}) {
             String out = d.resolve("stats.npz").toString();
             RefStatsJob.run(SparkTestSupport.spark(), d.resolve("t10k-images-idx3-ubyte").toString(), null, detector(),
-                    0, out);
+                    0, out, d == plain ? 0 : 100);
             try (InputStream in = Files.newInputStream(Path.of(out))) {
                 if (d == plain) {
                     a = Npz.read(in, out);
@@ -175,6 +175,19 @@ class RefStatsSparkTest {
             assertEquals(rows.size(), byClass[c].n());
         }
         assertTrue(Files.readString(labelled.resolve("stats.json")).contains("\"classes\""));
+        // the kept features carry each image's label
+        int kept = 0;
+        try (java.util.stream.Stream<Path> parts = Files.list(labelled.resolve("stats.features.parquet"))) {
+            for (Path part : parts.filter(p -> p.getFileName().toString().startsWith("part-")).toList()) {
+                FeatureBlocks.Block block = FeatureBlocks.read(new org.apache.hadoop.fs.Path(part.toString()),
+                        new org.apache.hadoop.conf.Configuration(), 2, "index", "features", null, true);
+                for (int r = 0; r < block.rows(); r++) {
+                    assertEquals(labels[(int) block.seeds()[r]], block.labels()[r], "image " + block.seeds()[r]);
+                    kept++;
+                }
+            }
+        }
+        assertEquals(100, kept);
     }
 
     @Test
