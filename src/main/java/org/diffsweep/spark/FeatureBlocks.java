@@ -66,6 +66,13 @@ public final class FeatureBlocks {
         return read(path, conf, dim, "seed");
     }
 
+    /** Whether a Parquet file's schema has a top-level column {@code name}, from its footer. */
+    public static boolean hasColumn(Path path, Configuration conf, String name) throws IOException {
+        try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(path, conf))) {
+            return reader.getFooter().getFileMetaData().getSchema().containsField(name);
+        }
+    }
+
     /** The number of rows of a Parquet file, from its footer. */
     public static long count(Path path, Configuration conf) throws IOException {
         try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(path, conf))) {

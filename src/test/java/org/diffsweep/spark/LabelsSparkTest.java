@@ -301,5 +301,62 @@ class LabelsSparkTest {
                 Double.parseDouble(first.get("fid_se")), Long.parseLong(first.get("n")), first.get("flag"));
         assertTrue(html.contains("id=\"fid-by-class\"") && html.contains(org.diffsweep.jobs.ReportJob.esc(cell)),
                 cell + " in " + html);
+
+        // KID by class against real features with labels (here the guidance-1 config's own features, as ref-stats
+        // --keep writes them): each class's KID equals KID of that class's rows taken here, subsets of min(10, n).
+        String w1 = config.points().get(0).id();
+        long[] index = new long[40];
+        float[] realRows = new float[40 * 3];
+        int[] realLabels = new int[40];
+        for (int i = 0; i < 40; i++) {
+            Row f = features.get(w1).get(40L + i);
+            index[i] = i;
+            realLabels[i] = f.<Integer>getAs("label");
+            List<Object> v = f.getList(f.fieldIndex("features"));
+            for (int j = 0; j < 3; j++) {
+                realRows[i * 3 + j] = (Float) v.get(j);
+            }
+        }
+        Path kept = dir.resolve("real.parquet");
+        FeatureParquet.writeKept(new org.apache.hadoop.fs.Path(kept.toString()), spark.sparkContext()
+                .hadoopConfiguration(), index, realRows, 3, realLabels, Map.of());
+        SweepConfig metrics = SweepConfig.parse(yaml + "metrics: { kid: { subsets: 5, subset_size: 10 } }\n"
+                + "reference_features: " + kept + "\n", "c");
+        org.diffsweep.jobs.MetricsJob.run(spark, metrics);
+        List<Map<String, String>> kid = org.diffsweep.jobs.ReportJob.csv(Files.readString(
+                dir.resolve("run/metrics/kid-by-class.csv")));
+        assertEquals(4, kid.size());
+        for (Map<String, String> r : kid) {
+            int c = Integer.parseInt(r.get("label"));
+            List<Float> gen = new java.util.ArrayList<>();
+            List<Float> real = new java.util.ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                Row f = features.get(r.get("config_id")).get(40L + i);
+                if ((int) f.<Integer>getAs("label") == c) {
+                    f.getList(f.fieldIndex("features")).forEach(x -> gen.add((Float) x));
+                }
+                if (realLabels[i] == c) {
+                    for (int j = 0; j < 3; j++) {
+                        real.add(realRows[i * 3 + j]);
+                    }
+                }
+            }
+            float[] g = new float[gen.size()];
+            float[] re = new float[real.size()];
+            for (int i = 0; i < g.length; i++) {
+                g[i] = gen.get(i);
+            }
+            for (int i = 0; i < re.length; i++) {
+                re[i] = real.get(i);
+            }
+            int size = Math.min(10, Math.min(g.length, re.length) / 3);
+            org.diffsweep.metrics.Kid.Result expected = org.diffsweep.metrics.Kid.of(re, re.length / 3, g,
+                    g.length / 3, 3, 5, size, metrics.metrics().seed());
+            assertEquals(g.length / 3, Long.parseLong(r.get("n_generated")));
+            assertEquals(re.length / 3, Long.parseLong(r.get("n_real")));
+            assertEquals(Integer.toString(size), r.get("kid_subset_size"));
+            assertEquals(expected.mean(), Double.parseDouble(r.get("kid_mean")), 0, r.toString());
+            assertEquals(expected.se(), Double.parseDouble(r.get("kid_se")), 0, r.toString());
+        }
     }
 }
