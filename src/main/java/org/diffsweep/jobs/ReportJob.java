@@ -80,6 +80,9 @@ public final class ReportJob {
         Path byClassFile = new Path(layout.fidDir(), "fid-by-class.csv");
         List<Map<String, String>> byClass = fs.exists(byClassFile) ? csv(text(fs, byClassFile))
                 : List.of();
+        Path kidByClassFile = new Path(layout.metricsDir(), "kid-by-class.csv");
+        List<Map<String, String>> kidByClass = fs.exists(layout.metricsComplete()) && fs.exists(kidByClassFile)
+                ? csv(text(fs, kidByClassFile)) : List.of();
         Path metricsFile = new Path(layout.metricsDir(), "metrics.csv");
         List<Map<String, String>> metrics = fs.exists(layout.metricsComplete()) && fs.exists(metricsFile)
                 ? csv(text(fs, metricsFile)) : List.of();
@@ -110,15 +113,22 @@ public final class ReportJob {
                 : manifest.path("plan").path("model").path("id").asText(config.model().id());
         h.append("<p class=\"lead\">").append(esc(fid.size() + " configs × " + config.seedCount() + " seeds, model "
                 + modelId + ", reference " + fidDone.path("reference").asText("?"))).append("</p>\n");
-        h.append("<nav>").append(link("fid", "FID")).append(byClass.isEmpty() ? "" : link("by-class",
-                "FID by class")).append(differences.isEmpty() ? "" : link("differences", "Paired differences")).append(link("plot", "FID vs NFE")).append(metrics.isEmpty() ? ""
+        h.append("<nav>").append(link("fid", "FID")).append(byClass.isEmpty() && kidByClass.isEmpty() ? ""
+                : link("by-class", "By class")).append(differences.isEmpty() ? "" : link("differences", "Paired differences")).append(link("plot", "FID vs NFE")).append(metrics.isEmpty() ? ""
                 : link("metrics", "KID and precision/recall")).append(link("grids", "Sample grids"))
                 .append(link("statistics", "Offline statistics")).append(link("provenance", "Provenance"))
                 .append("</nav>\n");
 
         fidTables(h, fid);
-        if (!byClass.isEmpty()) {
-            classTable(h, byClass);
+        if (!byClass.isEmpty() || !kidByClass.isEmpty()) {
+            h.append("<section id=\"by-class\"><h2>By class</h2>\n");
+            if (!byClass.isEmpty()) {
+                classTable(h, byClass);
+            }
+            if (!kidByClass.isEmpty()) {
+                kidClassTable(h, kidByClass);
+            }
+            h.append("</section>\n");
         }
         if (!differences.isEmpty()) {
             differencesTable(h, differences);
@@ -256,7 +266,36 @@ public final class ReportJob {
      * class, each cell FID ± SE (n) to a few significant digits as in fid.md, a flag after it.
      */
     static void classTable(StringBuilder h, List<Map<String, String>> rows) {
-        h.append("<section id=\"by-class\"><h2>FID by class</h2>\n");
+        h.append("<h3>FID by class</h3>\n");
+        classPivot(h, "fid-by-class", rows, r -> FidJob.classCell(num(r.get("fid")), num(r.get("fid_se")),
+                Long.parseLong(r.get("n")), r.getOrDefault("flag", "")));
+        Map<String, String> first = rows.get(0);
+        h.append("<p class=\"note\">Each cell: the FID of the config's seeds of that class "
+                + "against the reference's statistics of the class (n_reference ").append(esc(first.getOrDefault(
+                "n_reference", "?"))).append(" for class ").append(esc(first.get("label"))).append("), ± its "
+                + "jackknife SE over the same seed groups, and n, the class's seeds. Flags: n&lt;=D, fewer samples "
+                + "than features + 1, so the class's covariance cannot have full rank and its FID is biased up; "
+                + "n&lt;2, no FID; no reference, the reference's class has fewer than 2 images. fid-by-class.csv has "
+                + "every digit.</p>\n");
+    }
+
+    /** The per-class KID table (metrics/kid-by-class.csv) pivoted as the FID's: KID ± SE (n) per class. */
+    static void kidClassTable(StringBuilder h, List<Map<String, String>> rows) {
+        h.append("<h3>KID by class</h3>\n");
+        classPivot(h, "kid-by-class", rows, r -> {
+            String kid = r.getOrDefault("kid_mean", "");
+            String cell = kid.isEmpty() ? "–" : withSe(kid, r.get("kid_se"), "%.3g");
+            return cell + " (n " + r.get("n_generated") + ", real " + r.get("n_real") + ")";
+        });
+        h.append("<p class=\"note\">Each cell: the KID of the config's seeds of that class against the real "
+                + "features of that class, ± its SE over draws of the seeds, with both counts; subsets of the "
+                + "configured size or of the smaller set, whichever is smaller (kid_subset_size in kid-by-class.csv); "
+                + "– where either set has fewer than 2 rows.</p>\n");
+    }
+
+    /** A pivot of per-class rows: a row per config (sampler, grid, NFE), a column per class, {@code cell} in each. */
+    private static void classPivot(StringBuilder h, String id, List<Map<String, String>> rows,
+                                   java.util.function.Function<Map<String, String>, String> cell) {
         TreeSet<Integer> labels = new TreeSet<>();
         Map<String, Map<Integer, Map<String, String>>> byConfig = new LinkedHashMap<>();
         for (Map<String, String> r : rows) {
@@ -264,8 +303,8 @@ public final class ReportJob {
             labels.add(c);
             byConfig.computeIfAbsent(r.get("config_id"), k -> new LinkedHashMap<>()).put(c, r);
         }
-        h.append("<div class=\"wide\"><table class=\"pivot\" id=\"fid-by-class\"><thead><tr><th>sampler</th>"
-                + "<th>grid</th><th>NFE</th>");
+        h.append("<div class=\"wide\"><table class=\"pivot\" id=\"").append(id).append("\"><thead><tr>"
+                + "<th>sampler</th><th>grid</th><th>NFE</th>");
         for (int c : labels) {
             h.append("<th>class ").append(c).append("</th>");
         }
@@ -280,21 +319,13 @@ public final class ReportJob {
                 Map<String, String> r = config.get(c);
                 h.append("<td class=\"num\">");
                 if (r != null) {
-                    h.append(esc(FidJob.classCell(num(r.get("fid")), num(r.get("fid_se")), Long.parseLong(r.get("n")),
-                            r.getOrDefault("flag", ""))));
+                    h.append(esc(cell.apply(r)));
                 }
                 h.append("</td>");
             }
             h.append("</tr>\n");
         }
-        Map<String, String> first = rows.get(0);
-        h.append("</tbody></table></div>\n<p class=\"note\">Each cell: the FID of the config's seeds of that class "
-                + "against the reference's statistics of the class (n_reference ").append(esc(first.getOrDefault(
-                "n_reference", "?"))).append(" for class ").append(esc(first.get("label"))).append("), ± its "
-                + "jackknife SE over the same seed groups, and n, the class's seeds. Flags: n&lt;=D, fewer samples "
-                + "than features + 1, so the class's covariance cannot have full rank and its FID is biased up; "
-                + "n&lt;2, no FID; no reference, the reference's class has fewer than 2 images. fid-by-class.csv has "
-                + "every digit.</p>\n</section>\n");
+        h.append("</tbody></table></div>\n");
     }
 
     private static void differencesTable(StringBuilder h, List<Map<String, String>> differences) {

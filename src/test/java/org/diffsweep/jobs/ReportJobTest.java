@@ -182,6 +182,22 @@ class ReportJobTest {
         assertTrue(html.contains("<td class=\"num\">10 (9)</td><td class=\"num\">12.35 ± 0.51 (n 40)</td>"
                 + "<td class=\"num\">– (n 1) n&lt;2</td><td class=\"num\">30.12 (n 5) n&lt;=D</td>"), html);
         assertTrue(!java.util.regex.Pattern.compile("\\d\\.\\d{9,}").matcher(html).find(), html);
+
+        List<Map<String, String>> kid = new java.util.ArrayList<>();
+        for (String[] v : new String[][] {{"0", "0.012345678901234567", "0.0023456789012345678", "40", "38"},
+            {"1", "", "", "1", "30"}}) {
+            Map<String, String> r = new java.util.LinkedHashMap<>(rows.get(0));
+            r.put("label", v[0]);
+            r.put("kid_mean", v[1]);
+            r.put("kid_se", v[2]);
+            r.put("n_generated", v[3]);
+            r.put("n_real", v[4]);
+            kid.add(r);
+        }
+        StringBuilder k = new StringBuilder();
+        ReportJob.kidClassTable(k, kid);
+        assertTrue(k.toString().contains("<td class=\"num\">0.0123 ± 0.0023 (n 40, real 38)</td>"
+                + "<td class=\"num\">– (n 1, real 30)</td>"), k.toString());
     }
 
     /** Long identifiers wrap between any characters only where they must, not in the middle of every word. */

@@ -358,5 +358,8 @@ class LabelsSparkTest {
             assertEquals(expected.mean(), Double.parseDouble(r.get("kid_mean")), 0, r.toString());
             assertEquals(expected.se(), Double.parseDouble(r.get("kid_se")), 0, r.toString());
         }
+        String withKid = Files.readString(Path.of(org.diffsweep.jobs.ReportJob.run(
+                spark.sparkContext().hadoopConfiguration(), metrics).toUri().getPath()));
+        assertTrue(withKid.contains("id=\"kid-by-class\"") && withKid.contains("id=\"fid-by-class\""));
     }
 }
