@@ -6,7 +6,8 @@ import org.apache.hadoop.conf.Configuration;
 
 /**
  * A CIFAR-10 binary batch ({@code data_batch_N.bin}, {@code test_batch.bin}): records of 1 label byte then
- * 3072 pixel bytes, the 1024 red, 1024 green and 1024 blue values of a 32×32 image (already CHW).
+ * 3072 pixel bytes, the 1024 red, 1024 green and 1024 blue values of a 32×32 image (already CHW). The label byte
+ * is each image's class.
  */
 public final class CifarDataset implements ImageDataset {
 
@@ -45,6 +46,24 @@ public final class CifarDataset implements ImageDataset {
             for (int i = 0; i < n; i++) {
                 Sources.skipFully(in, 1, path);
                 System.arraycopy(Sources.readFully(in, PIXELS, path), 0, out, i * PIXELS, PIXELS);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public boolean hasLabels() {
+        return true;
+    }
+
+    @Override
+    public int[] labels(long start, int n) throws IOException {
+        int[] out = new int[n];
+        try (InputStream in = sources.open(path)) {
+            Sources.skipFully(in, start * RECORD, path);
+            for (int i = 0; i < n; i++) {
+                out[i] = Sources.readFully(in, 1, path)[0] & 0xff;
+                Sources.skipFully(in, PIXELS, path);
             }
         }
         return out;

@@ -21,4 +21,18 @@ public interface ImageDataset extends Serializable {
 
     /** What outputs call it. */
     String describe();
+
+    /**
+     * Whether the data set has a class label per image (an IDX labels file beside the images, CIFAR-10's label byte,
+     * an {@code .npz}'s {@code arr_1}); false by default. Checks the labels once: a labels file that does not match
+     * the images is refused here, naming it.
+     */
+    default boolean hasLabels() throws IOException {
+        return false;
+    }
+
+    /** The class labels (each ≥ 0) of images [start, start + n); only where {@link #hasLabels()}. */
+    default int[] labels(long start, int n) throws IOException {
+        throw new UnsupportedOperationException(describe() + " has no labels");
+    }
 }

@@ -15,6 +15,10 @@ import org.diffsweep.metrics.Npz;
  * such as an ADM batch's {@code mu} and {@code sigma}, are ignored). Stored or deflated ({@code np.savez_compressed})
  * entries both stream: a read of images [start, start + n) decodes the entry up to them and no further, and never
  * holds more than those images.
+ *
+ * <p>Its class labels are {@code arr_1} when that is an integer array of shape [N] ({@code |u1}, {@code <i4},
+ * {@code <i8}: each image's class, as ADM's class-conditional batches and this tool's export store them); an
+ * {@code arr_1} of another shape or type is ignored like any other array beside the images.
  */
 public final class NpzDataset implements ImageDataset {
 
@@ -24,6 +28,8 @@ public final class NpzDataset implements ImageDataset {
     private final Sources sources;
     private String entry;
     private long[] shape;
+    private Npz.Header labelHeader;
+    private boolean checked;
 
     public NpzDataset(String path, Configuration conf) {
         this.path = path;
@@ -47,6 +53,9 @@ public final class NpzDataset implements ImageDataset {
                 String name = e.getName().substring(0, e.getName().length() - 4);
                 seen.append(seen.length() == 0 ? "" : ", ").append(name).append(' ').append(h.descr())
                         .append(Npz.describeShape(h.shape()));
+                if (name.equals("arr_1") && h.shape().length == 1 && LABEL_TYPES.contains(h.descr())) {
+                    labelHeader = h;
+                }
                 boolean images = h.descr().equals("|u1") && (h.shape().length == 4 || h.shape().length == 3);
                 if (name.equals("arr_0")) {
                     if (!images) {
@@ -76,8 +85,61 @@ public final class NpzDataset implements ImageDataset {
             throw new IOException(path + ": " + found + " has shape " + Npz.describeShape(foundShape)
                     + ", expected images of a size this tool can hold");
         }
+        if (labelHeader != null && labelHeader.shape()[0] != foundShape[0]) {
+            throw new IOException(path + ": arr_1 holds " + labelHeader.shape()[0] + " labels, expected one per image "
+                    + "of " + found + " (" + foundShape[0] + ")");
+        }
         entry = found + ".npy";
         shape = foundShape;
+    }
+
+    /** The integer types of a labels array. */
+    private static final java.util.Set<String> LABEL_TYPES = java.util.Set.of("|u1", "<i4", "<i8");
+
+    @Override
+    public boolean hasLabels() throws IOException {
+        locate();
+        if (labelHeader != null && !checked) {
+            int[] all = labels(0, (int) Math.min(Integer.MAX_VALUE, shape[0]));
+            for (int i = 0; i < all.length; i++) {
+                if (all[i] < 0) {
+                    throw new IOException(path + ": arr_1[" + i + "] = " + all[i] + ", expected class labels >= 0");
+                }
+            }
+            checked = true;
+        }
+        return labelHeader != null;
+    }
+
+    @Override
+    public int[] labels(long start, int n) throws IOException {
+        locate();
+        if (labelHeader == null) {
+            throw new IOException(path + " has no labels (arr_1 of integers, one per image)");
+        }
+        int width = labelHeader.descr().equals("|u1") ? 1 : labelHeader.descr().equals("<i4") ? 4 : 8;
+        try (ZipInputStream zip = new ZipInputStream(sources.open(path))) {
+            for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
+                if (!e.getName().equals("arr_1.npy")) {
+                    continue;
+                }
+                Npz.header(zip, path + ":arr_1");
+                Sources.skipFully(zip, start * width, path + ":arr_1");
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Sources.readFully(zip, n * width, path + ":arr_1"))
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                int[] out = new int[n];
+                for (int i = 0; i < n; i++) {
+                    long v = width == 1 ? b.get() & 0xff : width == 4 ? b.getInt() : b.getLong();
+                    if (v < 0 || v > Integer.MAX_VALUE) {
+                        throw new IOException(path + ": arr_1[" + (start + i) + "] = " + v + ", expected a class "
+                                + "label >= 0");
+                    }
+                    out[i] = (int) v;
+                }
+                return out;
+            }
+        }
+        throw new IOException(path + ": arr_1 is gone");
     }
 
     @Override

@@ -61,9 +61,44 @@ public final class FidJob {
     public record Difference(Comparison comparison, Entry candidate, Entry baseline, double difference, double se) {
     }
 
-    /** The results and their context. */
+    /**
+     * One row of the per-class table: a config's seeds of one class, their FID against the class's reference and its
+     * jackknife SE, the class's reference size, and a flag (see {@link #classFlag}).
+     */
+    public record ClassEntry(SweepPoint point, int label, long n, double fid, double se, String nReference,
+                             String flag) {
+    }
+
+    /**
+     * The results and their context.
+     *
+     * @param byClass the per-class rows (config by config, class by class) of a class-conditional sweep whose
+     *                reference has per-class statistics, else null
+     * @param byClassNote why there are no per-class rows, or null
+     */
     public record Results(List<Entry> entries, List<Difference> differences, int groups, double floorMean,
-                          double floorSd, String codeVersion, Table.Provenance provenance) {
+                          double floorSd, String codeVersion, Table.Provenance provenance, List<ClassEntry> byClass,
+                          String byClassNote) {
+        public Results(List<Entry> entries, List<Difference> differences, int groups, double floorMean,
+                       double floorSd, String codeVersion, Table.Provenance provenance) {
+            this(entries, differences, groups, floorMean, floorSd, codeVersion, provenance, null, null);
+        }
+    }
+
+    /**
+     * The flag of a per-class FID: "n<2" where the class has fewer than 2 seeds (no covariance: the FID is NaN),
+     * "no reference" where the reference's class has fewer than 2 images, "n<=D" where the class's covariance
+     * cannot have full rank (at most n − 1 of its D eigenvalues are nonzero: the FID is biased up, strongly so for
+     * n well below D), else empty. Every class is reported, flagged or not.
+     */
+    static String classFlag(long n, int dim, boolean hasReference) {
+        if (!hasReference) {
+            return "no reference";
+        }
+        if (n < 2) {
+            return "n<2";
+        }
+        return n <= dim ? "n<=D" : "";
     }
 
     public static List<Entry> run(SparkSession spark, SweepConfig config) throws IOException {
@@ -77,8 +112,8 @@ public final class FidJob {
     public static List<Entry> run(SparkSession spark, SweepConfig config, JackknifeFid.Method spread)
             throws IOException {
         try (org.diffsweep.spark.OutputLock lock = Spark.lockOutput(spark, config, "fid")) {
-            return run(spark.sparkContext().hadoopConfiguration(), (c, layout, dim, groups, method, reference) ->
-                    reduce(spark, c, layout, dim, groups, method, reference), config, spread, lock);
+            return run(spark.sparkContext().hadoopConfiguration(), (c, layout, dim, groups, method, reference,
+                    classes) -> reduce(spark, c, layout, dim, groups, method, reference, classes), config, spread, lock);
         }
     }
 
@@ -93,8 +128,8 @@ public final class FidJob {
                 new Path(config.output()), conf, "fid " + config.name(),
                 java.time.Duration.ofSeconds(conf.getTimeDuration(org.diffsweep.spark.OutputLock.TIMEOUT_KEY,
                         org.diffsweep.spark.OutputLock.DEFAULT_TIMEOUT_S, java.util.concurrent.TimeUnit.SECONDS)))) {
-            return run(conf, (c, layout, dim, groups, method, reference) ->
-                    reduceLocal(conf, c, layout, dim, groups, method, reference, cores), config, null, lock);
+            return run(conf, (c, layout, dim, groups, method, reference, classes) ->
+                    reduceLocal(conf, c, layout, dim, groups, method, reference, classes, cores), config, null, lock);
         }
     }
 
@@ -122,8 +157,10 @@ public final class FidJob {
 
     /** Where every config's reduce runs: Spark tasks, or this JVM. */
     interface Reducer {
+        /** @param classes each class's reference (null entries for classes without one), or null: not by class */
         Map<String, FidTask.Result> reduce(SweepConfig config, SweepLayout layout, int dim, int groups,
-                                           JackknifeFid.Method method, FrechetDistance.To reference)
+                                           JackknifeFid.Method method, FrechetDistance.To reference,
+                                           FrechetDistance.To[] classes)
                 throws IOException;
     }
 
@@ -141,13 +178,14 @@ public final class FidJob {
         if (config.multiDetector()) {
             return runDetectors(conf, reducer, config, spread, lock, layout, fs, t0);
         }
-        Results table = measure(conf, reducer, config, spread, layout, reference(config, conf));
+        Reference ref = readReference(config, conf);
+        Results table = measure(conf, reducer, config, spread, layout, ref.gaussian(), ref.classes());
         List<Entry> entries = table.entries();
         List<Difference> differences = table.differences();
         Table fids = fidTable(config, table);
 
         Path tmp = writeTables(fs, conf, layout, fids, differences.isEmpty() ? null
-                : differencesTable(config, table));
+                : differencesTable(config, table), table.byClass() == null ? null : classTable(config, table));
         try (OutputStream png = fs.create(new Path(tmp, "fid-vs-nfe.png"), true)) {
             plot(config, table, png);
         }
@@ -163,6 +201,16 @@ public final class FidJob {
      */
     static Results measure(Configuration conf, Reducer reducer, SweepConfig config, JackknifeFid.Method spread,
                            SweepLayout layout, Gaussian reference) throws IOException {
+        return measure(conf, reducer, config, spread, layout, reference, null);
+    }
+
+    /**
+     * As above; with {@code classReferences} (each class's reference, null for a class without one) and a
+     * class-conditional sweep of as many classes, each config's seeds are also measured class by class against
+     * them, in the same pass over the features.
+     */
+    static Results measure(Configuration conf, Reducer reducer, SweepConfig config, JackknifeFid.Method spread,
+                           SweepLayout layout, Gaussian reference, Gaussian[] classReferences) throws IOException {
         int groups = JackknifeFid.groups(config.seedCount());
         int dim = config.featureDim();
         JackknifeFid.Method method = spread != null ? spread : JackknifeFid.Method.forDim(dim);
@@ -173,15 +221,37 @@ public final class FidJob {
                 ? "detector " + config.detectors().get(0).name() + ", " : "", config.points().size(),
                 config.seedCount(), dim, (System.nanoTime() - tRef) / 1e9,
                 groups < 2 ? "no" : method.name().toLowerCase(Locale.ROOT), groups);
-        Map<String, FidTask.Result> results = reducer.reduce(config, layout, dim, groups, method, toReference);
+        String byClassNote = byClassNote(config, classReferences);
+        FrechetDistance.To[] toClasses = null;
+        if (byClassNote == null) {
+            long tClasses = System.nanoTime();
+            toClasses = new FrechetDistance.To[classReferences.length];
+            for (int c = 0; c < toClasses.length; c++) {
+                toClasses[c] = classReferences[c] == null ? null : new FrechetDistance.To(classReferences[c]);
+            }
+            System.out.printf(Locale.ROOT, "fid %s: by class too, %d classes (references factorised in %.1f s)%n",
+                    config.name(), toClasses.length, (System.nanoTime() - tClasses) / 1e9);
+        }
+        Map<String, FidTask.Result> results = reducer.reduce(config, layout, dim, groups, method, toReference,
+                toClasses);
         List<Entry> entries = new ArrayList<>();
         Map<String, Entry> byId = new HashMap<>();
+        List<ClassEntry> byClass = toClasses == null ? null : new ArrayList<>();
         for (SweepPoint p : config.points()) {
             FidTask.Result r = results.get(p.id());
             double[] loo = r.leaveOneOut();
             Entry e = new Entry(p, r.n(), r.fid(), JackknifeFid.standardError(loo), loo);
             entries.add(e);
             byId.put(p.id(), e);
+            if (byClass != null) {
+                for (FidTask.ClassResult c : r.byClass()) {
+                    Gaussian cr = classReferences[c.label()];
+                    byClass.add(new ClassEntry(p, c.label(), c.n(), c.fid(),
+                            JackknifeFid.standardError(c.leaveOneOut()), cr == null ? "none"
+                            : config.reference().equals("exact") ? "exact" : Long.toString(cr.n()),
+                            classFlag(c.n(), dim, cr != null)));
+                }
+            }
         }
         List<Difference> differences = new ArrayList<>();
         for (Comparison c : config.comparisons()) {
@@ -195,8 +265,26 @@ public final class FidJob {
                 ? Models.exactSampleFloor(config.referenceModel(), config.seedStart(), config.seedCount(), FLOOR_REPLICATES)
                 : new double[] {Double.NaN, Double.NaN};
         Results table = new Results(entries, differences, groups, floor[0], floor[1], CodeVersion.get(),
-                provenance(config, conf, reference));
+                provenance(config, conf, reference), byClass, byClassNote);
         return table;
+    }
+
+    /**
+     * Why a config is not measured by class (null when it is): an unconditional sweep, a reference without per-class
+     * statistics, or one of another number of classes than the model's.
+     */
+    static String byClassNote(SweepConfig config, Gaussian[] classReferences) {
+        if (config.labels() == null) {
+            return "an unconditional sweep";
+        }
+        if (classReferences == null) {
+            return "the reference has no per-class statistics (ref-stats records them for a data set with labels)";
+        }
+        if (classReferences.length != config.model().classes()) {
+            return "the reference has per-class statistics of " + classReferences.length + " classes, the model "
+                    + config.model().classes();
+        }
+        return null;
     }
 
     /** The reference statistics: the model's exact ones, or a .npz file (ref-stats, pytorch-fid, EDM, clean-fid). */
@@ -210,7 +298,29 @@ public final class FidJob {
      * {@value #DETECTOR_NOT_RECORDED} when neither does (pytorch-fid's, EDM's and clean-fid's files), "exact" for
      * the model's exact statistics, "none" without a detector.
      */
-    record Reference(Gaussian gaussian, String detectorNote) {
+    record Reference(Gaussian gaussian, String detectorNote, Gaussian[] classes) {
+        Reference(Gaussian gaussian, String detectorNote) {
+            this(gaussian, detectorNote, null);
+        }
+    }
+
+    /**
+     * The exact per-class statistics of a class-conditional mixture: class c's sub-mixture (its components,
+     * renormalised), the distribution of a seed labelled c; null for a model without classes.
+     */
+    static Gaussian[] exactClasses(SweepConfig config) {
+        org.diffsweep.model.GaussianMixture m = config.model().mixture();
+        if (m == null || m.classes() == 0) {
+            return null;
+        }
+        Gaussian[] out = new Gaussian[m.classes()];
+        for (int c = 0; c < out.length; c++) {
+            double[] p = new double[m.classes()];
+            p[c] = 1;
+            org.diffsweep.model.GaussianMixture given = m.conditioned(p);
+            out[c] = new Gaussian(given.mean(), given.covariance(), 0);
+        }
+        return out;
     }
 
     static final String DETECTOR_MATCHES = "recorded, the same";
@@ -223,7 +333,7 @@ public final class FidJob {
      */
     static Reference readReference(SweepConfig config, Configuration conf) throws IOException {
         if (config.reference().equals("exact")) {
-            return new Reference(Models.exactReference(config.referenceModel()), "exact");
+            return new Reference(Models.exactReference(config.referenceModel()), "exact", exactClasses(config));
         }
         Path path = new Path(config.reference());
         FileSystem fs;
@@ -240,10 +350,12 @@ public final class FidJob {
                     + "reference statistics");
         }
         Gaussian g;
+        Gaussian[] classes;
         String recorded;
         try (java.io.InputStream in = fs.open(path)) {
             Map<String, Npz.Array> arrays = Npz.read(in, config.reference());
             g = Npz.gaussian(arrays, config.reference());
+            classes = Npz.classGaussians(arrays, g.mean().length, config.reference());
             recorded = Npz.text(arrays, Npz.DETECTOR_SHA256);
         } catch (IOException | RuntimeException e) {
             String m = org.diffsweep.family.Family.rootLine(e);
@@ -277,7 +389,7 @@ public final class FidJob {
                     ? "the model's sample size" : "detector " + config.detector().id()) + ")");
         }
         return new Reference(g, config.detector() == null ? (named ? DETECTOR_MATCHES : "none")
-                : named ? DETECTOR_MATCHES : DETECTOR_NOT_RECORDED);
+                : named ? DETECTOR_MATCHES : DETECTOR_NOT_RECORDED, classes);
     }
 
     /**
@@ -356,9 +468,10 @@ public final class FidJob {
     /** Every config's FID and leave-one-group-out FIDs, reduced in this JVM on {@code cores} cores. */
     static Map<String, FidTask.Result> reduceLocal(Configuration conf, SweepConfig config, SweepLayout layout, int dim,
                                                    int groups, JackknifeFid.Method method,
-                                                   FrechetDistance.To reference, int cores) throws IOException {
+                                                   FrechetDistance.To reference, FrechetDistance.To[] classes,
+                                                   int cores) throws IOException {
         org.diffsweep.linalg.Lapack.parallelism(cores);
-        int permits = FidTask.localPermits(dim, groups, cores);
+        int permits = FidTask.localPermits(dim, groups, classes == null ? 0 : classes.length, cores);
         List<String> ids = new ArrayList<>();
         for (SweepPoint p : config.points()) {
             ids.add(p.id());
@@ -374,7 +487,7 @@ public final class FidJob {
             for (String id : ids) {
                 futures.add(pool.submit(() -> FidTask.reduce(layout, conf, id, config.seedStart(),
                         config.seedCount(), config.blockSize(), dim, groups, method, reference,
-                        config.featureColumn())));
+                        config.featureColumn(), classes)));
             }
             Map<String, FidTask.Result> out = new HashMap<>();
             int done = 0;
@@ -408,16 +521,18 @@ public final class FidJob {
      * back, so the driver holds O(D²) (the reference) however many configs there are.
      */
     static Map<String, FidTask.Result> reduce(SparkSession spark, SweepConfig config, SweepLayout layout, int dim,
-                                              int groups, JackknifeFid.Method method, FrechetDistance.To reference) {
+                                              int groups, JackknifeFid.Method method, FrechetDistance.To reference,
+                                              FrechetDistance.To[] classes) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         List<String> ids = new ArrayList<>();
         for (SweepPoint p : config.points()) {
             ids.add(p.id());
         }
         Broadcast<FrechetDistance.To> ref = jsc.broadcast(reference);
+        Broadcast<FrechetDistance.To[]> classRefs = classes == null ? null : jsc.broadcast(classes);
         FidTask task = new FidTask(layout, new HadoopConf(spark.sparkContext().hadoopConfiguration()),
                 config.seedStart(), config.seedCount(), config.blockSize(), dim, groups, method, ref,
-                config.featureColumn());
+                config.featureColumn(), classRefs);
         Progress progress = new Progress("fid " + config.name(), ids.size());
         spark.sparkContext().addSparkListener(progress);
         try {
@@ -429,6 +544,9 @@ public final class FidJob {
         } finally {
             spark.sparkContext().removeSparkListener(progress);
             ref.destroy();
+            if (classRefs != null) {
+                classRefs.destroy();
+            }
         }
     }
 
@@ -465,6 +583,95 @@ public final class FidJob {
                     referenceColumn(prov), p.networkCalls());
         }
         return t;
+    }
+
+    /**
+     * fid-by-class.csv and by-class.parquet: one row per config and class (config by config, class by class): the
+     * config's columns, the class, its seeds' count, FID and jackknife SE against the class's reference, the flag
+     * ({@link #classFlag}), and the provenance columns of fid.csv.
+     */
+    static Table classTable(SweepConfig config, Results table) {
+        Table.Provenance prov = table.provenance();
+        Table t = new Table("FID by class: " + config.name(), prov, Table.configColumns(
+                Table.Column.integer("label", "the class: the label the seeds were sampled with"),
+                Table.Column.count("n", "generated samples of this class (the config's seeds with this label)"),
+                Table.Column.real("fid", "%.17g", "Fréchet distance of these samples to the class's reference "
+                        + "(NaN with n < 2 or no reference)"),
+                Table.Column.real("fid_se", "%.17g", "jackknife standard error of fid over the same seed groups as "
+                        + "fid.csv (NaN where a group left out leaves fewer than 2 samples)"),
+                Table.Column.string("flag", "n<=D: the class's covariance cannot have full rank (FID biased up); "
+                        + "n<2: no covariance; no reference: the reference's class has fewer than 2 images"),
+                Table.Column.string("n_reference", "the reference's images of this class: a number, or exact"),
+                Table.Column.integer("jackknife_groups", "contiguous seed groups of the jackknife"),
+                Table.Column.string("model", "the model's identity"),
+                Table.Column.string("sweep", "the sweep's name"),
+                Table.Column.count("seed_start", "the first seed"),
+                Table.Column.string("code_version", "the code that computed the row"),
+                Table.Column.string("detector", "the feature detector with its hash, or none"),
+                Table.Column.string("reference", "exact, or the reference statistics file as name@sha256")));
+        for (ClassEntry e : table.byClass()) {
+            SweepPoint p = e.point();
+            t.add(p.id(), p.sampler(), p.grid(), p.nfeRequested(), p.steps(), p.nfe(), e.label(), e.n(), e.fid(),
+                    e.se(), e.flag(), e.nReference(), table.groups(), config.model().id(), config.name(),
+                    config.seedStart(), table.codeVersion(), prov.detector(), referenceColumn(prov));
+        }
+        return t;
+    }
+
+    /**
+     * fid.md's per-class section: one row per config, one column per class, each cell FID ± SE and its seeds' count,
+     * a flag after it; or, for a class-conditional sweep not measured by class, why not.
+     */
+    static String classMarkdown(SweepConfig config, Results table) {
+        if (table.byClass() == null) {
+            return table.byClassNote() == null || config.labels() == null ? ""
+                    : "FID by class: not measured, " + table.byClassNote() + ".\n";
+        }
+        StringBuilder sb = new StringBuilder("## FID by class\n\n| sampler | grid | NFE |");
+        StringBuilder rule = new StringBuilder("|---|---|---:|");
+        java.util.TreeSet<Integer> labels = new java.util.TreeSet<>();
+        table.byClass().forEach(e -> labels.add(e.label()));
+        for (int c : labels) {
+            sb.append(" class ").append(c).append(" |");
+            rule.append("---:|");
+        }
+        sb.append('\n').append(rule).append('\n');
+        Map<String, List<ClassEntry>> rows = new LinkedHashMap<>();
+        for (ClassEntry e : table.byClass()) {
+            rows.computeIfAbsent(e.point().id(), k -> new ArrayList<>()).add(e);
+        }
+        for (List<ClassEntry> row : rows.values()) {
+            SweepPoint p = row.get(0).point();
+            sb.append("| ").append(Table.escapeMarkdown(p.sampler())).append(" | ")
+                    .append(Table.escapeMarkdown(p.grid())).append(" | ").append(p.nfe() == p.nfeRequested()
+                            ? Integer.toString(p.nfe()) : p.nfeRequested() + " (" + p.nfe() + ")").append(" |");
+            for (ClassEntry e : row) {
+                sb.append(' ').append(classCell(e)).append(" |");
+            }
+            sb.append('\n');
+        }
+        sb.append("\nEach cell: the FID of the config's seeds of that class against the class's reference, ± its "
+                + "jackknife SE, and n, the class's seeds. Flags: n<=D, the class's covariance cannot have full rank "
+                + "(fewer samples than features + 1: the FID is biased up); n<2, no FID; no reference, the "
+                + "reference's class has fewer than 2 images.\n\n");
+        return sb.toString();
+    }
+
+    /** A per-class cell: FID ± SE (n), and the flag when there is one. */
+    public static String classCell(double fid, double se, long n, String flag) {
+        StringBuilder sb = new StringBuilder(Double.isNaN(fid) ? "–" : String.format(Locale.ROOT, "%.4g", fid));
+        if (!Double.isNaN(se)) {
+            sb.append(String.format(Locale.ROOT, " ± %.2g", se));
+        }
+        sb.append(" (n ").append(n).append(')');
+        if (!flag.isEmpty()) {
+            sb.append(' ').append(flag);
+        }
+        return sb.toString();
+    }
+
+    private static String classCell(ClassEntry e) {
+        return classCell(e.fid(), e.se(), e.n(), e.flag());
     }
 
     /** One detector's results in a multi-detector table: the detector, its numbers, what is known of its reference. */
@@ -519,6 +726,12 @@ public final class FidJob {
      */
     private static Path writeTables(FileSystem fs, Configuration conf, SweepLayout layout, Table fids, Table diffs)
             throws IOException {
+        return writeTables(fs, conf, layout, fids, diffs, null);
+    }
+
+    /** As above, and the per-class table when there is one (fid-by-class.csv, by-class.parquet, in fid.html). */
+    private static Path writeTables(FileSystem fs, Configuration conf, SweepLayout layout, Table fids, Table diffs,
+                                    Table byClass) throws IOException {
         fs.delete(layout.fidTmp(), true);
         Path tmp = new Path(layout.fidTmp(), java.util.UUID.randomUUID().toString());
         fs.mkdirs(tmp);
@@ -528,6 +741,11 @@ public final class FidJob {
         if (diffs != null) {
             write(fs, new Path(tmp, "differences.csv"), diffs.toCsv());
             html += diffs.toHtml();
+        }
+        if (byClass != null) {
+            TableParquet.write(conf, byClass, new Path(tmp, "by-class.parquet").toString());
+            write(fs, new Path(tmp, "fid-by-class.csv"), byClass.toCsv());
+            html += byClass.toHtml();
         }
         write(fs, new Path(tmp, "fid.html"), html);
         return tmp;
@@ -867,6 +1085,7 @@ public final class FidJob {
                 : String.format(Locale.ROOT, "n_generated %d, n_reference %s, reference sha256 %s%n%n",
                         prov.nGenerated(), prov.nReference(), prov.referenceHash()));
         sb.append(fids.markdown()).append('\n');
+        sb.append(classMarkdown(config, table));
         if (!table.differences().isEmpty()) {
             NfeTable diffs = new NfeTable("comparison");
             for (Difference d : table.differences()) {

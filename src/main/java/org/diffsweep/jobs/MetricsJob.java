@@ -58,7 +58,11 @@ public final class MetricsJob {
     }
 
     /** The real features and where they came from. */
-    record Real(float[] features, long n, String id) {
+    /** The real features, in index order, with each row's class where the features carry labels (else null). */
+    record Real(float[] features, long n, String id, int[] labels) {
+        Real(float[] features, long n, String id) {
+            this(features, n, id, null);
+        }
     }
 
     public static List<Entry> run(SparkSession spark, SweepConfig config) throws IOException {
@@ -108,6 +112,9 @@ public final class MetricsJob {
         fs.delete(layout.metricsTmp(), true); // left by runs that are gone: this run holds the output
         Path tmp = new Path(layout.metricsTmp(), java.util.UUID.randomUUID().toString());
         fs.mkdirs(tmp);
+        if (results.values().stream().anyMatch(r -> r.kidByClass() != null)) {
+            write(fs, new Path(tmp, "kid-by-class.csv"), kidByClassTable(config, spec, real, results).toCsv());
+        }
         Table table = table(config, spec, real, entries);
         write(fs, new Path(tmp, "metrics.csv"), table.toCsv());
         write(fs, new Path(tmp, "metrics.html"), table.toHtml());
@@ -485,9 +492,15 @@ public final class MetricsJob {
         checkDetector(config, path, conf);
         List<FeatureBlocks.Block> blocks = new ArrayList<>();
         long n = 0;
-        for (Path p : referenceFiles(path, conf)) {
+        List<Path> files = referenceFiles(path, conf);
+        boolean labelled = true;
+        for (Path p : files) {
+            labelled &= FeatureBlocks.hasColumn(p, conf, FeatureBlocks.LABEL);
+        }
+        for (Path p : files) {
             try {
-                FeatureBlocks.Block b = FeatureBlocks.read(p, conf, dim, "index");
+                FeatureBlocks.Block b = FeatureBlocks.read(p, conf, dim, "index", FeatureBlocks.FEATURES, null,
+                        labelled);
                 blocks.add(b);
                 n += b.rows();
             } catch (IOException e) {
@@ -498,10 +511,14 @@ public final class MetricsJob {
         }
         long[] index = new long[Math.toIntExact(n)];
         float[] rows = new float[Math.multiplyExact(index.length, dim)];
+        int[] labels = labelled ? new int[index.length] : null;
         int at = 0;
         for (FeatureBlocks.Block b : blocks) {
             System.arraycopy(b.seeds(), 0, index, at, b.rows());
-            System.arraycopy(b.features(), 0, rows, at * dim, b.features().length);
+            System.arraycopy(b.features(), 0, rows, at * dim, b.rows() * dim);
+            if (labelled) {
+                System.arraycopy(b.labels(), 0, labels, at, b.rows());
+            }
             at += b.rows();
         }
         boolean sorted = true;
@@ -515,12 +532,17 @@ public final class MetricsJob {
             }
             Arrays.sort(order, (a, b) -> Long.compare(index[a], index[b]));
             float[] out = new float[rows.length];
+            int[] sortedLabels = labelled ? new int[labels.length] : null;
             for (int i = 0; i < order.length; i++) {
                 System.arraycopy(rows, order[i] * dim, out, i * dim, dim);
+                if (labelled) {
+                    sortedLabels[i] = labels[order[i]];
+                }
             }
             rows = out;
+            labels = sortedLabels;
         }
-        return new Real(rows, n, featuresId(path, n, conf));
+        return new Real(rows, n, featuresId(path, n, conf), labels);
     }
 
     /**
@@ -569,7 +591,10 @@ public final class MetricsJob {
         for (SweepPoint p : config.points()) {
             ids.add(p.id());
         }
-        Broadcast<MetricsTask.Reference> ref = jsc.broadcast(new MetricsTask.Reference(real.features(), real.n()));
+        // KID by class: a class-conditional sweep against real features that carry labels
+        int classes = config.labels() != null && real.labels() != null ? config.model().classes() : 0;
+        Broadcast<MetricsTask.Reference> ref = jsc.broadcast(new MetricsTask.Reference(real.features(), real.n(),
+                classes > 0 ? real.labels() : null, classes));
         MetricsTask task = new MetricsTask(layout, new HadoopConf(spark.sparkContext().hadoopConfiguration()),
                 config.seedStart(), config.seedCount(), config.blockSize(), dim, spec, ref, config.featureColumn());
         Progress progress = new Progress("metrics " + config.name(), ids.size());
@@ -635,6 +660,39 @@ public final class MetricsJob {
         return new Table.Provenance(config.model().id(), FidJob.detectorId(config), real.id(), "none",
                 Table.Provenance.nReference(real.n()), config.seedCount(),
                 Table.Provenance.seeds(config.seedStart(), config.seedCount()), CodeVersion.get());
+    }
+
+    /**
+     * kid-by-class.csv: one row per config and class: the config's columns, the class, its generated and real counts,
+     * KID (mean, SE over the seeds, sd over subsets) with subsets of min(kid subset size, both counts); empty where
+     * either set has fewer than 2 rows of the class.
+     */
+    static Table kidByClassTable(SweepConfig config, MetricsSpec spec, Real real,
+                                 Map<String, MetricsTask.Result> results) {
+        Table t = new Table("KID by class: " + config.name(), provenance(config, real), Table.configColumns(
+                Table.Column.integer("label", "the class: the label the seeds were sampled with"),
+                Table.Column.count("n_generated", "generated samples of this class"),
+                Table.Column.count("n_real", "real features of this class"),
+                Table.Column.real("kid_mean", "%.17g", "KID of this class's samples against its real features "
+                        + "(empty with fewer than 2 of either)"),
+                Table.Column.real("kid_se", "%.17g", "jackknife standard error of kid_mean over draws of the seeds"),
+                Table.Column.real("kid_sd", "%.17g", "KID's standard deviation over subsets"),
+                Table.Column.integer("kid_subsets", "KID subsets"),
+                Table.Column.integer("kid_subset_size", "features per subset: min(kid subset size, n_generated, "
+                        + "n_real)"),
+                Table.Column.string("real_features", "the real features, name with rows and hash"),
+                Table.Column.string("detector", "the feature detector with its hash, or none"),
+                Table.Column.string("code_version", "the code that computed the row")));
+        for (SweepPoint p : config.points()) {
+            for (MetricsTask.ClassKid c : results.get(p.id()).kidByClass()) {
+                Kid.Result k = c.kid();
+                t.add(p.id(), p.sampler(), p.grid(), p.nfeRequested(), p.steps(), p.nfe(), c.label(), c.nGenerated(),
+                        c.nReal(), k == null ? null : k.mean(), k == null ? null : k.se(), k == null ? null : k.sd(),
+                        k == null ? null : k.subsets(), k == null ? null : k.subsetSize(), real.id(),
+                        FidJob.detectorId(config), CodeVersion.get());
+            }
+        }
+        return t;
     }
 
     /**

@@ -139,11 +139,13 @@ public final class RefStatsJob {
         for (long s = 0; s < count; s += CHUNK) {
             chunks.add(new long[] {s, Math.min(count, s + CHUNK) - s});
         }
+        int classes = classCount(dataset, count, dets);
         long kept = keep > 0 ? Math.min(keep, count) : 0;
         List<Map<String, String>> plans = new ArrayList<>();
         List<FeatureStats> stats = new ArrayList<>();
         List<Map<String, String>> metadata = new ArrayList<>();
         List<Integer> todo = new ArrayList<>();
+        List<FeatureStats[]> perClass = new ArrayList<>(java.util.Collections.nCopies(k, null));
         for (int i = 0; i < k; i++) {
             NetSpec det = dets.get(i);
             System.out.printf("ref-stats: %s, %d images of %dx%dx%d, detector %s, %d tasks%n", dataset.describe(),
@@ -156,14 +158,18 @@ public final class RefStatsJob {
                 plan.put("kept", Long.toString(kept));
                 plan.put("kept_seed", Long.toString(KEEP_SEED));
             }
+            if (classes > 0) {
+                plan.put("classes", Integer.toString(classes));
+            }
             plans.add(plan);
             FileSystem fs = fss.get(i);
             String o = out.get(i);
             Path sums = new Path(sibling(o, ".parquet"));
             Path keptDir = new Path(sibling(o, ".features.parquet"));
             OutputFiles.clearTemporary(fs, List.of(o, sibling(o, ".json")), List.of(sums, keptDir));
+            // Committed sums hold no per-class sums: with classes the data are measured again.
             Committed committed = fs.exists(new Path(o)) || (kept > 0 && !fs.exists(new Path(keptDir, "_SUCCESS")))
-                    ? null : committedSums(spark, fs, sums, plan);
+                    || classes > 0 ? null : committedSums(spark, fs, sums, plan);
             if (committed != null) {
                 System.out.printf("ref-stats: %s holds the sums of this data, image count and detector (an earlier "
                         + "run stopped before its .npz); using them%n", sums);
@@ -178,7 +184,9 @@ public final class RefStatsJob {
         if (!todo.isEmpty()) {
             HadoopConf hadoop = new HadoopConf(conf);
             ImageDataset ds = dataset;
-            Progress progress = new Progress("ref-stats", chunks.size());
+            // with classes, the sums are merged by key in a second stage of as many tasks as reduceByKey's partitions
+            Progress progress = new Progress("ref-stats", chunks.size() + (classes > 0
+                    ? Math.max(1, Math.min(chunks.size(), todo.size() * (1 + classes))) : 0));
             spark.sparkContext().addSparkListener(progress);
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             List<NetSpec> run = new ArrayList<>();
@@ -192,27 +200,31 @@ public final class RefStatsJob {
             }
             org.apache.spark.broadcast.Broadcast<int[]> chosen = kept > 0
                     ? jsc.broadcast(keptIndices(count, kept)) : null;
-            FeatureStats[] sums;
+            FeatureStats[][] sums;
+            boolean byClass = classes > 0;
             try {
                 for (int d = 0; d < keptTo.size(); d++) {
                     if (keptTo.get(d) != null) {
                         fss.get(todo.get(d)).mkdirs(new Path(keptTo.get(d)));
                     }
                 }
-                sums = jsc.parallelize(chunks, chunks.size())
+                org.apache.spark.api.java.JavaRDD<FeatureStats[][]> perChunk = jsc.parallelize(chunks, chunks.size())
                         .map(c -> {
                             byte[] images = ds.read(c[0], (int) c[1]);
-                            FeatureStats[] each = new FeatureStats[run.size()];
+                            int[] labels = byClass ? ds.labels(c[0], (int) c[1]) : null;
+                            FeatureStats[][] each = new FeatureStats[run.size()][];
                             for (int d = 0; d < run.size(); d++) {
                                 Chunk f = features(images, run.get(d), hadoop, (int) c[1], shape);
                                 if (keptTo.get(d) != null) {
-                                    writeKept(f, chosen.value(), c[0], keptTo.get(d), hadoop, keptMeta.get(d));
+                                    writeKept(f, labels, chosen.value(), c[0], keptTo.get(d), hadoop,
+                                            keptMeta.get(d));
                                 }
-                                each[d] = f.stats();
+                                each[d] = byClass ? withClasses(f, labels, classes) : new FeatureStats[] {f.stats()};
                             }
                             return each;
-                        })
-                        .treeAggregate(null, RefStatsJob::mergeAll, RefStatsJob::mergeAll, 2);
+                        });
+                sums = byClass ? reduceByKey(perChunk, run.size(), classes, chunks.size())
+                        : perChunk.treeAggregate(null, RefStatsJob::mergeAll, RefStatsJob::mergeAll, 2);
             } catch (RuntimeException e) {
                 for (int d = 0; d < keptTo.size(); d++) {
                     if (keptTo.get(d) != null) {
@@ -245,9 +257,12 @@ public final class RefStatsJob {
                     OutputFiles.delete(fs, keptDir); // kept by an earlier run, not from these sums
                 }
                 // no images: no sums (as a single detector's pass gives)
-                FeatureStats s = sums == null ? null : sums[d];
+                FeatureStats s = sums == null ? null : sums[d][0];
                 writeSums(spark, fs, o, s, meta);
                 stats.set(i, s);
+                if (byClass && sums != null) {
+                    perClass.set(i, java.util.Arrays.copyOfRange(sums[d], 1, 1 + classes));
+                }
                 metadata.set(i, meta);
             }
         }
@@ -258,7 +273,11 @@ public final class RefStatsJob {
             Gaussian g = Gaussian.of(stats.get(i));
             Manifest.writeAtomically(fs, new Path(sibling(o, ".json")), Manifest.json(metadata.get(i)));
             NetSpec det = dets.get(i);
-            OutputFiles.write(fs, new Path(o), w -> Npz.write(w, withDetector(g, det)));
+            Map<String, Npz.Array> arrays = withDetector(g, det);
+            if (perClass.get(i) != null) {
+                arrays.putAll(Npz.ofClasses(perClass.get(i), stats.get(i).dim()));
+            }
+            OutputFiles.write(fs, new Path(o), w -> Npz.write(w, arrays));
             System.out.printf("ref-stats: %d images, %d features, written to %s (%.1f s)%n", stats.get(i).count(),
                     stats.get(i).dim(), o, (System.nanoTime() - t0) / 1e9);
             result.add(g);
@@ -276,16 +295,116 @@ public final class RefStatsJob {
         return arrays;
     }
 
-    private static FeatureStats[] mergeAll(FeatureStats[] a, FeatureStats[] b) {
+    /** Merges two chunks' sums: per detector, the whole set's and (where there are classes) each class's. */
+    private static FeatureStats[][] mergeAll(FeatureStats[][] a, FeatureStats[][] b) {
         if (a == null) {
             return b;
         }
         if (b == null) {
             return a;
         }
-        FeatureStats[] out = new FeatureStats[a.length];
+        FeatureStats[][] out = new FeatureStats[a.length][];
         for (int i = 0; i < a.length; i++) {
-            out[i] = merge(a[i], b[i]);
+            out[i] = new FeatureStats[a[i].length];
+            for (int j = 0; j < a[i].length; j++) {
+                out[i][j] = merge(a[i][j], b[i][j]);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Per-class sums are recorded when their covariances (K·D²·8 bytes) take at most this much: they ride the same
+     * aggregate as the whole set's sums and are written into the {@code .npz}. Above it (ImageNet's 1000 classes of
+     * 2048 features) they are left out with a note.
+     */
+    static final long MAX_CLASS_BYTES = 1L << 29;
+
+    /**
+     * K, the classes of the data set's labels (the largest label + 1, read once on the driver), when every detector's
+     * per-class sums fit {@link #MAX_CLASS_BYTES}; 0 for a data set without labels or classes too many to record.
+     */
+    static int classCount(ImageDataset dataset, long count, List<NetSpec> dets) throws IOException {
+        boolean labelled;
+        try {
+            labelled = count > 0 && dataset.hasLabels();
+        } catch (IOException | RuntimeException e) {
+            throw new ConfigException("data set " + dataset.describe() + ": " + org.diffsweep.family.Family.rootLine(e));
+        }
+        if (!labelled) {
+            return 0;
+        }
+        int max = -1;
+        for (long s = 0; s < count; s += 65536) {
+            for (int l : dataset.labels(s, (int) Math.min(65536, count - s))) {
+                max = Math.max(max, l);
+            }
+        }
+        int classes = max + 1;
+        for (NetSpec det : dets) {
+            long dim = det == null ? (long) dataset.shape()[0] * dataset.shape()[1] * dataset.shape()[2] : det.dim();
+            if (classes * dim * dim * 8 > MAX_CLASS_BYTES) {
+                System.out.printf("ref-stats: %s has labels of %d classes, but their statistics at %d features "
+                        + "would take %d MB (more than %d MB): per-class statistics are left out%n",
+                        dataset.describe(), classes, dim, classes * dim * dim * 8 >> 20, MAX_CLASS_BYTES >> 20);
+                return 0;
+            }
+        }
+        System.out.printf("ref-stats: %s has labels of %d classes: per-class statistics too%n", dataset.describe(),
+                classes);
+        return classes;
+    }
+
+    /**
+     * The per-chunk sums (per detector: the whole set's, then each class's) merged by key, (detector, class), so that
+     * the driver receives each of the (K + 1)·detectors sums once: a treeAggregate would bring a few partial arrays
+     * of all K + 1 back to it (more than Spark's default 1 GB of results at K = 10, D = 2048). Null without images.
+     */
+    private static FeatureStats[][] reduceByKey(org.apache.spark.api.java.JavaRDD<FeatureStats[][]> perChunk,
+                                                int detectors, int classes, int chunks) {
+        int keys = detectors * (1 + classes);
+        Map<Integer, FeatureStats> merged = perChunk.flatMapToPair(each -> {
+            List<scala.Tuple2<Integer, FeatureStats>> out = new ArrayList<>();
+            for (int d = 0; d < each.length; d++) {
+                for (int j = 0; j < each[d].length; j++) {
+                    if (each[d][j] != null) {
+                        out.add(new scala.Tuple2<>(d * (1 + classes) + j, each[d][j]));
+                    }
+                }
+            }
+            return out.iterator();
+        }).reduceByKey(RefStatsJob::merge, Math.max(1, Math.min(chunks, keys))).collectAsMap();
+        if (merged.isEmpty()) {
+            return null;
+        }
+        FeatureStats[][] out = new FeatureStats[detectors][1 + classes];
+        merged.forEach((k, v) -> out[k / (1 + classes)][k % (1 + classes)] = v);
+        return out;
+    }
+
+    /** A chunk's sums, then each class's (null for a class the chunk does not hold): {1 + K} entries. */
+    static FeatureStats[] withClasses(Chunk f, int[] labels, int classes) {
+        int dim = f.dim();
+        int n = labels.length;
+        FeatureStats[] out = new FeatureStats[1 + classes];
+        out[0] = f.stats();
+        int[] counts = new int[classes];
+        for (int l : labels) {
+            counts[l]++;
+        }
+        for (int c = 0; c < classes; c++) {
+            if (counts[c] == 0) {
+                continue;
+            }
+            double[] rows = new double[counts[c] * dim];
+            int r = 0;
+            for (int i = 0; i < n; i++) {
+                if (labels[i] == c) {
+                    System.arraycopy(f.rows(), i * dim, rows, r++ * dim, dim);
+                }
+            }
+            out[1 + c] = new FeatureStats(dim);
+            out[1 + c].addBatch(rows, counts[c]);
         }
         return out;
     }
@@ -371,8 +490,8 @@ public final class RefStatsJob {
     }
 
     /** Writes the kept rows of the chunk starting at image {@code start} as {@code part-<chunk>.parquet}. */
-    private static void writeKept(Chunk chunk, int[] chosen, long start, String dir, HadoopConf hadoop,
-                                  Map<String, String> metadata) throws IOException {
+    private static void writeKept(Chunk chunk, int[] chunkLabels, int[] chosen, long start, String dir,
+                                  HadoopConf hadoop, Map<String, String> metadata) throws IOException {
         int n = chunk.rows().length / chunk.dim();
         int from = lowerBound(chosen, start);
         int to = lowerBound(chosen, start + n);
@@ -382,15 +501,19 @@ public final class RefStatsJob {
         int dim = chunk.dim();
         long[] index = new long[to - from];
         float[] rows = new float[index.length * dim];
+        int[] labels = chunkLabels == null ? null : new int[index.length];
         for (int i = 0; i < index.length; i++) {
             index[i] = chosen[from + i];
             int r = (int) (index[i] - start);
+            if (labels != null) {
+                labels[i] = chunkLabels[r];
+            }
             for (int d = 0; d < dim; d++) {
                 rows[i * dim + d] = (float) chunk.rows()[r * dim + d];
             }
         }
         Path file = new Path(dir, String.format("part-%08d.parquet", start / CHUNK));
-        org.diffsweep.spark.FeatureParquet.writeKept(file, hadoop.get(), index, rows, dim, metadata);
+        org.diffsweep.spark.FeatureParquet.writeKept(file, hadoop.get(), index, rows, dim, labels, metadata);
     }
 
     /** The first position of {@code a} (ascending) holding a value ≥ v. */

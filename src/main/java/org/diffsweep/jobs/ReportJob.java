@@ -77,6 +77,12 @@ public final class ReportJob {
         List<Map<String, String>> fid = csv(text(fs, new Path(layout.fidDir(), "fid.csv")));
         Path differencesFile = new Path(layout.fidDir(), "differences.csv");
         List<Map<String, String>> differences = fs.exists(differencesFile) ? csv(text(fs, differencesFile)) : List.of();
+        Path byClassFile = new Path(layout.fidDir(), "fid-by-class.csv");
+        List<Map<String, String>> byClass = fs.exists(byClassFile) ? csv(text(fs, byClassFile))
+                : List.of();
+        Path kidByClassFile = new Path(layout.metricsDir(), "kid-by-class.csv");
+        List<Map<String, String>> kidByClass = fs.exists(layout.metricsComplete()) && fs.exists(kidByClassFile)
+                ? csv(text(fs, kidByClassFile)) : List.of();
         Path metricsFile = new Path(layout.metricsDir(), "metrics.csv");
         List<Map<String, String>> metrics = fs.exists(layout.metricsComplete()) && fs.exists(metricsFile)
                 ? csv(text(fs, metricsFile)) : List.of();
@@ -107,13 +113,23 @@ public final class ReportJob {
                 : manifest.path("plan").path("model").path("id").asText(config.model().id());
         h.append("<p class=\"lead\">").append(esc(fid.size() + " configs × " + config.seedCount() + " seeds, model "
                 + modelId + ", reference " + fidDone.path("reference").asText("?"))).append("</p>\n");
-        h.append("<nav>").append(link("fid", "FID")).append(differences.isEmpty() ? "" : link("differences",
-                "Paired differences")).append(link("plot", "FID vs NFE")).append(metrics.isEmpty() ? ""
+        h.append("<nav>").append(link("fid", "FID")).append(byClass.isEmpty() && kidByClass.isEmpty() ? ""
+                : link("by-class", "By class")).append(differences.isEmpty() ? "" : link("differences", "Paired differences")).append(link("plot", "FID vs NFE")).append(metrics.isEmpty() ? ""
                 : link("metrics", "KID and precision/recall")).append(link("grids", "Sample grids"))
                 .append(link("statistics", "Offline statistics")).append(link("provenance", "Provenance"))
                 .append("</nav>\n");
 
         fidTables(h, fid);
+        if (!byClass.isEmpty() || !kidByClass.isEmpty()) {
+            h.append("<section id=\"by-class\"><h2>By class</h2>\n");
+            if (!byClass.isEmpty()) {
+                classTable(h, byClass);
+            }
+            if (!kidByClass.isEmpty()) {
+                kidClassTable(h, kidByClass);
+            }
+            h.append("</section>\n");
+        }
         if (!differences.isEmpty()) {
             differencesTable(h, differences);
         }
@@ -162,6 +178,8 @@ public final class ReportJob {
             .note { color: #555; font-size: 13px; max-width: 900px; }
             img { max-width: 100%; border: 1px solid #e3e3e3; }
             img.grid { image-rendering: pixelated; min-width: 240px; }
+            img.strip { image-rendering: pixelated; height: 48px; border: 0; display: block; }
+            table.class-grid { margin: 0; } table.class-grid td { padding: 0 4px; }
             figure { display: inline-block; margin: 6px 14px 14px 0; vertical-align: top; }
             figure.plot { width: 32%; min-width: 300px; margin: 4px 0.5% 8px 0; }
             figcaption { font-size: 12px; color: #444; max-width: 360px; }
@@ -241,6 +259,73 @@ public final class ReportJob {
         h.append("</p>\n<h3>Every config (fid.csv, full precision; the sampler and grid are in the id)</h3>\n");
         table(h, "fid-rows", fid, List.of("config_id", "nfe_requested", "steps", "nfe", "n", "fid", "fid_se"));
         h.append("</section>\n");
+    }
+
+    /**
+     * The per-class FID table (fid-by-class.csv) pivoted: one row per config (sampler, grid, NFE), one column per
+     * class, each cell FID ± SE (n) to a few significant digits as in fid.md, a flag after it.
+     */
+    static void classTable(StringBuilder h, List<Map<String, String>> rows) {
+        h.append("<h3>FID by class</h3>\n");
+        classPivot(h, "fid-by-class", rows, r -> FidJob.classCell(num(r.get("fid")), num(r.get("fid_se")),
+                Long.parseLong(r.get("n")), r.getOrDefault("flag", "")));
+        Map<String, String> first = rows.get(0);
+        h.append("<p class=\"note\">Each cell: the FID of the config's seeds of that class "
+                + "against the reference's statistics of the class (n_reference ").append(esc(first.getOrDefault(
+                "n_reference", "?"))).append(" for class ").append(esc(first.get("label"))).append("), ± its "
+                + "jackknife SE over the same seed groups, and n, the class's seeds. Flags: n&lt;=D, fewer samples "
+                + "than features + 1, so the class's covariance cannot have full rank and its FID is biased up; "
+                + "n&lt;2, no FID; no reference, the reference's class has fewer than 2 images. fid-by-class.csv has "
+                + "every digit.</p>\n");
+    }
+
+    /** The per-class KID table (metrics/kid-by-class.csv) pivoted as the FID's: KID ± SE (n) per class. */
+    static void kidClassTable(StringBuilder h, List<Map<String, String>> rows) {
+        h.append("<h3>KID by class</h3>\n");
+        classPivot(h, "kid-by-class", rows, r -> {
+            String kid = r.getOrDefault("kid_mean", "");
+            String cell = kid.isEmpty() ? "–" : withSe(kid, r.get("kid_se"), "%.3g");
+            return cell + " (n " + r.get("n_generated") + ", real " + r.get("n_real") + ")";
+        });
+        h.append("<p class=\"note\">Each cell: the KID of the config's seeds of that class against the real "
+                + "features of that class, ± its SE over draws of the seeds, with both counts; subsets of the "
+                + "configured size or of the smaller set, whichever is smaller (kid_subset_size in kid-by-class.csv); "
+                + "– where either set has fewer than 2 rows.</p>\n");
+    }
+
+    /** A pivot of per-class rows: a row per config (sampler, grid, NFE), a column per class, {@code cell} in each. */
+    private static void classPivot(StringBuilder h, String id, List<Map<String, String>> rows,
+                                   java.util.function.Function<Map<String, String>, String> cell) {
+        TreeSet<Integer> labels = new TreeSet<>();
+        Map<String, Map<Integer, Map<String, String>>> byConfig = new LinkedHashMap<>();
+        for (Map<String, String> r : rows) {
+            int c = Integer.parseInt(r.get("label"));
+            labels.add(c);
+            byConfig.computeIfAbsent(r.get("config_id"), k -> new LinkedHashMap<>()).put(c, r);
+        }
+        h.append("<div class=\"wide\"><table class=\"pivot\" id=\"").append(id).append("\"><thead><tr>"
+                + "<th>sampler</th><th>grid</th><th>NFE</th>");
+        for (int c : labels) {
+            h.append("<th>class ").append(c).append("</th>");
+        }
+        h.append("</tr></thead>\n<tbody>\n");
+        for (Map<Integer, Map<String, String>> config : byConfig.values()) {
+            Map<String, String> any = config.values().iterator().next();
+            String nfe = any.get("nfe").equals(any.get("nfe_requested")) ? any.get("nfe")
+                    : any.get("nfe_requested") + " (" + any.get("nfe") + ")";
+            h.append("<tr><td>").append(esc(any.get("sampler"))).append("</td><td>").append(esc(any.get("grid")))
+                    .append("</td><td class=\"num\">").append(esc(nfe)).append("</td>");
+            for (int c : labels) {
+                Map<String, String> r = config.get(c);
+                h.append("<td class=\"num\">");
+                if (r != null) {
+                    h.append(esc(cell.apply(r)));
+                }
+                h.append("</td>");
+            }
+            h.append("</tr>\n");
+        }
+        h.append("</tbody></table></div>\n");
     }
 
     private static void differencesTable(StringBuilder h, List<Map<String, String>> differences) {
@@ -422,9 +507,21 @@ public final class ReportJob {
             throws IOException {
         h.append("<section id=\"grids\"><h2>Sample grids</h2>\n");
         int shown = 0;
+        int[] labels = gridLabels(config);
         for (SweepPoint p : config.points()) {
             Path grid = layout.grid(p.id());
-            if (fs.exists(grid)) {
+            if (fs.exists(grid) && labels != null) {
+                java.awt.image.BufferedImage img;
+                try (InputStream in = fs.open(grid)) {
+                    img = javax.imageio.ImageIO.read(in);
+                }
+                int[] chw = config.model().imageShape();
+                h.append("<figure>");
+                classGrid(h, img, labels, chw[1], chw[2], p.id());
+                h.append("<figcaption>").append(esc(p.id())).append("<br>").append(esc(p.label() + ", NFE " + p.nfe()))
+                        .append("</figcaption></figure>\n");
+                shown++;
+            } else if (fs.exists(grid)) {
                 h.append("<figure><img class=\"grid\" alt=\"").append(esc("samples of " + p.id())).append("\" src=\"")
                         .append(dataUri(fs, grid)).append("\"><figcaption>").append(esc(p.id())).append("<br>")
                         .append(esc(p.label() + ", NFE " + p.nfe())).append("</figcaption></figure>\n");
@@ -434,8 +531,56 @@ public final class ReportJob {
         if (shown == 0) {
             h.append("<p class=\"note\">None: the model's samples are not images (or the config sets grid_images: 0)."
                     + "</p>\n");
+        } else if (labels != null) {
+            h.append("<p class=\"note\">Each config's grid samples (its first ").append(labels.length)
+                    .append(" seeds) by class: one row per class, the first seeds of that class (at most ")
+                    .append(org.diffsweep.spark.SampleGrid.ROW).append(") in seed order.</p>\n");
         }
         h.append("</section>\n");
+    }
+
+    /**
+     * The labels of a class-conditional sweep's grid samples (the first seeds of the first block, as many as
+     * {@code grid_images}), or null for an unconditional sweep or one without image grids.
+     */
+    static int[] gridLabels(SweepConfig config) {
+        if (config.labels() == null || config.model().imageShape() == null) {
+            return null;
+        }
+        int count = (int) Math.min(config.gridImages(), Math.min(config.blockSize(), config.seedCount()));
+        long[] seeds = new long[count];
+        for (int i = 0; i < count; i++) {
+            seeds[i] = config.seedStart() + i;
+        }
+        return count == 0 ? null : config.labelsOf(seeds);
+    }
+
+    /**
+     * A grid's samples arranged by class: a table of one row per class (ascending), headed by the class index, holding
+     * the first seeds of that class (at most a grid row's worth) side by side in seed order.
+     *
+     * @param labels the label of each sample of the grid, in seed order
+     */
+    static void classGrid(StringBuilder h, java.awt.image.BufferedImage grid, int[] labels, int height, int width,
+                          String id) throws IOException {
+        java.awt.image.BufferedImage[] tiles = org.diffsweep.spark.SampleGrid.tiles(grid, labels.length, height,
+                width);
+        java.util.TreeMap<Integer, List<java.awt.image.BufferedImage>> byClass = new java.util.TreeMap<>();
+        for (int i = 0; i < labels.length; i++) {
+            List<java.awt.image.BufferedImage> row = byClass.computeIfAbsent(labels[i], k -> new ArrayList<>());
+            if (row.size() < org.diffsweep.spark.SampleGrid.ROW) {
+                row.add(tiles[i]);
+            }
+        }
+        h.append("<table class=\"class-grid\"><tbody>\n");
+        for (Map.Entry<Integer, List<java.awt.image.BufferedImage>> e : byClass.entrySet()) {
+            java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+            javax.imageio.ImageIO.write(org.diffsweep.spark.SampleGrid.row(e.getValue(), height, width), "png", png);
+            h.append("<tr><th>").append(e.getKey()).append("</th><td><img class=\"strip\" alt=\"")
+                    .append(esc("samples of class " + e.getKey() + " of " + id)).append("\" src=\"data:image/png;base64,")
+                    .append(Base64.getEncoder().encodeToString(png.toByteArray())).append("\"></td></tr>\n");
+        }
+        h.append("</tbody></table>\n");
     }
 
     /** The plots beside the offline statistics (DEIS-SN tables X.png, schedules X.png and X-grid.png) it reads. */

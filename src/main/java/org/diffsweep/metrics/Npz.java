@@ -34,6 +34,16 @@ public final class Npz {
      */
     public static final String DETECTOR_SHA256 = "detector_sha256";
 
+    /**
+     * The per-class arrays {@code ref-stats} adds for a data set with class labels: {@code class_n} [K] (images of
+     * each class), {@code class_mu} [K, D] and {@code class_sigma} [K, D, D] (each class's mean and unbiased
+     * covariance; zeros where the class has fewer than 2 images, whose statistics are undefined). pytorch-fid, EDM
+     * and clean-fid read {@code mu} and {@code sigma} only and ignore them.
+     */
+    public static final String CLASS_N = "class_n";
+    public static final String CLASS_MU = "class_mu";
+    public static final String CLASS_SIGMA = "class_sigma";
+
     private Npz() {
     }
 
@@ -388,5 +398,77 @@ public final class Npz {
         m.put("sigma", new Array(new long[] {d, d}, g.cov()));
         m.put("n", new Array(new long[] {1}, new double[] {g.n()}));
         return m;
+    }
+
+    /**
+     * The per-class arrays ({@link #CLASS_N}, {@link #CLASS_MU}, {@link #CLASS_SIGMA}) of per-class sums, all of
+     * dimension D; a null entry is a class without images.
+     */
+    public static Map<String, Array> ofClasses(FeatureStats[] byClass, int dim) {
+        int k = byClass.length;
+        double[] n = new double[k];
+        double[] mu = new double[k * dim];
+        double[] sigma = new double[Math.multiplyExact(k, dim * dim)];
+        for (int c = 0; c < k; c++) {
+            FeatureStats s = byClass[c];
+            if (s == null || s.count() == 0) {
+                continue;
+            }
+            n[c] = s.count();
+            System.arraycopy(s.mean(), 0, mu, c * dim, dim);
+            if (s.count() >= 2) {
+                System.arraycopy(s.covariance(), 0, sigma, c * dim * dim, dim * dim);
+            }
+        }
+        Map<String, Array> m = new LinkedHashMap<>();
+        m.put(CLASS_N, new Array(new long[] {k}, n));
+        m.put(CLASS_MU, new Array(new long[] {k, dim}, mu));
+        m.put(CLASS_SIGMA, new Array(new long[] {k, dim, dim}, sigma));
+        return m;
+    }
+
+    /**
+     * The per-class reference statistics of an archive, or null when it has none ({@link #CLASS_N} absent): one
+     * Gaussian per class, null for a class of fewer than 2 images. Checked as {@link #gaussian} checks mu and sigma.
+     *
+     * @param dim the features of the archive's {@code mu}
+     */
+    public static Gaussian[] classGaussians(Map<String, Array> arrays, int dim, String source) throws IOException {
+        Array n = arrays.get(CLASS_N);
+        if (n == null) {
+            return null;
+        }
+        Array mu = arrays.get(CLASS_MU);
+        Array sigma = arrays.get(CLASS_SIGMA);
+        if (n.shape().length != 1 || mu == null || sigma == null) {
+            throw new IOException(source + ": " + CLASS_N + " of shape " + shape(n.shape()) + " with "
+                    + (mu == null ? "no " + CLASS_MU : CLASS_MU) + " and " + (sigma == null ? "no " + CLASS_SIGMA
+                    : CLASS_SIGMA) + ", expected " + CLASS_N + " (K,), " + CLASS_MU + " (K, D), " + CLASS_SIGMA
+                    + " (K, D, D)");
+        }
+        int k = (int) n.shape()[0];
+        if (!java.util.Arrays.equals(mu.shape(), new long[] {k, dim})
+                || !java.util.Arrays.equals(sigma.shape(), new long[] {k, dim, dim})) {
+            throw new IOException(source + ": " + CLASS_MU + " " + shape(mu.shape()) + " and " + CLASS_SIGMA + " "
+                    + shape(sigma.shape()) + ", expected (" + k + ", " + dim + ") and (" + k + ", " + dim + ", " + dim
+                    + ") for " + k + " classes of " + dim + " features");
+        }
+        Gaussian[] out = new Gaussian[k];
+        for (int c = 0; c < k; c++) {
+            double count = n.values()[c];
+            if (!(count >= 0) || count != Math.rint(count)) {
+                throw new IOException(source + ": " + CLASS_N + "[" + c + "] = " + count + ", expected a count >= 0");
+            }
+            if (count < 2) {
+                continue;
+            }
+            double[] m = java.util.Arrays.copyOfRange(mu.values(), c * dim, (c + 1) * dim);
+            double[] s = java.util.Arrays.copyOfRange(sigma.values(), c * dim * dim, (c + 1) * dim * dim);
+            requireFinite(m, source, CLASS_MU + "[" + c + "]", 1);
+            requireFinite(s, source, CLASS_SIGMA + "[" + c + "]", dim);
+            requireCovariance(s, dim, source + " (" + CLASS_SIGMA + "[" + c + "])");
+            out[c] = new Gaussian(m, s, (long) count);
+        }
+        return out;
     }
 }

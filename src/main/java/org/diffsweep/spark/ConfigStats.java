@@ -30,7 +30,23 @@ public final class ConfigStats {
 
     /** Heap bytes one config's reduce holds at dimension D with G groups (sums, and the FID's matrices). */
     public static long heapBytes(int dim, int groups) {
-        return (groups + 8L) * 8L * dim * dim;
+        return heapBytes(dim, groups, 0);
+    }
+
+    /** As above, with the sums of K classes per group besides (K·G more D×D sums, and their staged rows). */
+    public static long heapBytes(int dim, int groups, int classes) {
+        return (groups + 8L + (long) classes * groups) * 8L * dim * dim + (long) classes * CLASS_CHUNK_ROWS * 4L * dim;
+    }
+
+    /** The most rows of one class staged before they are summed (one SYRK). */
+    public static final int CLASS_CHUNK_ROWS = 1024;
+
+    /**
+     * A config's sums per seed group, and, for a class-conditional sweep measured by class, each class's sums per
+     * group ({@code byClass[c][g]}, the seeds of group g whose label is c), all centred at the same pilot mean;
+     * {@code byClass} is null when classes were not asked for.
+     */
+    public record Sums(FeatureStats[] groups, FeatureStats[][] byClass) {
     }
 
     /** Native bytes one config's reduce holds (the SYRK sum and its staging rows, the FID's products). */
@@ -52,12 +68,25 @@ public final class ConfigStats {
     public static FeatureStats[] read(SweepLayout layout, Configuration conf, String configId, long seedStart,
                                       long seedCount, int blockSize, int dim, int groups, String column)
             throws IOException {
+        return read(layout, conf, configId, seedStart, seedCount, blockSize, dim, groups, column, 0).groups();
+    }
+
+    /**
+     * As above, and with {@code classes} &gt; 0 each class's sums per group as well, from the same pass over the
+     * blocks (their {@code label} column): a seed's row goes into its group's sums as without classes (the same
+     * bits), and into its class's sums of that group. A class's rows are staged and summed every
+     * {@value #CLASS_CHUNK_ROWS} rows (fewer for small configs) counted from its first seed in the group, and at
+     * the group's end: a function of the seeds and their labels alone.
+     */
+    public static Sums read(SweepLayout layout, Configuration conf, String configId, long seedStart,
+                            long seedCount, int blockSize, int dim, int groups, String column, int classes)
+            throws IOException {
         List<Path> blocks = new ArrayList<>();
         long end = seedStart + seedCount;
         for (long s = seedStart; s < end; s += blockSize) {
             blocks.add(layout.block(configId, s, Math.min(end, s + blockSize)));
         }
-        Reader reader = new Reader(configId, seedStart, seedCount, dim, groups);
+        Reader reader = new Reader(configId, seedStart, seedCount, dim, groups, classes);
         // The decoded blocks' feature arrays go back here once summed and are decoded into again: a few arrays
         // in all, never zeroed.
         java.util.Queue<float[]> free = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -75,7 +104,7 @@ public final class ConfigStats {
             java.util.function.IntConsumer submit = i -> {
                 if (i < blocks.size()) {
                     Path p = blocks.get(i);
-                    queue.set(i, ahead.submit(() -> readBlock(p, conf, dim, column, free.poll())));
+                    queue.set(i, ahead.submit(() -> readBlock(p, conf, dim, column, free.poll(), classes > 0)));
                 }
             };
             for (int i = 0; i < READ_AHEAD; i++) {
@@ -127,12 +156,12 @@ public final class ConfigStats {
         }
     }
 
-    private static FeatureBlocks.Block readBlock(Path path, Configuration conf, int dim, String column, float[] buffer)
-            throws IOException {
+    private static FeatureBlocks.Block readBlock(Path path, Configuration conf, int dim, String column, float[] buffer,
+                                                 boolean labels) throws IOException {
         if (!path.getFileSystem(conf).exists(path)) {
             throw new IOException("block " + path + " is missing: run the sweep first");
         }
-        return FeatureBlocks.read(path, conf, dim, "seed", column, buffer);
+        return FeatureBlocks.read(path, conf, dim, "seed", column, buffer, labels);
     }
 
     /** Feeds rows in seed order into the group sums. */
@@ -148,14 +177,43 @@ public final class ConfigStats {
         private FeatureStats.Workspace workspace;
         private int openGroup = -1;
         private long expected;
+        private final int classes;
+        private final int classChunk;
+        private FeatureStats[][] byClass;
+        private float[][] staged;
+        private int[] stagedRows;
+        private FeatureStats.Workspace classWorkspace;
 
-        Reader(String configId, long seedStart, long seedCount, int dim, int groups) {
+        Reader(String configId, long seedStart, long seedCount, int dim, int groups, int classes) {
             this.configId = configId;
             this.seedStart = seedStart;
             this.seedCount = seedCount;
             this.dim = dim;
             this.groups = groups;
             this.chunk = (int) Math.min(CHUNK_ROWS, seedCount / groups + 1);
+            this.classes = classes;
+            this.classChunk = classes == 0 ? 0 : (int) Math.min(CLASS_CHUNK_ROWS, seedCount / groups / classes + 1);
+        }
+
+        /** Sums the staged rows of class c into its sums of the open group. */
+        private void flushClass(int c) {
+            if (stagedRows[c] == 0) {
+                return;
+            }
+            try (FeatureStats.Accumulator a = byClass[c][openGroup].accumulator(classWorkspace)) {
+                for (int r = 0; r < stagedRows[c]; r++) {
+                    a.add(staged[c], r * dim);
+                }
+            }
+            stagedRows[c] = 0;
+        }
+
+        private void flushClasses() {
+            if (byClass != null && openGroup >= 0) {
+                for (int c = 0; c < classes; c++) {
+                    flushClass(c);
+                }
+            }
         }
 
         void start(List<FeatureBlocks.Block> first) throws IOException {
@@ -179,6 +237,17 @@ public final class ConfigStats {
                 stats[g] = new FeatureStats(pilot);
             }
             workspace = new FeatureStats.Workspace(dim, chunk);
+            if (classes > 0) {
+                byClass = new FeatureStats[classes][groups];
+                for (int c = 0; c < classes; c++) {
+                    for (int g = 0; g < groups; g++) {
+                        byClass[c][g] = new FeatureStats(pilot);
+                    }
+                }
+                staged = new float[classes][classChunk * dim];
+                stagedRows = new int[classes];
+                classWorkspace = new FeatureStats.Workspace(dim, classChunk);
+            }
         }
 
         void add(FeatureBlocks.Block b) throws IOException {
@@ -194,27 +263,44 @@ public final class ConfigStats {
                     if (open != null) {
                         open.close();
                     }
+                    flushClasses();
                     open = stats[g].accumulator(workspace);
                     openGroup = g;
                 }
                 open.add(b.features(), r * dim);
+                if (byClass != null) {
+                    int c = b.labels()[r];
+                    if (c < 0 || c >= classes) {
+                        throw new IOException("config " + configId + ": seed " + seed + " has label " + c
+                                + ", expected a class of 0.." + (classes - 1));
+                    }
+                    System.arraycopy(b.features(), r * dim, staged[c], stagedRows[c] * dim, dim);
+                    if (++stagedRows[c] == classChunk) {
+                        flushClass(c);
+                    }
+                }
                 expected++;
             }
         }
 
-        FeatureStats[] finish() throws IOException {
+        Sums finish() throws IOException {
             if (open != null) {
                 open.close();
                 open = null;
             }
+            flushClasses();
             if (workspace != null) {
                 workspace.close();
                 workspace = null;
             }
+            if (classWorkspace != null) {
+                classWorkspace.close();
+                classWorkspace = null;
+            }
             if (expected != seedCount) {
                 throw new IOException("config " + configId + ": " + expected + " feature rows, expected " + seedCount);
             }
-            return stats;
+            return new Sums(stats, byClass);
         }
 
         void abandon() {
@@ -227,6 +313,10 @@ public final class ConfigStats {
                 if (workspace != null) {
                     workspace.close();
                     workspace = null;
+                }
+                if (classWorkspace != null) {
+                    classWorkspace.close();
+                    classWorkspace = null;
                 }
             }
         }

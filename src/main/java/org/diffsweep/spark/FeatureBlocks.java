@@ -41,12 +41,22 @@ public final class FeatureBlocks {
     private FeatureBlocks() {
     }
 
-    /** The rows of one block: {@code seeds[r]} and its D features at {@code features[r·D…]}. */
-    public record Block(long[] seeds, float[] features, int dim) {
+    /**
+     * The rows of one block: {@code seeds[r]} and its D features at {@code features[r·D…]}, and the seed's class
+     * {@code labels[r]} when it was asked for (a class-conditional sweep's {@code label} column), else null.
+     */
+    public record Block(long[] seeds, float[] features, int dim, int[] labels) {
+        public Block(long[] seeds, float[] features, int dim) {
+            this(seeds, features, dim, null);
+        }
+
         public int rows() {
             return seeds.length;
         }
     }
+
+    /** The class column of a class-conditional sweep's blocks. */
+    public static final String LABEL = "label";
 
     /** The feature column of sweep blocks and kept reference features. */
     public static final String FEATURES = "features";
@@ -54,6 +64,13 @@ public final class FeatureBlocks {
     /** Reads {@code path}, expecting {@code dim} features per row. */
     public static Block read(Path path, Configuration conf, int dim) throws IOException {
         return read(path, conf, dim, "seed");
+    }
+
+    /** Whether a Parquet file's schema has a top-level column {@code name}, from its footer. */
+    public static boolean hasColumn(Path path, Configuration conf, String name) throws IOException {
+        try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(path, conf))) {
+            return reader.getFooter().getFileMetaData().getSchema().containsField(name);
+        }
     }
 
     /** The number of rows of a Parquet file, from its footer. */
@@ -92,6 +109,12 @@ public final class FeatureBlocks {
      */
     public static Block read(Path path, Configuration conf, int dim, String key, String column, float[] buffer)
             throws IOException {
+        return read(path, conf, dim, key, column, buffer, false);
+    }
+
+    /** As above, with each row's class from the int column {@link #LABEL} when {@code labels} is set. */
+    public static Block read(Path path, Configuration conf, int dim, String key, String column, float[] buffer,
+                             boolean labels) throws IOException {
         ParquetReadOptions options = HadoopReadOptions.builder(conf, path).usePageChecksumVerification(true).build();
         try (ParquetFileReader reader = ParquetFileReader.open(inputFile(path, conf), options)) {
             MessageType file = reader.getFooter().getFileMetaData().getSchema();
@@ -99,7 +122,13 @@ public final class FeatureBlocks {
                 throw new IOException(path + ": expected features with columns " + key + " and " + column + ", got "
                         + file);
             }
-            MessageType projection = new MessageType(file.getName(), file.getType(key), file.getType(column));
+            if (labels && !file.containsField(LABEL)) {
+                throw new IOException(path + ": expected the " + LABEL + " column of a class-conditional sweep's "
+                        + "block, got " + file);
+            }
+            MessageType projection = labels
+                    ? new MessageType(file.getName(), file.getType(key), file.getType(column), file.getType(LABEL))
+                    : new MessageType(file.getName(), file.getType(key), file.getType(column));
             reader.setRequestedSchema(projection);
             long total = reader.getRecordCount();
             if (total > Integer.MAX_VALUE / Math.max(1, dim)) {
@@ -107,6 +136,8 @@ public final class FeatureBlocks {
             }
             int rows = (int) total;
             long[] seeds = new long[rows];
+            int[] classes = labels ? new int[rows] : null;
+            ColumnDescriptor labelColumn = labels ? projection.getColumnDescription(new String[] {LABEL}) : null;
             float[] features = buffer != null && buffer.length >= rows * dim ? buffer : new float[rows * dim];
             ColumnDescriptor seedColumn = projection.getColumnDescription(new String[] {key});
             ColumnDescriptor featureColumn = projection.getColumns().stream()
@@ -128,16 +159,21 @@ public final class FeatureBlocks {
                 if (r + groupRows > rows) {
                     throw new IOException(path + ": more rows than the footer's " + rows);
                 }
+                ColumnReader labelReader = labels ? store.getColumnReader(labelColumn) : null;
                 for (long k = 0; k < groupRows; k++, r++) {
                     seeds[r] = seedReader.getLong();
                     seedReader.consume();
+                    if (labelReader != null) {
+                        classes[r] = labelReader.getInteger();
+                        labelReader.consume();
+                    }
                 }
                 values.rowGroup(pages.getPageReader(featureColumn), r);
             }
             if (r != rows) {
                 throw new IOException(path + ": read " + r + " rows, the footer says " + rows);
             }
-            return new Block(seeds, features, dim);
+            return new Block(seeds, features, dim, classes);
         }
     }
 

@@ -70,9 +70,21 @@ public final class FeatureParquet {
      */
     public static void writeKept(Path path, Configuration conf, long[] index, float[] rows, int dim,
                                  Map<String, String> metadata) throws IOException {
-        SimpleGroupFactory groups = new SimpleGroupFactory(KEPT_SCHEMA);
+        writeKept(path, conf, index, rows, dim, null, metadata);
+    }
+
+    /** {@link #KEPT_SCHEMA} and each image's class, {@code label} int32, last: kept features of labelled data. */
+    public static final MessageType KEPT_LABELLED_SCHEMA = new MessageType("kept_features",
+            java.util.stream.Stream.concat(KEPT_SCHEMA.getFields().stream(),
+                    java.util.stream.Stream.of(Types.required(PrimitiveTypeName.INT32).named("label"))).toList());
+
+    /** As above, with each row's class label when {@code labels} is not null ({@link #KEPT_LABELLED_SCHEMA}). */
+    public static void writeKept(Path path, Configuration conf, long[] index, float[] rows, int dim, int[] labels,
+                                 Map<String, String> metadata) throws IOException {
+        MessageType schema = labels == null ? KEPT_SCHEMA : KEPT_LABELLED_SCHEMA;
+        SimpleGroupFactory groups = new SimpleGroupFactory(schema);
         try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(HadoopOutputFile.fromPath(path, conf))
-                .withType(KEPT_SCHEMA)
+                .withType(schema)
                 .withConf(conf)
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
                 .withCompressionCodec(CompressionCodecName.SNAPPY)
@@ -83,6 +95,9 @@ public final class FeatureParquet {
                 Group list = g.addGroup("features");
                 for (int i = 0; i < dim; i++) {
                     list.addGroup("list").append("element", rows[r * dim + i]);
+                }
+                if (labels != null) {
+                    g.append("label", labels[r]);
                 }
                 writer.write(g);
             }

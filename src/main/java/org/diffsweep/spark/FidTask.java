@@ -25,9 +25,25 @@ public final class FidTask implements Function<String, FidTask.Result> {
 
     private static final long serialVersionUID = 1L;
 
-    /** One config's numbers. */
+    /**
+     * One config's numbers.
+     *
+     * @param byClass each class's numbers (by label) when the config was measured by class, else null
+     */
     public record Result(String configId, long n, double fid, double[] leaveOneOut, JackknifeFid.Method method,
-                         double seconds) implements Serializable {
+                         double seconds, ClassResult[] byClass) implements Serializable {
+        public Result(String configId, long n, double fid, double[] leaveOneOut, JackknifeFid.Method method,
+                      double seconds) {
+            this(configId, n, fid, leaveOneOut, method, seconds, null);
+        }
+    }
+
+    /**
+     * One class's numbers: its seeds' count, their FID against the class's reference and the leave-one-group-out
+     * FIDs (over the same seed groups as the config's); NaN and none where it has no reference or fewer than 2 seeds,
+     * no leave-one-out values where a group left out leaves fewer than 2.
+     */
+    public record ClassResult(int label, long n, double fid, double[] leaveOneOut) implements Serializable {
     }
 
     private final SweepLayout layout;
@@ -40,6 +56,7 @@ public final class FidTask implements Function<String, FidTask.Result> {
     private final JackknifeFid.Method method;
     private final Broadcast<FrechetDistance.To> reference;
     private final String column;
+    private final Broadcast<FrechetDistance.To[]> classes;
 
     public FidTask(SweepLayout layout, HadoopConf hadoop, long seedStart, long seedCount, int blockSize, int dim,
                    int groups, JackknifeFid.Method method, Broadcast<FrechetDistance.To> reference) {
@@ -49,6 +66,14 @@ public final class FidTask implements Function<String, FidTask.Result> {
     /** A task reading the feature column {@code column} (a further detector's {@code features_<name>}). */
     public FidTask(SweepLayout layout, HadoopConf hadoop, long seedStart, long seedCount, int blockSize, int dim,
                    int groups, JackknifeFid.Method method, Broadcast<FrechetDistance.To> reference, String column) {
+        this(layout, hadoop, seedStart, seedCount, blockSize, dim, groups, method, reference, column, null);
+    }
+
+    /** A task that also measures each class against its reference ({@code classes}: one per label, null: none). */
+    public FidTask(SweepLayout layout, HadoopConf hadoop, long seedStart, long seedCount, int blockSize, int dim,
+                   int groups, JackknifeFid.Method method, Broadcast<FrechetDistance.To> reference, String column,
+                   Broadcast<FrechetDistance.To[]> classes) {
+        this.classes = classes;
         this.column = column;
         this.layout = layout;
         this.hadoop = hadoop;
@@ -65,7 +90,7 @@ public final class FidTask implements Function<String, FidTask.Result> {
     public Result call(String configId) throws Exception {
         Lapack.parallelism(TaskCores.perExecutor());
         return Gate.run(permits(), () -> reduce(layout, hadoop.get(), configId, seedStart, seedCount, blockSize,
-                dim, groups, method, reference.value(), column));
+                dim, groups, method, reference.value(), column, classes == null ? null : classes.value()));
     }
 
     /**
@@ -83,17 +108,68 @@ public final class FidTask implements Function<String, FidTask.Result> {
     public static Result reduce(SweepLayout layout, Configuration conf, String configId, long seedStart,
                                 long seedCount, int blockSize, int dim, int groups, JackknifeFid.Method method,
                                 FrechetDistance.To reference, String column) throws java.io.IOException {
+        return reduce(layout, conf, configId, seedStart, seedCount, blockSize, dim, groups, method, reference, column,
+                null);
+    }
+
+    /**
+     * As above, and with {@code classes} (each label's reference, null for a class without one) each class's FID
+     * and leave-one-group-out FIDs, from the same pass over the blocks ({@link ConfigStats#read(SweepLayout,
+     * Configuration, String, long, long, int, int, int, String, int)}); the config's own numbers are those without.
+     */
+    public static Result reduce(SweepLayout layout, Configuration conf, String configId, long seedStart,
+                                long seedCount, int blockSize, int dim, int groups, JackknifeFid.Method method,
+                                FrechetDistance.To reference, String column, FrechetDistance.To[] classes)
+            throws java.io.IOException {
         long t0 = System.nanoTime();
-        FeatureStats[] stats = ConfigStats.read(layout, conf, configId, seedStart, seedCount, blockSize, dim, groups,
-                column);
-        double[] all = JackknifeFid.fidAndLeaveOneOut(stats, reference, method);
+        ConfigStats.Sums sums = ConfigStats.read(layout, conf, configId, seedStart, seedCount, blockSize, dim, groups,
+                column, classes == null ? 0 : classes.length);
+        double[] all = JackknifeFid.fidAndLeaveOneOut(sums.groups(), reference, method);
+        ClassResult[] byClass = null;
+        if (classes != null) {
+            byClass = new ClassResult[classes.length];
+            for (int c = 0; c < classes.length; c++) {
+                byClass[c] = byClass(c, sums.byClass()[c], classes[c], method);
+            }
+        }
         return new Result(configId, seedCount, all[0], Arrays.copyOfRange(all, 1, all.length),
-                groups >= 2 ? method : null, (System.nanoTime() - t0) / 1e9);
+                groups >= 2 ? method : null, (System.nanoTime() - t0) / 1e9, byClass);
+    }
+
+    /** One class's FID and leave-one-group-out FIDs from its sums per group. */
+    static ClassResult byClass(int label, FeatureStats[] groups, FrechetDistance.To reference,
+                               JackknifeFid.Method method) {
+        long n = 0;
+        for (FeatureStats g : groups) {
+            n += g.count();
+        }
+        if (reference == null || n < 2) {
+            return new ClassResult(label, n, Double.NaN, new double[0]);
+        }
+        boolean spread = groups.length >= 2;
+        for (FeatureStats g : groups) {
+            spread &= n - g.count() >= 2;
+        }
+        if (!spread) {
+            double[] one = JackknifeFid.fidAndLeaveOneOut(new FeatureStats[] {merged(groups)}, reference, method);
+            return new ClassResult(label, n, one[0], new double[0]);
+        }
+        double[] all = JackknifeFid.fidAndLeaveOneOut(groups, reference, method);
+        return new ClassResult(label, n, all[0], Arrays.copyOfRange(all, 1, all.length));
+    }
+
+    private static FeatureStats merged(FeatureStats[] groups) {
+        FeatureStats all = new FeatureStats(groups[0].shift());
+        for (FeatureStats g : groups) {
+            all.merge(g);
+        }
+        return all;
     }
 
     /** How many configs this executor reduces at once. */
     int permits() {
-        return permits(dim, groups, TaskCores.perExecutor());
+        return Gate.permits("spark.diffsweep.fid.memory", ConfigStats.heapBytes(dim, groups,
+                classes == null ? 0 : classes.value().length), TaskCores.perExecutor());
     }
 
     /**
@@ -106,7 +182,13 @@ public final class FidTask implements Function<String, FidTask.Result> {
 
     /** As {@link #permits(int, int, int)} for the local reduce, without Spark ({@link Gate#permitsWithoutSpark}). */
     public static int localPermits(int dim, int groups, int cores) {
-        return Gate.permitsWithoutSpark("spark.diffsweep.fid.memory", ConfigStats.heapBytes(dim, groups), cores);
+        return localPermits(dim, groups, 0, cores);
+    }
+
+    /** As above for a reduce that also sums {@code classes} classes. */
+    public static int localPermits(int dim, int groups, int classes, int cores) {
+        return Gate.permitsWithoutSpark("spark.diffsweep.fid.memory", ConfigStats.heapBytes(dim, groups, classes),
+                cores);
     }
 
     /** Bounds the configs in flight in this JVM. */

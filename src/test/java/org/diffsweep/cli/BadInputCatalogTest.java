@@ -329,6 +329,28 @@ class BadInputCatalogTest {
                 d.resolve("out/t.txt").toString()}, "t.txt", "expected a .csv file"));
         c.add(new Case("ref-stats on a truncated .gz", d -> new String[] {"ref-stats", "--data", truncatedIdxGz(d),
                 "--out", d.resolve("out/ref.npz").toString()}, "images-idx3-ubyte.gz", "truncated or corrupt"));
+        c.add(new Case("ref-stats with a labels file of another count", d -> {
+            String images = idx(d);
+            try (java.io.DataOutputStream o = new java.io.DataOutputStream(Files.newOutputStream(
+                    d.resolve("labels-idx1-ubyte")))) {
+                o.writeInt(0x801);
+                o.writeInt(3);
+                o.write(new byte[] {0, 1, 2});
+            }
+            return new String[] {"ref-stats", "--data", images, "--out", d.resolve("out/ref.npz").toString()};
+        }, "labels-idx1-ubyte: 3 labels", "expected one per image", "(4)"));
+        c.add(new Case("reference class_sigma of the wrong shape", d -> {
+            java.util.Map<String, Npz.Array> m = new java.util.LinkedHashMap<>(Npz.of(new Gaussian(new double[3],
+                    new double[] {1, 0, 0, 0, 1, 0, 0, 0, 1}, 0)));
+            m.put(Npz.CLASS_N, new Npz.Array(new long[] {2}, new double[] {5, 5}));
+            m.put(Npz.CLASS_MU, new Npz.Array(new long[] {2, 3}, new double[6]));
+            m.put(Npz.CLASS_SIGMA, new Npz.Array(new long[] {2, 3}, new double[6]));
+            Path p = d.resolve("classes.npz");
+            try (OutputStream o = Files.newOutputStream(p)) {
+                Npz.write(o, m);
+            }
+            return new String[] {"run", conf(d, GMM + "reference: " + p + "\n")};
+        }, "classes.npz", "class_mu (2, 3) and class_sigma (2, 3), expected (2, 3) and (2, 3, 3)"));
         c.add(new Case("ref-stats data set missing", d -> new String[] {"ref-stats", "--data",
                 d.resolve("none-idx3-ubyte").toString(), "--out", d.resolve("out/ref.npz").toString()},
                 "none-idx3-ubyte", "not found"));

@@ -1,6 +1,7 @@
 package org.diffsweep.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -85,5 +86,23 @@ class FidTablesTest {
         assertThrows(IllegalArgumentException.class, () -> FidJob.markdown(CONFIG, mixed));
         assertThrows(IllegalArgumentException.class, () -> FidJob.plot(CONFIG, mixed, new ByteArrayOutputStream()));
         assertThrows(IllegalArgumentException.class, () -> FidJob.differencesTable(CONFIG, mixed));
+    }
+
+    /**
+     * A class is flagged n<=D while its covariance cannot have full rank (n − 1 < D), n<2 without a covariance, no
+     * reference without the reference's class; an unconditional config's fid.md has no per-class section.
+     */
+    @Test
+    void perClassFlagsFollowTheRankOfTheCovariance() {
+        assertEquals("n<2", FidJob.classFlag(0, 4, true));
+        assertEquals("n<2", FidJob.classFlag(1, 4, true));
+        assertEquals("n<=D", FidJob.classFlag(2, 4, true));
+        assertEquals("n<=D", FidJob.classFlag(4, 4, true));
+        assertEquals("", FidJob.classFlag(5, 4, true));
+        assertEquals("no reference", FidJob.classFlag(500, 4, false));
+        assertEquals("12.35 ± 0.51 (n 40)", FidJob.classCell(12.345678, 0.51234, 40, ""));
+        assertEquals("– (n 1) n<2", FidJob.classCell(Double.NaN, Double.NaN, 1, "n<2"));
+        assertEquals("", FidJob.classMarkdown(CONFIG, results(10, 10, 10, 10)));
+        assertFalse(FidJob.markdown(CONFIG, results(10, 10, 10, 10)).contains("by class"));
     }
 }

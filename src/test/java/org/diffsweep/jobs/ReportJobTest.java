@@ -105,6 +105,101 @@ class ReportJobTest {
                 "no long raw number: " + html);
     }
 
+    /**
+     * A class-conditional sweep's grid is shown by class: a grid drawn here as the sweep writes it (8 per row, 2-pixel
+     * gaps, seed order), each sample a flat grey of its own, comes back as one row per class, headed by the class,
+     * holding the first samples of that class (at most 8) in seed order.
+     */
+    @Test
+    void gridsOfAConditionalSweepAreArrangedByClass() throws Exception {
+        int count = 23;
+        int h = 3;
+        int w = 2;
+        int[] labels = new int[count];
+        for (int i = 0; i < count; i++) {
+            labels[i] = i < 12 ? 2 : i % 3 == 0 ? 0 : 4; // class 2 has 12 samples (8 shown); class 1 and 3 none
+        }
+        int rows = (count + 7) / 8;
+        java.awt.image.BufferedImage grid = new java.awt.image.BufferedImage(8 * (w + 2) + 2, rows * (h + 2) + 2,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (int n = 0; n < count; n++) {
+            int v = 10 * n + 5;
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    grid.setRGB(2 + (n % 8) * (w + 2) + x, 2 + (n / 8) * (h + 2) + y, v << 16 | v << 8 | v);
+                }
+            }
+        }
+        StringBuilder html = new StringBuilder();
+        ReportJob.classGrid(html, grid, labels, h, w, "cfg<1>");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("<tr><th>(\\d+)</th><td><img class=\"strip\" "
+                + "alt=\"([^\"]*)\" src=\"data:image/png;base64,([^\"]+)\"></td></tr>").matcher(html);
+        Map<Integer, List<Integer>> shown = new java.util.LinkedHashMap<>();
+        while (m.find()) {
+            assertTrue(m.group(2).contains("cfg&lt;1&gt;"), m.group(2));
+            java.awt.image.BufferedImage strip = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(
+                    java.util.Base64.getDecoder().decode(m.group(3))));
+            List<Integer> seeds = new java.util.ArrayList<>();
+            for (int i = 0; 2 + i * (w + 2) < strip.getWidth(); i++) {
+                int v = strip.getRGB(2 + i * (w + 2) + 1, 2 + h - 1) & 0xff;
+                seeds.add((v - 5) / 10);
+            }
+            shown.put(Integer.parseInt(m.group(1)), seeds);
+        }
+        assertEquals(Map.of(0, List.of(12, 15, 18, 21), 2, List.of(0, 1, 2, 3, 4, 5, 6, 7),
+                4, List.of(13, 14, 16, 17, 19, 20, 22)), shown);
+        assertEquals(List.of(0, 2, 4), List.copyOf(shown.keySet()), "classes in ascending order");
+    }
+
+    /**
+     * The per-class table is pivoted like the FID table (a row per config, a column per class), each cell FID ± SE
+     * to a few digits with its n and flag; no 17-digit number reaches the page.
+     */
+    @Test
+    void perClassTableIsPivotedAndRounded() {
+        List<Map<String, String>> rows = new java.util.ArrayList<>();
+        String[][] values = {{"0", "12.345678901234567", "0.51234567890123456", "40", ""},
+            {"1", "NaN", "NaN", "1", "n<2"}, {"2", "30.123456789012345", "NaN", "5", "n<=D"}};
+        for (String[] v : values) {
+            Map<String, String> r = new java.util.LinkedHashMap<>();
+            r.put("config_id", "euler_edm_nfe10");
+            r.put("sampler", "euler");
+            r.put("grid", "edm(rho=7)");
+            r.put("nfe_requested", "10");
+            r.put("nfe", "9");
+            r.put("label", v[0]);
+            r.put("n", v[3]);
+            r.put("fid", v[1]);
+            r.put("fid_se", v[2]);
+            r.put("flag", v[4]);
+            r.put("n_reference", "6000");
+            rows.add(r);
+        }
+        StringBuilder h = new StringBuilder();
+        ReportJob.classTable(h, rows);
+        String html = h.toString();
+        assertTrue(html.contains("<th>class 0</th><th>class 1</th><th>class 2</th>"), html);
+        assertTrue(html.contains("<td class=\"num\">10 (9)</td><td class=\"num\">12.35 ± 0.51 (n 40)</td>"
+                + "<td class=\"num\">– (n 1) n&lt;2</td><td class=\"num\">30.12 (n 5) n&lt;=D</td>"), html);
+        assertTrue(!java.util.regex.Pattern.compile("\\d\\.\\d{9,}").matcher(html).find(), html);
+
+        List<Map<String, String>> kid = new java.util.ArrayList<>();
+        for (String[] v : new String[][] {{"0", "0.012345678901234567", "0.0023456789012345678", "40", "38"},
+            {"1", "", "", "1", "30"}}) {
+            Map<String, String> r = new java.util.LinkedHashMap<>(rows.get(0));
+            r.put("label", v[0]);
+            r.put("kid_mean", v[1]);
+            r.put("kid_se", v[2]);
+            r.put("n_generated", v[3]);
+            r.put("n_real", v[4]);
+            kid.add(r);
+        }
+        StringBuilder k = new StringBuilder();
+        ReportJob.kidClassTable(k, kid);
+        assertTrue(k.toString().contains("<td class=\"num\">0.0123 ± 0.0023 (n 40, real 38)</td>"
+                + "<td class=\"num\">– (n 1, real 30)</td>"), k.toString());
+    }
+
     /** Long identifiers wrap between any characters only where they must, not in the middle of every word. */
     @Test
     void styleWrapsOnlyWhereNeededAndTheFooterNamesTheProgramOnce() {

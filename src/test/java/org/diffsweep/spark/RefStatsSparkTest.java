@@ -68,6 +68,128 @@ class RefStatsSparkTest {
         }
     }
 
+    /** The tiny detector's features of one image, (mean, max)/255 of its pixels, as the detector computes them. */
+    static double[] feature(byte[] img) {
+        double sum = 0;
+        int max = 0;
+        for (byte b : img) {
+            sum += b & 0xff;
+            max = Math.max(max, b & 0xff);
+        }
+        return new double[] {(float) (sum / img.length / 255), max / 255f};
+    }
+
+    /**
+     * An IDX file with a labels file beside it: the .npz adds class_n, class_mu and class_sigma, each class's count,
+     * mean and unbiased covariance by the two-pass textbook formulas over that class's images (zeros for a class of
+     * one image), and keeps mu, sigma and n exactly as the same images without labels give them.
+     */
+    @Test
+    void idxLabelsAddPerClassStatistics() throws Exception {
+        Path dir = SparkTestSupport.tempDir("refstats-labels");
+        int count = 2100; // two tasks of 2048 and 52 images: the per-class sums are merged across them
+        byte[][] imgs = new byte[count][H * W];
+        Random rng = new Random(3);
+        for (byte[] img : imgs) {
+            rng.nextBytes(img);
+        }
+        int[] labels = new int[count];
+        for (int i = 0; i < count; i++) {
+            labels[i] = i == 0 ? 3 : i % 3; // class 3 has one image: its statistics are undefined
+        }
+        Path plain = dir.resolve("plain");
+        Path labelled = dir.resolve("labelled");
+        for (Path d : new Path[] {plain, labelled}) {
+            Files.createDirectories(d);
+            try (DataOutputStream o = new DataOutputStream(Files.newOutputStream(d.resolve("t10k-images-idx3-ubyte")))) {
+                o.writeInt(0x803);
+                o.writeInt(count);
+                o.writeInt(H);
+                o.writeInt(W);
+                for (byte[] img : imgs) {
+                    o.write(img);
+                }
+            }
+        }
+        try (DataOutputStream o = new DataOutputStream(Files.newOutputStream(labelled.resolve("t10k-labels-idx1-ubyte")))) {
+            o.writeInt(0x801);
+            o.writeInt(count);
+            for (int l : labels) {
+                o.write(l);
+            }
+        }
+        java.util.Map<String, Npz.Array> a = null;
+        java.util.Map<String, Npz.Array> b = null;
+        for (Path d : new Path[] {plain, labelled}) {
+            String out = d.resolve("stats.npz").toString();
+            RefStatsJob.run(SparkTestSupport.spark(), d.resolve("t10k-images-idx3-ubyte").toString(), null, detector(),
+                    0, out, d == plain ? 0 : 100);
+            try (InputStream in = Files.newInputStream(Path.of(out))) {
+                if (d == plain) {
+                    a = Npz.read(in, out);
+                } else {
+                    b = Npz.read(in, out);
+                }
+            }
+        }
+        assertEquals(java.util.List.of("mu", "sigma", "n", Npz.DETECTOR_SHA256), java.util.List.copyOf(a.keySet()),
+                "without labels the file is as before");
+        for (String k : new String[] {"mu", "sigma", "n"}) {
+            // two chunks' sums added in either order are the same bits
+            assertArrayEquals(a.get(k).values(), b.get(k).values(), 0, k + ": the same bits with labels beside");
+        }
+        assertArrayEquals(new long[] {4}, b.get(Npz.CLASS_N).shape());
+        assertArrayEquals(new long[] {4, 2}, b.get(Npz.CLASS_MU).shape());
+        assertArrayEquals(new long[] {4, 2, 2}, b.get(Npz.CLASS_SIGMA).shape());
+        Gaussian[] byClass = Npz.classGaussians(b, 2, "labelled");
+        for (int c = 0; c < 4; c++) {
+            java.util.List<double[]> rows = new java.util.ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                if (labels[i] == c) {
+                    rows.add(feature(imgs[i]));
+                }
+            }
+            assertEquals(rows.size(), b.get(Npz.CLASS_N).values()[c], 0, "class " + c);
+            double[] mean = new double[2];
+            for (double[] r : rows) {
+                mean[0] += r[0] / rows.size();
+                mean[1] += r[1] / rows.size();
+            }
+            if (rows.size() < 2) {
+                assertEquals(null, byClass[c], "class " + c + " of one image has no Gaussian");
+                assertArrayEquals(new double[4], java.util.Arrays.copyOfRange(b.get(Npz.CLASS_SIGMA).values(),
+                        4 * c, 4 * c + 4), 0);
+                continue;
+            }
+            double[] cov = new double[4];
+            for (double[] r : rows) {
+                for (int i = 0; i < 2; i++) {
+                    for (int j = 0; j < 2; j++) {
+                        cov[2 * i + j] += (r[i] - mean[i]) * (r[j] - mean[j]) / (rows.size() - 1);
+                    }
+                }
+            }
+            // features in [0, 1] from float32, sums of at most 700 rows: 1e-6 is far above the round-off
+            assertArrayEquals(mean, byClass[c].mean(), 1e-6, "class " + c);
+            assertArrayEquals(cov, byClass[c].cov(), 1e-6, "class " + c);
+            assertEquals(rows.size(), byClass[c].n());
+        }
+        assertTrue(Files.readString(labelled.resolve("stats.json")).contains("\"classes\""));
+        // the kept features carry each image's label
+        int kept = 0;
+        try (java.util.stream.Stream<Path> parts = Files.list(labelled.resolve("stats.features.parquet"))) {
+            for (Path part : parts.filter(p -> p.getFileName().toString().startsWith("part-")).toList()) {
+                FeatureBlocks.Block block = FeatureBlocks.read(new org.apache.hadoop.fs.Path(part.toString()),
+                        new org.apache.hadoop.conf.Configuration(), 2, "index", "features", null, true);
+                for (int r = 0; r < block.rows(); r++) {
+                    assertEquals(labels[(int) block.seeds()[r]], block.labels()[r], "image " + block.seeds()[r]);
+                    kept++;
+                }
+            }
+        }
+        assertEquals(100, kept);
+    }
+
     @Test
     void idxFileThroughTheDetector() throws Exception {
         Path dir = SparkTestSupport.tempDir("refstats-idx");
