@@ -223,11 +223,16 @@ public final class FidTask implements Function<String, FidTask.Result> {
          * Spark's environment, whose first use loads the Scala runtime (seconds of a short command's start).
          */
         public static int permitsWithoutSpark(String budgetKey, long bytesEach, int cores) {
-            String set = System.getProperty(budgetKey);
-            long budget = set != null ? org.apache.spark.network.util.JavaUtils.byteStringAsBytes(set)
-                    : (long) (0.4 * Runtime.getRuntime().maxMemory());
+            long budget = budgetWithoutSpark(budgetKey);
             long fits = budget / Math.max(1, bytesEach);
             return (int) Math.max(1, Math.min(cores, fits));
+        }
+
+        /** The budget {@link #permitsWithoutSpark} divides: the system property {@code budgetKey}, else 40 % of the heap. */
+        public static long budgetWithoutSpark(String budgetKey) {
+            String set = System.getProperty(budgetKey);
+            return set != null ? org.apache.spark.network.util.JavaUtils.byteStringAsBytes(set)
+                    : (long) (0.4 * Runtime.getRuntime().maxMemory());
         }
 
         /** Runs {@code work} once one of {@code permits} slots is free. */

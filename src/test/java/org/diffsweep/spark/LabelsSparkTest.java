@@ -1,6 +1,7 @@
 package org.diffsweep.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.OutputStream;
@@ -361,5 +362,18 @@ class LabelsSparkTest {
         String withKid = Files.readString(Path.of(org.diffsweep.jobs.ReportJob.run(
                 spark.sparkContext().hadoopConfiguration(), metrics).toUri().getPath()));
         assertTrue(withKid.contains("id=\"kid-by-class\"") && withKid.contains("id=\"fid-by-class\""));
+
+        // per-class sums beyond the stage's memory budget: the config's FIDs as before, the classes left out, said so
+        String before = Files.readString(dir.resolve("run/fid/fid.csv"));
+        System.setProperty("spark.diffsweep.fid.memory", "1k");
+        try {
+            org.diffsweep.jobs.FidJob.runLocal(spark.sparkContext().hadoopConfiguration(), fromFile, 2);
+        } finally {
+            System.clearProperty("spark.diffsweep.fid.memory");
+        }
+        assertTrue(Files.readString(dir.resolve("run/fid/fid.md")).contains("more than the fid stage's memory budget"));
+        assertFalse(Files.exists(csv), "no per-class table when it was not measured");
+        assertEquals(before.lines().filter(l -> !l.startsWith("#")).toList(), Files.readString(
+                dir.resolve("run/fid/fid.csv")).lines().filter(l -> !l.startsWith("#")).toList());
     }
 }
