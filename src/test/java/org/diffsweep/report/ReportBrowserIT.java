@@ -60,16 +60,52 @@ class ReportBrowserIT {
         Path dir = SparkTestSupport.tempDir("report-gmm");
         SweepConfig config = SweepConfig.parse(SparkTestSupport.tinyConfig(dir.resolve("out").toString(), 40, 20)
                 .replace("samplers: [ { name: euler }, { name: heun } ]", "samplers: [ { name: euler, label: euler }, "
-                        + "{ name: heun, label: heun, vs: euler } ]"), "test");
+                        + "{ name: heun, label: heun, vs: euler } ]") + """
+                metrics:
+                  kid: { subsets: 6, subset_size: 10 }
+                  precision_recall: { k: 3, samples: 20 }
+                """, "test");
         RunJob.run(SparkTestSupport.spark(), config, 0);
         Path index = dir.resolve("out/report/index.html");
         assertTrue(Files.isRegularFile(index), "run writes " + index);
         List<String> images = checkInBrowser(dir, index, dir.resolve("out/fid/fid.csv"));
-        assertEquals(1, images.size(), "the gmm model has no sample grids: only the FID plot");
         String dom = Files.readString(dir.resolve("dom.html"));
+        assertFalse(dom.contains("class=\"grid\"") || dom.contains("class=\"strip\""),
+                "the gmm model has no sample grids");
+        assertTrue(images.size() >= 2, "the FID plot and the metrics plots beside it: " + images.size());
+        assertTrue(dom.contains("alt=\"FID against the NFE"), "the FID plot");
+        assertTrue(dom.contains("alt=\"KID against the NFE"), "the KID plot beside it");
         assertTrue(dom.contains("Paired differences"), "the vs: pair's table");
         assertTrue(dom.contains("<td>heun_vs_euler") || dom.contains(">heun"), "the pair's row");
         assertTrue(dom.contains("exact: the model"), "the reference's n");
+        assertTrue(dom.contains("KID"), "the metrics table");
+        // The FID section keeps fid.csv's full precision on purpose; the metrics table is formatted like fid.md.
+        int from = dom.indexOf("<section id=\"metrics\"");
+        assertTrue(from >= 0, "the metrics section");
+        String metrics = dom.substring(from, dom.indexOf("</section>", from));
+        assertTrue(metrics.contains(" ± "), "KID and P&R cells with their SE");
+        Matcher longCell = Pattern.compile("<td[^>]*>[^<]*\\d\\.\\d{9,}").matcher(metrics);
+        assertFalse(longCell.find(), "a raw many-digit cell: " + (longCell.find(0) ? longCell.group() : ""));
+        assertFitsTheWindow(dir, index);
+    }
+
+    /**
+     * The page's width at the test window's: no table or line runs off it. Measured on a copy of the page with one
+     * line of script that writes the document's scroll width into the DOM (the report itself runs no script).
+     */
+    private static void assertFitsTheWindow(Path dir, Path index) throws Exception {
+        String html = Files.readString(index, StandardCharsets.UTF_8);
+        Path probe = index.resolveSibling("width-probe.html");
+        Files.writeString(probe, html.replace("</body>", "<script>document.body.setAttribute('data-scroll-width', "
+                + "document.documentElement.scrollWidth)</script></body>"), StandardCharsets.UTF_8);
+        Path dom = dir.resolve("width-dom.html");
+        chromium(dir, dom, "--window-size=" + WIDTH + "," + HEIGHT, "--dump-dom", probe.toAbsolutePath().toUri()
+                .toString());
+        Matcher w = Pattern.compile("data-scroll-width=\"(\\d+)\"").matcher(Files.readString(dom));
+        assertTrue(w.find(), "the probe wrote the width");
+        int width = Integer.parseInt(w.group(1));
+        assertTrue(width <= WIDTH, "the page is " + width + " px wide in a " + WIDTH + " px window");
+        Files.delete(probe);
     }
 
     @Test
