@@ -308,19 +308,26 @@ public final class Lapack {
         double[] work = a.clone();
         double[] w = new double[d];
         load();
-        int info = openblas.LAPACKE_dsyevd(openblas.LAPACK_ROW_MAJOR, (byte) 'N', (byte) 'U', d, work, d, w);
+        // The row-major upper triangle is the column-major lower one: LAPACK reads the array as it is, without the
+        // d×d transpose that LAPACKE's row-major interface makes.
+        int info = openblas.LAPACKE_dsyevd(openblas.LAPACK_COL_MAJOR, (byte) 'N', (byte) 'L', d, work, d, w);
         requireConverged(info, d);
         return w;
     }
 
-    /** Eigenvalues (ascending) and eigenvectors (the columns of a row-major d×d matrix) of a symmetric matrix. */
+    /**
+     * Eigenvalues (ascending) and eigenvectors of a symmetric d×d matrix: eigenvector k is row k of the row-major
+     * d×d {@code vectors}, {@code vectors[k·d … k·d + d)}.
+     */
     public record Eigen(double[] values, double[] vectors) {
     }
 
     /**
      * The eigendecomposition of the symmetric d×d matrix whose upper triangle {@code a} holds, by the MRRR driver
-     * {@code dsyevr} (all eigenpairs): on one thread it takes about three quarters of {@code dsyevd}'s time at
-     * D = 2048 (docs/statistics.md), with the same backward stability.
+     * {@code dsyevr} (all eigenpairs), with the same backward stability as {@code dsyevd}. LAPACK runs on the
+     * array as it is (the row-major upper triangle is the column-major lower one) and writes each eigenvector as a
+     * column-major column, which is a row here: LAPACKE's row-major interface would transpose the input and the
+     * vectors, about a fifth of the time at D = 2048 (docs/statistics.md).
      */
     public static Eigen symmetricEigen(double[] a, int d) {
         check(a, (long) d * d, "A");
@@ -330,7 +337,7 @@ public final class Lapack {
         int[] found = new int[1];
         int[] support = new int[2 * d];
         load();
-        int info = openblas.LAPACKE_dsyevr(openblas.LAPACK_ROW_MAJOR, (byte) 'V', (byte) 'A', (byte) 'U', d, work, d,
+        int info = openblas.LAPACKE_dsyevr(openblas.LAPACK_COL_MAJOR, (byte) 'V', (byte) 'A', (byte) 'L', d, work, d,
                 0, 0, 0, 0, 0, found, w, v, d, support);
         requireConverged(info, d);
         if (found[0] != d) {

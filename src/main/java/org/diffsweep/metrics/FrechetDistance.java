@@ -72,7 +72,8 @@ public final class FrechetDistance {
             this.mean = fixed.mean();
             double[] cov = fixed.cov();
             this.trace = FrechetDistance.trace(cov, dim);
-            Factor f = factor(cov, dim);
+            double[] known = fixed.knownLowerFactor();
+            Factor f = known != null ? new Factor(known.clone(), true) : factor(cov, dim);
             this.basis = f.basis();
             this.lower = f.lower();
         }
@@ -119,22 +120,21 @@ public final class FrechetDistance {
             double[] w = eig.values();
             double ts = traceSqrt(w);
             double cutoff = w[d - 1] * d * Math.ulp(1.0);
-            // Y = B W Ω^{-1/4} over the kept eigenvalues; G = ½ Y Yᵀ (its upper triangle, mirrored).
+            // Y = B W Ω^{-1/4} over the kept eigenvalues; G = ½ Y Yᵀ (its upper triangle, mirrored). The
+            // eigenvectors are the rows of Z = Wᵀ: each row is scaled in place and Y = B Zᵀ, with no transposed copy.
+            double[] z = eig.vectors();
+            for (int k = 0; k < d; k++) {
+                double s = w[k] > cutoff ? Math.pow(w[k], -0.25) : 0.0;
+                for (int i = 0; i < d; i++) {
+                    z[k * d + i] *= s;
+                }
+            }
             double[] g;
             try (Lapack.Matrix mb = Lapack.Matrix.of(basis, d, d);
-                 Lapack.Matrix mw = Lapack.Matrix.of(eig.vectors(), d, d);
-                 Lapack.Matrix my = Lapack.multiply(mb, false, lower, mw, false, false, false)) {
-                double[] y = my.toArray();
-                for (int k = 0; k < d; k++) {
-                    double s = w[k] > cutoff ? Math.pow(w[k], -0.25) : 0.0;
-                    for (int i = 0; i < d; i++) {
-                        y[i * d + k] *= s;
-                    }
-                }
-                try (Lapack.Matrix ys = Lapack.Matrix.of(y, d, d);
-                     Lapack.Matrix yy = Lapack.multiply(ys, false, false, ys, true, false, true)) {
-                    g = yy.toArray();
-                }
+                 Lapack.Matrix mz = Lapack.Matrix.of(z, d, d);
+                 Lapack.Matrix my = Lapack.multiply(mb, false, lower, mz, true, false, false);
+                 Lapack.Matrix yy = Lapack.multiply(my, false, false, my, true, false, true)) {
+                g = yy.toArray();
             }
             symmetrise(g, d, 0.5);
             double fid = meanTerm(x.mean(), mean) + FrechetDistance.trace(cov, d) + trace - 2 * ts;
@@ -169,11 +169,13 @@ public final class FrechetDistance {
             return new Factor(l, true);
         }
         Lapack.Eigen eig = Lapack.symmetricEigen(cov, d);
-        double[] b = eig.vectors();
+        double[] z = eig.vectors();
+        double[] b = new double[d * d];
         for (int k = 0; k < d; k++) {
+            // column k of B is eigenvector k (row k of z) times √λ_k
             double scale = Math.sqrt(Math.max(eig.values()[k], 0));
             for (int i = 0; i < d; i++) {
-                b[i * d + k] *= scale;
+                b[i * d + k] = z[k * d + i] * scale;
             }
         }
         return new Factor(b, false);

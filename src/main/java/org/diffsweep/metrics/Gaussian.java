@@ -14,6 +14,8 @@ public final class Gaussian implements Serializable {
     private final double[] mean;
     private final double[] cov;
     private final long n;
+    /** Σ's lower Cholesky factor, when whoever made this Gaussian has computed it already; null otherwise. */
+    private final transient double[] lowerFactor;
 
     /**
      * @param mean μ, D &gt; 0 finite values
@@ -21,6 +23,15 @@ public final class Gaussian implements Serializable {
      * @param n    sample count, &gt;= 0 (0 = exact)
      */
     public Gaussian(double[] mean, double[] cov, long n) {
+        this(mean, cov, n, null);
+    }
+
+    /**
+     * As above, with Σ's lower Cholesky factor (row-major, zeros above the diagonal) as {@link
+     * org.diffsweep.linalg.Lapack#cholesky} computes it from {@code cov}, so that {@link FrechetDistance.To} does not
+     * factorise Σ again; not copied.
+     */
+    Gaussian(double[] mean, double[] cov, long n, double[] lowerFactor) {
         if (mean == null || mean.length == 0) {
             throw new IllegalArgumentException("mean must hold D > 0 values");
         }
@@ -37,6 +48,16 @@ public final class Gaussian implements Serializable {
         this.mean = mean.clone();
         this.cov = cov.clone();
         this.n = n;
+        if (lowerFactor != null && lowerFactor.length != cov.length) {
+            throw new IllegalArgumentException("Cholesky factor of " + lowerFactor.length + " values, expected "
+                    + cov.length);
+        }
+        this.lowerFactor = lowerFactor;
+    }
+
+    /** Σ's lower Cholesky factor if it came with this Gaussian (not a copy: read only), else null. */
+    double[] knownLowerFactor() {
+        return lowerFactor;
     }
 
     /** μ and unbiased Σ of {@code stats}, with n = its count (at least 2). */

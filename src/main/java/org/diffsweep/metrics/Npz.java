@@ -305,7 +305,7 @@ public final class Npz {
         }
         requireFinite(mu.values(), source, "mu", 1);
         requireFinite(sigma.values(), source, "sigma", d);
-        requireCovariance(sigma.values(), d, source);
+        double[] factor = requireCovariance(sigma.values(), d, source);
         long n = 0;
         if (arrays.containsKey("n")) {
             double[] nv = arrays.get("n").values();
@@ -315,7 +315,7 @@ public final class Npz {
             }
             n = (long) nv[0];
         }
-        return new Gaussian(mu.values(), sigma.values(), n);
+        return new Gaussian(mu.values(), sigma.values(), n, factor);
     }
 
     /** Tolerance of the symmetry check, relative to the largest |σ_ij|: float32 round-off of a covariance is ~1e-7. */
@@ -327,10 +327,14 @@ public final class Npz {
     /**
      * A covariance as FID needs it: symmetric (max |σ_ij − σ_ji| ≤ {@value #SYMMETRY_TOLERANCE} · max |σ_ij|) and
      * positive semi-definite (smallest eigenvalue ≥ −{@value #PSD_TOLERANCE} · trace), so that neither half of it is
-     * silently ignored nor a negative eigenvalue silently clamped. PSD is checked by a Cholesky factorisation of
-     * σ + tol · trace · I; only when that fails are the eigenvalues computed (LAPACK), to say by how much.
+     * silently ignored nor a negative eigenvalue silently clamped. PSD is checked by a Cholesky factorisation of σ
+     * (positive definite, the usual case), else of σ + tol · trace · I; only when both fail are the eigenvalues
+     * computed (LAPACK), to say by how much.
+     *
+     * @return σ's lower Cholesky factor when σ is positive definite (the factor the Fréchet distance to it uses,
+     *         so that it is not computed twice), else null
      */
-    static void requireCovariance(double[] s, int d, String source) throws IOException {
+    static double[] requireCovariance(double[] s, int d, String source) throws IOException {
         double scale = 0;
         for (double v : s) {
             scale = Math.max(scale, Math.abs(v));
@@ -357,13 +361,19 @@ public final class Npz {
         for (int i = 0; i < d; i++) {
             trace += s[i * d + i];
         }
+        if (trace > 0) {
+            double[] l = org.diffsweep.linalg.Lapack.cholesky(s, d);
+            if (l != null) {
+                return l;
+            }
+        }
         double tol = PSD_TOLERANCE * Math.max(trace, 0);
         double[] shifted = s.clone();
         for (int i = 0; i < d; i++) {
             shifted[i * d + i] += tol;
         }
         if (trace > 0 && org.diffsweep.linalg.Lapack.cholesky(shifted, d) != null) {
-            return;
+            return null;
         }
         double smallest = org.diffsweep.linalg.Lapack.symmetricEigenvalues(s, d)[0];
         if (!(smallest >= -tol)) {
@@ -371,6 +381,7 @@ public final class Npz {
                     + String.format(java.util.Locale.ROOT, "%.4g (trace %.4g)", smallest, trace) + ", expected a covariance, eigenvalues >= -" + PSD_TOLERANCE
                     + " x trace");
         }
+        return null;
     }
 
     private static void requireFinite(double[] v, String source, String name, int cols) throws IOException {
@@ -466,8 +477,8 @@ public final class Npz {
             double[] s = java.util.Arrays.copyOfRange(sigma.values(), c * dim * dim, (c + 1) * dim * dim);
             requireFinite(m, source, CLASS_MU + "[" + c + "]", 1);
             requireFinite(s, source, CLASS_SIGMA + "[" + c + "]", dim);
-            requireCovariance(s, dim, source + " (" + CLASS_SIGMA + "[" + c + "])");
-            out[c] = new Gaussian(m, s, (long) count);
+            double[] factor = requireCovariance(s, dim, source + " (" + CLASS_SIGMA + "[" + c + "])");
+            out[c] = new Gaussian(m, s, (long) count, factor);
         }
         return out;
     }

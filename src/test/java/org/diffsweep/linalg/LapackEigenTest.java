@@ -1,5 +1,6 @@
 package org.diffsweep.linalg;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,15 +62,25 @@ class LapackEigenTest {
                 double av = 0;
                 double vv = 0;
                 for (int j = 0; j < d; j++) {
-                    av += a[i * d + j] * v[j * d + k];
-                    vv += v[j * d + i] * v[j * d + k];
+                    av += a[i * d + j] * v[k * d + j];
+                    vv += v[i * d + j] * v[k * d + j];
                 }
-                residual = Math.max(residual, Math.abs(av - e.values()[k] * v[i * d + k]));
+                residual = Math.max(residual, Math.abs(av - e.values()[k] * v[k * d + i]));
                 orthogonality = Math.max(orthogonality, Math.abs(vv - (i == k ? 1 : 0)));
             }
         }
         assertTrue(residual <= tol, "max |AV − VΛ| " + residual + " above " + tol);
         assertTrue(orthogonality <= 10 * d * Math.ulp(1.0), "max |VᵀV − I| " + orthogonality);
+        // only the upper triangle is read: garbage below the diagonal changes nothing
+        double[] upper = a.clone();
+        for (int i = 1; i < d; i++) {
+            for (int j = 0; j < i; j++) {
+                upper[i * d + j] = Double.NaN;
+            }
+        }
+        assertArrayEquals(e.values(), Lapack.symmetricEigen(upper, d).values());
+        assertArrayEquals(e.vectors(), Lapack.symmetricEigen(upper, d).vectors());
+        assertArrayEquals(Lapack.symmetricEigenvalues(a, d), Lapack.symmetricEigenvalues(upper, d));
         // the eigenvalues-only route agrees within the same bound
         double[] only = Lapack.symmetricEigenvalues(a, d);
         for (int k = 0; k < d; k++) {

@@ -2,6 +2,8 @@ package org.diffsweep.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -111,5 +113,24 @@ class NpzTest {
         stats(new long[] {2, 2}, new double[] {1, 1 + 1e-7, 1 + 1e-7, 1}, 2);
         stats(new long[] {2, 2}, new double[] {1, 1, 1, 1}, 2);
         stats(new long[] {2, 2}, new double[4], 2);
+    }
+
+    /**
+     * A positive definite sigma comes with the Cholesky factor its check computed, which the distance to it then uses
+     * instead of factorising again: the distances are those of the same statistics without it, to the bit. A singular
+     * (PSD) sigma has none.
+     */
+    @Test
+    void aPositiveDefiniteSigmaKeepsTheFactorItsCheckComputed() throws IOException {
+        double[] sigma = {4, 1, 0.5, 1, 3, 0.25, 0.5, 0.25, 2};
+        Gaussian read = stats(new long[] {3, 3}, sigma, 3);
+        assertNotNull(read.knownLowerFactor());
+        assertArrayEquals(org.diffsweep.linalg.Lapack.cholesky(sigma, 3), read.knownLowerFactor());
+        Gaussian plain = new Gaussian(new double[3], sigma, 0);
+        assertNull(plain.knownLowerFactor());
+        Gaussian x = new Gaussian(new double[] {0.5, -1, 2}, new double[] {1, 0.3, 0, 0.3, 2, 0.1, 0, 0.1, 5}, 10);
+        assertEquals(new FrechetDistance.To(plain).from(x), new FrechetDistance.To(read).from(x));
+        assertEquals(new FrechetDistance.To(plain).linearised(x).fid(), new FrechetDistance.To(read).linearised(x).fid());
+        assertNull(stats(new long[] {2, 2}, new double[] {1, 1, 1, 1}, 2).knownLowerFactor());
     }
 }
