@@ -89,6 +89,9 @@ public final class PsldFamily implements Family {
                     + " z, expected " + b * 2 * m.dim() + " (2C channels)");
         }
         Family.requireFinite(m.id(), out, b, "t = 0.5");
+        int row = 2 * m.dim();
+        Family.requireRowsAsAlone(m.id(), out, b, r -> m.epsilon(java.util.Arrays.copyOfRange(z, r * row,
+                (r + 1) * row), 1, 0.5), "t = 0.5");
     }
 
     @Override

@@ -2,6 +2,7 @@ package org.diffsweep.psld;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -236,5 +237,48 @@ class PsldSamplerTest {
         assertEquals(edm[0], z[0], 0);
         assertEquals(edm[1], z[1], 0);
         assertEquals(edm[2], z[4], 0);
+    }
+
+    /**
+     * The driver's probe refuses a PSLD network whose rows depend on the batch they are computed in (as a wrong
+     * batched kernel of the engine makes them, docs/checkpoints.md), naming the model and the row; a network whose
+     * rows are the same alone passes.
+     */
+    @Test
+    void theProbeRefusesANetworkWhoseRowsDependOnTheirBatch() {
+        FAMILY.probe(new PsldModel() {
+            @Override
+            public int dim() {
+                return 2;
+            }
+
+            @Override
+            public double[] epsilon(double[] z, int batch, double t) {
+                return z.clone();
+            }
+        });
+        PsldModel mixing = new PsldModel() {
+            @Override
+            public int dim() {
+                return 2;
+            }
+
+            @Override
+            public String id() {
+                return "mixing.pt";
+            }
+
+            @Override
+            public double[] epsilon(double[] z, int batch, double t) {
+                double[] out = z.clone();
+                for (int i = 0; i < out.length; i++) {
+                    out[i] *= batch;
+                }
+                return out;
+            }
+        };
+        Family.BatchDependentOutput e = assertThrows(Family.BatchDependentOutput.class, () -> FAMILY.probe(mixing));
+        assertTrue(e.getMessage().startsWith("model mixing.pt: row 0 of a probe batch of 2 at t = 0.5 differs"),
+                e.getMessage());
     }
 }
