@@ -375,4 +375,52 @@ class CheckpointConfigsTest {
                     calls.size(), atSample, worstTime, first);
         }
     }
+
+    /**
+     * The block each export printed for its fixture (tools/export writes it as {@code NAME.model.yaml}; the fixtures
+     * keep it as {@code model_block}) is a config's model as it stands: pasted above a sweep's other keys, with the
+     * network paths pointed at the fixtures, it parses, its first line names the exported file's SHA-256, and it
+     * declares the output, labels, process and guide that the parity runs above use.
+     */
+    @Test
+    void theBlocksTheExportsPrintAreConfigsAsTheyStand() throws IOException {
+        String skeleton = """
+                name: pasted
+                output: %s
+                seeds: { start: 0, count: 2 }
+                samplers: [ { name: euler } ]
+                grids: [ { name: edm, rho: 7 } ]
+                nfe: [ 4 ]
+                reference: ref.npz   # not read
+                """.formatted(outputDir());
+        String[][] expected = {
+            // fixture, output, label count and encoding (or -), process, guide network (or -)
+            {"edm-uncond", "denoiser", "-", "EdmProcess[sigmaMinValue=0.002, sigmaMaxValue=80.0]", "-"},
+            {"edm-cond", "denoiser", "10 ONE_HOT", "EdmProcess[sigmaMinValue=0.002, sigmaMaxValue=80.0]", "-"},
+            {"edm2-cond", "denoiser", "10 ONE_HOT", "EdmProcess[sigmaMinValue=0.002, sigmaMaxValue=80.0]",
+                "edm2-cond-gnet.pt"},
+            {"diffusers-eps", "epsilon", "-", "DdpmProcess[schedule=linear, betaStart=1.0E-4, betaEnd=0.02, "
+                + "steps=1000, tableDtype=float32]", "-"},
+            {"diffusers-v-cond", "v", "10 INDEX", "DdpmProcess[schedule=squaredcos_cap_v2, steps=1000, "
+                + "tableDtype=float32]", "-"},
+        };
+        for (String[] e : expected) {
+            JsonNode f = fixture(e[0] + ".json");
+            String block = f.get("model_block").asText();
+            String first = block.lines().findFirst().orElse("");
+            assertTrue(first.startsWith("# exported by torch ") && first.endsWith("sha256 "
+                    + f.get("model_sha256").asText()), e[0] + ": first line '" + first + "'");
+            String yaml = block.replaceAll("path: ([\\w.-]+\\.pt)", "path: " + DIR.toAbsolutePath() + "/$1")
+                    + (e[2].equals("-") ? "" : "labels: uniform\n") + skeleton;
+            SweepConfig c = SweepConfig.parse(yaml, e[0] + ".model.yaml");
+            String what = e[0] + "'s block:\n" + block;
+            assertEquals(e[1], new com.fasterxml.jackson.databind.ObjectMapper().readTree(c.model().json())
+                    .path("output").asText("denoiser"), what);
+            LabelInput labels = c.model().labels();
+            assertEquals(e[2], labels == null ? "-" : labels.count() + " " + labels.encoding(), what);
+            assertEquals(e[3], c.family().process(), what);
+            assertEquals(e[4], c.guide() == null ? "-" : Path.of(c.guide().net().path()).getFileName().toString(),
+                    what);
+        }
+    }
 }
