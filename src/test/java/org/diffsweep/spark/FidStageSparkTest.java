@@ -105,4 +105,49 @@ class FidStageSparkTest {
             assertEquals(first.get(i).se(), linear.get(i).se(), 0.5 * first.get(i).se(), first.get(i).point().id());
         }
     }
+
+    /**
+     * A .npz reference on the local fid stage (the factor its check computed is the one the distance uses): the same
+     * bits as the Spark stage's; a reference it refuses fails the stage with the reference's one line and leaves no
+     * table behind.
+     */
+    @Test
+    void anNpzReferenceGivesTheSameBitsLocallyAndABadOneLeavesNoTable() throws Exception {
+        SparkSession spark = SparkTestSupport.spark();
+        java.nio.file.Path dir = SparkTestSupport.tempDir("fid-ref-async");
+        int d = 6;
+        double[] sigma = new double[d * d];
+        for (int i = 0; i < d; i++) {
+            sigma[i * d + i] = 0.3 + 0.1 * i;
+        }
+        writeNpz(dir.resolve("good.npz"), new double[d], sigma);
+        double[] asymmetric = sigma.clone();
+        asymmetric[1] = 0.2;
+        writeNpz(dir.resolve("bad.npz"), new double[d], asymmetric);
+        String out = dir.resolve("out").toString();
+        SweepConfig good = SweepConfig.parse(config(out, 8) + "reference: " + dir.resolve("good.npz") + "\n", "many");
+        SweepJob.run(spark, good, 0);
+        List<FidJob.Entry> spark1 = FidJob.run(spark, good);
+        assertSameTable(spark1, FidJob.runLocal(spark.sparkContext().hadoopConfiguration(), good, 2));
+
+        SweepConfig bad = SweepConfig.parse(config(out, 8) + "reference: " + dir.resolve("bad.npz") + "\n", "many");
+        SweepLayout layout = new SweepLayout(bad.output());
+        org.apache.hadoop.fs.FileSystem fs = layout.root().getFileSystem(spark.sparkContext().hadoopConfiguration());
+        fs.delete(layout.fidDir(), true);
+        org.diffsweep.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                org.diffsweep.config.ConfigException.class,
+                () -> FidJob.runLocal(spark.sparkContext().hadoopConfiguration(), bad, 2));
+        assertTrue(e.getMessage().contains("bad.npz: sigma is not symmetric: sigma[0, 1] = 0.2"), e.getMessage());
+        assertTrue(!fs.exists(layout.fidComplete()) && !fs.exists(new org.apache.hadoop.fs.Path(layout.fidDir(),
+                "fid.csv")), "nothing of a table is left");
+    }
+
+    private static void writeNpz(java.nio.file.Path file, double[] mu, double[] sigma) throws java.io.IOException {
+        java.util.Map<String, org.diffsweep.metrics.Npz.Array> m = new java.util.LinkedHashMap<>();
+        m.put("mu", new org.diffsweep.metrics.Npz.Array(new long[] {mu.length}, mu));
+        m.put("sigma", new org.diffsweep.metrics.Npz.Array(new long[] {mu.length, mu.length}, sigma));
+        try (java.io.OutputStream o = java.nio.file.Files.newOutputStream(file)) {
+            org.diffsweep.metrics.Npz.write(o, m);
+        }
+    }
 }
