@@ -72,8 +72,9 @@ public final class FrechetDistance {
             this.mean = fixed.mean();
             double[] cov = fixed.cov();
             this.trace = FrechetDistance.trace(cov, dim);
+            // A factor the Gaussian came with is shared, not copied: neither it nor this class ever writes to it.
             double[] known = fixed.knownLowerFactor();
-            Factor f = known != null ? new Factor(known.clone(), true) : factor(cov, dim);
+            Factor f = known != null ? new Factor(known, true) : factor(cov, dim);
             this.basis = f.basis();
             this.lower = f.lower();
         }

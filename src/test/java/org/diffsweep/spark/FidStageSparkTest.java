@@ -114,7 +114,7 @@ class FidStageSparkTest {
     @Test
     void anNpzReferenceGivesTheSameBitsLocallyAndABadOneLeavesNoTable() throws Exception {
         SparkSession spark = SparkTestSupport.spark();
-        java.nio.file.Path dir = SparkTestSupport.tempDir("fid-ref-async");
+        java.nio.file.Path dir = SparkTestSupport.tempDir("fid-npz");
         int d = 6;
         double[] sigma = new double[d * d];
         for (int i = 0; i < d; i++) {
