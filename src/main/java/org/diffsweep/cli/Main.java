@@ -31,6 +31,12 @@ public final class Main {
     public static final int EXIT_BAD_INPUT = 2;
 
     public static void main(String[] args) {
+        // The local fid stage's start-up work (FidJob.warmUp) overlaps the command line's parsing too when started
+        // here, before it; Fid.starting() would start it after.
+        String command = java.util.Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().orElse("");
+        if (command.equals("fid") && !java.util.Arrays.asList(args).contains("--spark")) {
+            FidJob.warmUp();
+        }
         System.exit(execute(args));
     }
 

@@ -192,8 +192,15 @@ public final class FidBench {
             System.out.printf(Locale.ROOT, "%nbench-fid: n = %d, D = %d, %d cores, %d rounds side by side; each round "
                     + "runs (a) 'diffsweep fid' on the %d config%s as a whole process, JVM start included, (b) "
                     + "pytorch-fid's reduce (np.load, np.cov, scipy.linalg.sqrtm) as a whole python process, "
-                    + "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, (c) diffsweep's pieces in this JVM%n", seeds, dim,
+                    + "(c) diffsweep's pieces in this JVM; (a) and (b) run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE "
+                    + "removed from their environment, so that both pick the machine's own BLAS kernel%n", seeds, dim,
                     cores, rounds, configs, configs == 1 ? "" : "s");
+            String pinned = pinnedBlas(System.getenv());
+            if (!pinned.isEmpty()) {
+                System.out.printf(Locale.ROOT, "bench-fid: note: this JVM runs with %s set (bin/diffsweep removes "
+                        + "them for bench-fid), so the in-process pieces (c) use that kernel, not the machine's own%n",
+                        pinned);
+            }
             Path npy = dir.resolve("config0.npy");
             Path refNpz = dir.resolve("reference.npz");
             writeNpy(npy, layout, conf, first, seeds, blockSize, dim);
@@ -349,8 +356,10 @@ public final class FidBench {
         }
         cmd.add("fid");
         cmd.add(yaml.toString());
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        unpinBlas(pb);
         long t0 = System.nanoTime();
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        Process p = pb.start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         int rc = p.waitFor();
         double secs = (System.nanoTime() - t0) / 1e9;
@@ -460,16 +469,37 @@ public final class FidBench {
         return null;
     }
 
+    /** The variables that pin OpenBLAS to a kernel or cache size other than the one it detects. */
+    static final List<String> BLAS_PINS = List.of("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE");
+
+    /** Those of {@link #BLAS_PINS} set in {@code env}, as NAME=value, comma-separated; empty when none is. */
+    static String pinnedBlas(java.util.Map<String, String> env) {
+        List<String> set = new ArrayList<>();
+        for (String k : BLAS_PINS) {
+            if (env.get(k) != null) {
+                set.add(k + "=" + env.get(k));
+            }
+        }
+        return String.join(", ", set);
+    }
+
     /**
-     * load s, stats s, FID s, value: one round of tools/bench/fid_baseline.py, with OPENBLAS_CORETYPE and
-     * OPENBLAS_L2_SIZE removed from its environment (inherited from a shell, they can make numpy pick a slower
-     * kernel); the BLAS it runs is printed.
+     * Removes {@link #BLAS_PINS} from a side's environment: inherited from a shell, they make numpy and diffsweep's
+     * OpenBLAS alike pick a kernel other than the machine's own (numpy about 2× slower here), so both sides run
+     * without them.
+     */
+    static void unpinBlas(ProcessBuilder pb) {
+        BLAS_PINS.forEach(pb.environment()::remove);
+    }
+
+    /**
+     * load s, stats s, FID s, value: one round of tools/bench/fid_baseline.py, with {@link #BLAS_PINS} removed from
+     * its environment ({@link #unpinBlas}); the BLAS it runs is printed.
      */
     static double[] baseline(String python, Path npy, Path ref, int round) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(python, "tools/bench/fid_baseline.py", npy.toString(), ref.toString(),
                 Integer.toString(round)).redirectErrorStream(true);
-        pb.environment().remove("OPENBLAS_CORETYPE");
-        pb.environment().remove("OPENBLAS_L2_SIZE");
+        unpinBlas(pb);
         Process p = pb.start();
         double[] out = null;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {

@@ -134,13 +134,18 @@ public final class FidJob {
     }
 
     /**
-     * Starts, on a daemon thread, the one-time start-up work of a cold JVM that the local fid stage meets later
-     * (loading OpenBLAS, the chart and PNG classes), so that it overlaps the configuration, the reference and the
-     * sums instead of adding to them. Changes no result: it only loads what the stage then uses.
+     * Starts (once per JVM), on a daemon thread, the one-time start-up work of a cold JVM that the local fid stage
+     * meets later (Hadoop's configuration, logging and local file system, OpenBLAS, the chart and PNG classes), so
+     * that it overlaps the command line, the configuration, the reference and the sums instead of adding to them.
+     * Changes no result: it only loads what the stage then uses, in the order the stage meets it.
      */
-    public static Thread warmUp() {
+    public static synchronized Thread warmUp() {
+        if (warmUp != null) {
+            return warmUp;
+        }
         Thread t = new Thread(() -> {
             try {
+                FileSystem.getLocal(org.diffsweep.spark.HadoopStore.driverConf());
                 org.diffsweep.linalg.Lapack.preload();
                 org.diffsweep.report.Plots.linesWithErrors("warm-up", "NFE", "FID",
                         Map.of("a", new double[][] {{1, 2}, {1, 2}, {0.1, 0.1}}), null, true, null,
@@ -152,8 +157,12 @@ public final class FidJob {
         t.setDaemon(true);
         t.setPriority(Thread.MIN_PRIORITY);
         t.start();
+        warmUp = t;
         return t;
     }
+
+    /** The warm-up thread, once started: one per JVM. */
+    private static Thread warmUp;
 
     /** Where every config's reduce runs: Spark tasks, or this JVM. */
     interface Reducer {

@@ -7,6 +7,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.openblas.global.openblas;
 import org.bytedeco.openblas.presets.openblas_nolapack;
@@ -305,13 +306,16 @@ public final class Lapack {
     /** The eigenvalues, ascending, of the symmetric d×d matrix whose upper triangle {@code a} holds. */
     public static double[] symmetricEigenvalues(double[] a, int d) {
         check(a, (long) d * d, "A");
-        double[] work = a.clone();
         double[] w = new double[d];
         load();
         // The row-major upper triangle is the column-major lower one: LAPACK reads the array as it is, without the
-        // d×d transpose that LAPACKE's row-major interface makes.
-        int info = openblas.LAPACKE_dsyevd(openblas.LAPACK_COL_MAJOR, (byte) 'N', (byte) 'L', d, work, d, w);
-        requireConverged(info, d);
+        // d×d transpose that LAPACKE's row-major interface makes. Native buffers, not Java arrays: JNI would copy
+        // an array in and out again around the call.
+        try (DoublePointer work = new DoublePointer((long) d * d).put(a); DoublePointer pw = new DoublePointer(d)) {
+            int info = openblas.LAPACKE_dsyevd(openblas.LAPACK_COL_MAJOR, (byte) 'N', (byte) 'L', d, work, d, pw);
+            requireConverged(info, d);
+            pw.get(w);
+        }
         return w;
     }
 
@@ -331,18 +335,21 @@ public final class Lapack {
      */
     public static Eigen symmetricEigen(double[] a, int d) {
         check(a, (long) d * d, "A");
-        double[] work = a.clone();
         double[] w = new double[d];
         double[] v = new double[d * d];
-        int[] found = new int[1];
-        int[] support = new int[2 * d];
         load();
-        int info = openblas.LAPACKE_dsyevr(openblas.LAPACK_COL_MAJOR, (byte) 'V', (byte) 'A', (byte) 'L', d, work, d,
-                0, 0, 0, 0, 0, found, w, v, d, support);
-        requireConverged(info, d);
-        if (found[0] != d) {
-            throw new IllegalStateException("dsyevr: " + found[0] + " eigenpairs of a " + d + "×" + d
-                    + " matrix, expected all " + d);
+        try (DoublePointer work = new DoublePointer((long) d * d).put(a); DoublePointer pw = new DoublePointer(d);
+             DoublePointer pv = new DoublePointer((long) d * d); IntPointer found = new IntPointer(1);
+             IntPointer support = new IntPointer(2L * d)) {
+            int info = openblas.LAPACKE_dsyevr(openblas.LAPACK_COL_MAJOR, (byte) 'V', (byte) 'A', (byte) 'L', d, work,
+                    d, 0, 0, 0, 0, 0, found, pw, pv, d, support);
+            requireConverged(info, d);
+            if (found.get() != d) {
+                throw new IllegalStateException("dsyevr: " + found.get() + " eigenpairs of a " + d + "×" + d
+                        + " matrix, expected all " + d);
+            }
+            pw.get(w);
+            pv.get(v);
         }
         return new Eigen(w, v);
     }
@@ -353,14 +360,20 @@ public final class Lapack {
      */
     public static double[] cholesky(double[] a, int d) {
         check(a, (long) d * d, "A");
-        double[] l = a.clone();
+        double[] l = new double[d * d];
         load();
-        int info = openblas.LAPACKE_dpotrf(openblas.LAPACK_ROW_MAJOR, (byte) 'L', d, l, d);
-        if (info < 0) {
-            throw new IllegalArgumentException("dpotrf: argument " + (-info) + " is invalid");
-        }
-        if (info > 0) {
-            return null;
+        // The row-major lower triangle is the column-major upper one, and the upper factor U (A = Uᵀ U) LAPACK
+        // writes there is L = Uᵀ read row-major: no transposes (LAPACKE's row-major interface makes two), and a
+        // native buffer, which JNI does not copy in and out again around the call.
+        try (DoublePointer p = new DoublePointer((long) d * d).put(a)) {
+            int info = openblas.LAPACKE_dpotrf(openblas.LAPACK_COL_MAJOR, (byte) 'U', d, p, d);
+            if (info < 0) {
+                throw new IllegalArgumentException("dpotrf: argument " + (-info) + " is invalid");
+            }
+            if (info > 0) {
+                return null;
+            }
+            p.get(l);
         }
         for (int i = 0; i < d; i++) {
             java.util.Arrays.fill(l, i * d + i + 1, (i + 1) * d, 0.0);

@@ -76,13 +76,29 @@ public final class Npz {
             for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
                 String name = e.getName().endsWith(".npy") ? e.getName().substring(0, e.getName().length() - 4)
                         : e.getName();
-                out.put(name, readNpy(zip.readAllBytes(), source + ":" + e.getName()));
+                out.put(name, readNpy(entryBytes(zip, e), source + ":" + e.getName()));
             }
         }
         if (out.isEmpty()) {
             throw new IOException(source + ": not an .npz archive (no arrays found)");
         }
         return out;
+    }
+
+    /**
+     * The bytes of the entry the stream is at: read straight into one array of the size its header gives (numpy
+     * writes it), else grown as they come. A 32 MB σ then costs one fresh array instead of a chain of buffers and
+     * their copy.
+     */
+    private static byte[] entryBytes(ZipInputStream zip, ZipEntry e) throws IOException {
+        long size = e.getSize();
+        if (size < 0 || size > (1L << 30)) {
+            return zip.readAllBytes();
+        }
+        byte[] bytes = new byte[(int) size];
+        int got = zip.readNBytes(bytes, 0, bytes.length);
+        // Fewer bytes than the header says: what there is, for readNpy to report as truncated.
+        return got == bytes.length ? bytes : java.util.Arrays.copyOf(bytes, got);
     }
 
     /** A {@code .npy} header: dtype, shape (C order only). */
@@ -193,8 +209,9 @@ public final class Npz {
         switch (descr) {
             case "<f8" -> buf.asDoubleBuffer().get(values);
             case "<f4" -> {
+                java.nio.FloatBuffer floats = buf.asFloatBuffer();
                 for (int i = 0; i < values.length; i++) {
-                    values[i] = buf.getFloat();
+                    values[i] = floats.get(i);
                 }
             }
             case "<i8" -> {
@@ -342,13 +359,20 @@ public final class Npz {
         double worst = -1;
         int wi = 0;
         int wj = 0;
-        for (int i = 0; i < d; i++) {
-            for (int j = i + 1; j < d; j++) {
-                double diff = Math.abs(s[i * d + j] - s[j * d + i]);
-                if (diff > worst) {
-                    worst = diff;
-                    wi = i;
-                    wj = j;
+        // In square tiles, so that the transposed reads stay in cache (a plain row scan reads σ's columns with a
+        // stride of D values, a cache and TLB miss each at D = 2048); the first worst pair in row order is kept.
+        int tile = 64;
+        for (int i0 = 0; i0 < d; i0 += tile) {
+            for (int j0 = i0; j0 < d; j0 += tile) {
+                for (int i = i0; i < Math.min(d, i0 + tile); i++) {
+                    for (int j = Math.max(j0, i + 1); j < Math.min(d, j0 + tile); j++) {
+                        double diff = Math.abs(s[i * d + j] - s[j * d + i]);
+                        if (diff > worst || (diff == worst && (i < wi || (i == wi && j < wj)))) {
+                            worst = diff;
+                            wi = i;
+                            wj = j;
+                        }
+                    }
                 }
             }
         }

@@ -53,4 +53,16 @@ class BenchCommandsTest {
         assertTrue(Files.isDirectory(out.resolve("c2-n40-d8-b10")));
         assertTrue(Files.isDirectory(out.resolve("c1-n30-d8-b10")));
     }
+
+    @Test
+    void bothSidesOfBenchFidRunWithoutTheBlasPins() {
+        ProcessBuilder pb = new ProcessBuilder("true");
+        pb.environment().put("OPENBLAS_CORETYPE", "Haswell");
+        pb.environment().put("OPENBLAS_L2_SIZE", "512");
+        pb.environment().put("OPENBLAS_NUM_THREADS", "2");
+        assertEquals("OPENBLAS_CORETYPE=Haswell, OPENBLAS_L2_SIZE=512", FidBench.pinnedBlas(pb.environment()));
+        FidBench.unpinBlas(pb);
+        assertEquals("", FidBench.pinnedBlas(pb.environment()));
+        assertEquals("2", pb.environment().get("OPENBLAS_NUM_THREADS"), "only the pins go");
+    }
 }

@@ -87,4 +87,57 @@ class LapackEigenTest {
             assertEquals(e.values()[k], only[k], 2 * tol, "eigenvalue " + k + " of the two drivers");
         }
     }
+
+    /**
+     * The Cholesky factor: lower triangular, L Lᵀ = A within a backward-stable bound (|L Lᵀ − A| ≤ c·d·ε·‖A‖), only
+     * A's lower triangle read, and null for a matrix that is not positive definite.
+     */
+    @Test
+    void choleskyFactorReproducesItsMatrixFromTheLowerTriangle() {
+        int d = 200;
+        SplittableRandom rng = new SplittableRandom(11);
+        double[] x = new double[d * (d + 20)];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = rng.nextGaussian();
+        }
+        double[] a = new double[d * d];
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j < d; j++) {
+                double s = 0;
+                for (int k = 0; k < d + 20; k++) {
+                    s += x[i * (d + 20) + k] * x[j * (d + 20) + k];
+                }
+                a[i * d + j] = s;
+            }
+        }
+        double norm = 0;
+        for (double v : a) {
+            norm = Math.max(norm, Math.abs(v));
+        }
+        double[] lowerOnly = a.clone();
+        for (int i = 0; i < d; i++) {
+            for (int j = i + 1; j < d; j++) {
+                lowerOnly[i * d + j] = Double.NaN;
+            }
+        }
+        double[] l = Lapack.cholesky(lowerOnly, d);
+        assertArrayEquals(l, Lapack.cholesky(a, d), "the upper triangle is not read");
+        double worst = 0;
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j < d; j++) {
+                if (j > i) {
+                    assertEquals(0.0, l[i * d + j], "L[" + i + "][" + j + "] above the diagonal");
+                }
+                double s = 0;
+                for (int k = 0; k < d; k++) {
+                    s += l[i * d + k] * l[j * d + k];
+                }
+                worst = Math.max(worst, Math.abs(s - a[i * d + j]));
+            }
+        }
+        assertTrue(worst <= 10 * d * Math.ulp(1.0) * norm, "max |L Lᵀ − A| " + worst);
+        double[] indefinite = a.clone();
+        indefinite[5 * d + 5] = -1;
+        assertEquals(null, Lapack.cholesky(indefinite, d));
+    }
 }
