@@ -150,6 +150,7 @@ public final class FidJob {
                 org.diffsweep.report.Plots.linesWithErrors("warm-up", "NFE", "FID",
                         Map.of("a", new double[][] {{1, 2}, {1, 2}, {0.1, 0.1}}), null, true, null,
                         OutputStream.nullOutputStream());
+                parquetRoundTrip();
             } catch (IOException | RuntimeException | LinkageError e) {
                 // the stage itself meets and reports whatever failed here
             }
@@ -159,6 +160,30 @@ public final class FidJob {
         t.start();
         warmUp = t;
         return t;
+    }
+
+    /**
+     * Writes a two-row feature block and a one-row table to a temporary folder, reads the block back and deletes
+     * both: the Parquet reader, writer and Snappy codec the stage meets (several hundred classes, Snappy's native
+     * library) are then loaded before the stage reaches its blocks and its table.
+     */
+    private static void parquetRoundTrip() throws IOException {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("diffsweep-warm-up");
+        try {
+            Configuration conf = org.diffsweep.spark.HadoopStore.driverConf();
+            Path block = new Path(dir.toUri().toString(), "block.parquet");
+            org.diffsweep.spark.FeatureParquet.write(FileSystem.getLocal(conf).getRaw(), block, conf, "warm-up", 1,
+                    "euler", "edm", List.of(new org.diffsweep.spark.FeatureParquet.Row(0, new float[] {1, 2}),
+                            new org.diffsweep.spark.FeatureParquet.Row(1, new float[] {3, 4})), Map.of());
+            org.diffsweep.spark.FeatureBlocks.read(block, conf, 2);
+            Table t = new Table("warm-up", null, List.of(Table.Column.string("a", "a")));
+            t.add("a");
+            TableParquet.write(conf, t, new Path(dir.toUri().toString(), "table.parquet").toString());
+        } finally {
+            try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
     }
 
     /** The warm-up thread, once started: one per JVM. */
