@@ -29,6 +29,11 @@ public final class HadoopStore implements Store {
      */
     public static Configuration driverConf() {
         Configuration c = new Configuration();
+        // file: without a chmod process per created file (ForklessLocalFileSystem), unless a site file names another
+        // implementation; a -Dspark.hadoop.fs.file.impl below overrides both.
+        if (c.get(ForklessLocalFileSystem.IMPL_KEY) == null) {
+            c.set(ForklessLocalFileSystem.IMPL_KEY, ForklessLocalFileSystem.class.getName());
+        }
         for (Map.Entry<Object, Object> e : System.getProperties().entrySet()) {
             String key = e.getKey().toString();
             if (key.startsWith("spark.hadoop.") && e.getValue() != null) {
