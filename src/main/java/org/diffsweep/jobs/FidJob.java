@@ -212,6 +212,10 @@ public final class FidJob {
         if (config.multiDetector()) {
             return runDetectors(conf, reducer, config, spread, lock, layout, fs, t0);
         }
+        if (!config.reference().equals("exact")) {
+            // the tables' provenance names the reference by its hash: made beside the reference's read and check
+            ModelFiles.prefetchSha256(config.reference(), conf);
+        }
         Reference ref = readReference(config, conf);
         Results table = measure(conf, reducer, config, spread, layout, ref.gaussian(), ref.classes());
         List<Entry> entries = table.entries();

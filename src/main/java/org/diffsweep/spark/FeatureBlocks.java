@@ -230,21 +230,31 @@ public final class FeatureBlocks {
                     : dictionaryPage.getEncoding().initDictionary(column, dictionaryPage);
             DataPage page;
             while ((page = pages.readPage()) != null) {
-                if (page instanceof DataPageV1 p1) {
+                if (page instanceof DataPageV1 p1 && p1.getRlEncoding() == Encoding.RLE
+                        && p1.getDlEncoding() == Encoding.RLE) {
+                    // Each level run is a 4-byte length, then the runs: decoded by Parquet's decoder itself, called
+                    // directly in the loop below (through a ValuesReader it costs three calls a level).
+                    ByteBufferInputStream in = p1.getBytes().toInputStream();
+                    RunLengthBitPackingHybridDecoder rl = lengthPrefixed(in, column.getMaxRepetitionLevel());
+                    RunLengthBitPackingHybridDecoder dl = lengthPrefixed(in, maxDefinition);
+                    checkLevels(p1.getValueCount(), rl, dl);
+                    values(p1.getValueCount(), p1.getValueEncoding(), dictionary, in);
+                } else if (page instanceof DataPageV1 p1) {
                     ByteBufferInputStream in = p1.getBytes().toInputStream();
                     ValuesReader rl = p1.getRlEncoding().getValuesReader(column, ValuesType.REPETITION_LEVEL);
                     rl.initFromPage(p1.getValueCount(), in);
                     ValuesReader dl = p1.getDlEncoding().getValuesReader(column, ValuesType.DEFINITION_LEVEL);
                     dl.initFromPage(p1.getValueCount(), in);
-                    page(p1.getValueCount(), rl::readInteger, dl::readInteger, p1.getValueEncoding(), dictionary, in);
+                    checkLevels(p1.getValueCount(), rl::readInteger, dl::readInteger);
+                    values(p1.getValueCount(), p1.getValueEncoding(), dictionary, in);
                 } else if (page instanceof DataPageV2 p2) {
                     RunLengthBitPackingHybridDecoder rl = new RunLengthBitPackingHybridDecoder(
                             BytesUtils.getWidthFromMaxInt(column.getMaxRepetitionLevel()),
                             p2.getRepetitionLevels().toInputStream());
                     RunLengthBitPackingHybridDecoder dl = new RunLengthBitPackingHybridDecoder(
                             BytesUtils.getWidthFromMaxInt(maxDefinition), p2.getDefinitionLevels().toInputStream());
-                    page(p2.getValueCount(), rl::readInt, dl::readInt, p2.getDataEncoding(), dictionary,
-                            p2.getData().toInputStream());
+                    checkLevels(p2.getValueCount(), rl, dl);
+                    values(p2.getValueCount(), p2.getDataEncoding(), dictionary, p2.getData().toInputStream());
                 } else {
                     throw new IOException(path + ": unknown page " + page);
                 }
@@ -259,11 +269,35 @@ public final class FeatureBlocks {
             int next() throws IOException;
         }
 
-        private void page(int count, Levels repetition, Levels definition, Encoding encoding, Dictionary dictionary,
-                          ByteBufferInputStream data) throws IOException {
-            if (v + count > end) {
-                throw new IOException(path + ": a row holds more than " + dim + " features, expected " + dim);
+        /** A V1 page's levels of one kind: a little-endian int32 byte length, then that many bytes of runs. */
+        private static RunLengthBitPackingHybridDecoder lengthPrefixed(ByteBufferInputStream in, int maxLevel)
+                throws IOException {
+            int length = BytesUtils.readIntLittleEndian(in);
+            return new RunLengthBitPackingHybridDecoder(BytesUtils.getWidthFromMaxInt(maxLevel), in.sliceStream(length));
+        }
+
+        /**
+         * Checks a page's {@code count} levels: every value defined, and a row starting (repetition level 0) exactly
+         * every D values. The same check as {@link #checkLevels(int, Levels, Levels)}, with the decoders called
+         * directly.
+         */
+        private void checkLevels(int count, RunLengthBitPackingHybridDecoder repetition,
+                                 RunLengthBitPackingHybridDecoder definition) throws IOException {
+            checkCount(count);
+            int at = (int) (v % dim);
+            for (int k = 0; k < count; k++) {
+                if (definition.readInt() != maxDefinition || (repetition.readInt() == 0) != (at == 0)) {
+                    throw new IOException(path + ": " + rowError((v + k) / dim));
+                }
+                if (++at == dim) {
+                    at = 0;
+                }
             }
+        }
+
+        /** As above, through value readers (level encodings other than RLE). */
+        private void checkLevels(int count, Levels repetition, Levels definition) throws IOException {
+            checkCount(count);
             int at = (int) (v % dim);
             for (int k = 0; k < count; k++) {
                 if (definition.next() != maxDefinition || (repetition.next() == 0) != (at == 0)) {
@@ -273,6 +307,17 @@ public final class FeatureBlocks {
                     at = 0;
                 }
             }
+        }
+
+        private void checkCount(int count) throws IOException {
+            if (v + count > end) {
+                throw new IOException(path + ": a row holds more than " + dim + " features, expected " + dim);
+            }
+        }
+
+        /** The page's {@code count} values, after its levels were checked, into the rows. */
+        private void values(int count, Encoding encoding, Dictionary dictionary, ByteBufferInputStream data)
+                throws IOException {
             int from = (int) v;
             if (encoding == Encoding.PLAIN) {
                 if (data.available() != 4L * count) {

@@ -27,23 +27,64 @@ public final class ModelFiles {
      * (a file rewritten since is read again): a driver checks a config's files from several places (the hash, the
      * detector's interface, its protocol, the reference's provenance), and a detector file is 100 MB.
      */
-    private static final java.util.concurrent.ConcurrentHashMap<String, Object> READ = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.FutureTask<Object>> READ =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private interface Read<T> {
         T from(Path p, FileSystem fs) throws IOException;
     }
 
+    /**
+     * The value {@code read} gives for the file, read once per JVM: a second caller for the same key while the first
+     * is reading waits for its value rather than reading again. A read that fails is forgotten, so a later caller
+     * tries again.
+     */
     @SuppressWarnings("unchecked")
     private static <T> T once(String what, Path p, Configuration conf, Read<T> read) throws IOException {
         FileSystem fs = p.getFileSystem(conf);
         org.apache.hadoop.fs.FileStatus st = fs.getFileStatus(p);
         String key = what + "|" + st.getPath() + "|" + st.getLen() + "|" + st.getModificationTime();
-        Object known = READ.get(key);
+        java.util.concurrent.FutureTask<Object> mine = new java.util.concurrent.FutureTask<>(() -> read.from(p, fs));
+        java.util.concurrent.FutureTask<Object> known = READ.putIfAbsent(key, mine);
         if (known == null) {
-            known = read.from(p, fs);
-            READ.put(key, known);
+            known = mine;
+            mine.run();
         }
-        return (T) known;
+        try {
+            return (T) known.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while reading " + p);
+        } catch (java.util.concurrent.ExecutionException e) {
+            READ.remove(key, known);
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IOException(e.getCause());
+        }
+    }
+
+    /**
+     * Starts hashing a file on a daemon thread, so that a later {@link #sha256(String, Configuration)} of it (a table's
+     * provenance) finds the hash made, or waits for it, instead of reading the file then. Errors are left for that
+     * call to meet and report.
+     */
+    public static void prefetchSha256(String path, Configuration conf) {
+        Thread t = new Thread(() -> {
+            try {
+                sha256(path, conf);
+            } catch (RuntimeException e) {
+                // reported by the caller that needs the hash
+            }
+        }, "diffsweep-hash");
+        t.setDaemon(true);
+        t.start();
     }
 
     /** SHA-256 of a file, hex. */
