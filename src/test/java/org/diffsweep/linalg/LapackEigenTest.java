@@ -140,4 +140,51 @@ class LapackEigenTest {
         indefinite[5 * d + 5] = -1;
         assertEquals(null, Lapack.cholesky(indefinite, d));
     }
+
+    /**
+     * Above one tile of eigenvectors ({@link Lapack#EIGEN_TILE}), the tiled back-transformation: the same bits on one
+     * thread as on two, and the backward-stable bounds ‖AV − VΛ‖ ≤ c·d·ε·‖A‖, ‖VᵀV − I‖ ≤ c·d·ε.
+     */
+    @Test
+    void tiledEigenvectorsAreTheSameBitsOnAnyThreadCountAndAccurate() {
+        int d = 2 * Lapack.EIGEN_TILE + 76;
+        SplittableRandom rng = new SplittableRandom(13);
+        double[] x = new double[d * d];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = rng.nextGaussian() * Math.exp(-(i % d) / 200.0);
+        }
+        double[] a = Lapack.multiply(x, false, x, true, d, d, d);
+        int before = Lapack.parallelism();
+        Lapack.Eigen one;
+        Lapack.Eigen two;
+        try {
+            Lapack.parallelism(1);
+            one = Lapack.symmetricEigen(a, d);
+            Lapack.parallelism(2);
+            two = Lapack.symmetricEigen(a, d);
+        } finally {
+            Lapack.parallelism(before);
+        }
+        assertArrayEquals(one.values(), two.values());
+        assertArrayEquals(one.vectors(), two.vectors(), "the eigenvectors' bits depend on the thread count");
+        double norm = Math.abs(one.values()[d - 1]);
+        double[] v = one.vectors();
+        // rows of v are eigenvectors: A Vᵀ against Vᵀ Λ, and V Vᵀ against I
+        double[] av = Lapack.multiply(a, false, v, true, d, d, d);
+        double[] vv = Lapack.multiply(v, false, v, true, d, d, d);
+        double residual = 0;
+        double orthogonality = 0;
+        for (int i = 0; i < d; i++) {
+            for (int k = 0; k < d; k++) {
+                residual = Math.max(residual, Math.abs(av[i * d + k] - one.values()[k] * v[k * d + i]));
+                orthogonality = Math.max(orthogonality, Math.abs(vv[i * d + k] - (i == k ? 1 : 0)));
+            }
+        }
+        assertTrue(residual <= 10 * d * Math.ulp(1.0) * norm, "max |AV − VΛ| " + residual);
+        assertTrue(orthogonality <= 10 * d * Math.ulp(1.0), "max |VᵀV − I| " + orthogonality);
+        double[] only = Lapack.symmetricEigenvalues(a, d);
+        for (int k = 0; k < d; k++) {
+            assertEquals(only[k], one.values()[k], 20 * d * Math.ulp(1.0) * norm, "eigenvalue " + k);
+        }
+    }
 }
