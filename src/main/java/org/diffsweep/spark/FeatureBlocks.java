@@ -240,13 +240,9 @@ public final class FeatureBlocks {
                     checkLevels(p1.getValueCount(), rl, dl);
                     values(p1.getValueCount(), p1.getValueEncoding(), dictionary, in);
                 } else if (page instanceof DataPageV1 p1) {
-                    ByteBufferInputStream in = p1.getBytes().toInputStream();
-                    ValuesReader rl = p1.getRlEncoding().getValuesReader(column, ValuesType.REPETITION_LEVEL);
-                    rl.initFromPage(p1.getValueCount(), in);
-                    ValuesReader dl = p1.getDlEncoding().getValuesReader(column, ValuesType.DEFINITION_LEVEL);
-                    dl.initFromPage(p1.getValueCount(), in);
-                    checkLevels(p1.getValueCount(), rl::readInteger, dl::readInteger);
-                    values(p1.getValueCount(), p1.getValueEncoding(), dictionary, in);
+                    // BIT_PACKED levels: deprecated by the Parquet format for RLE, and written by no writer of these blocks
+                    throw new IOException(path + ": levels encoded as " + p1.getRlEncoding() + "/"
+                            + p1.getDlEncoding() + ", expected RLE (every writer of feature blocks uses it)");
                 } else if (page instanceof DataPageV2 p2) {
                     RunLengthBitPackingHybridDecoder rl = new RunLengthBitPackingHybridDecoder(
                             BytesUtils.getWidthFromMaxInt(column.getMaxRepetitionLevel()),
@@ -265,10 +261,6 @@ public final class FeatureBlocks {
             }
         }
 
-        private interface Levels {
-            int next() throws IOException;
-        }
-
         /** A V1 page's levels of one kind: a little-endian int32 byte length, then that many bytes of runs. */
         private static RunLengthBitPackingHybridDecoder lengthPrefixed(ByteBufferInputStream in, int maxLevel)
                 throws IOException {
@@ -278,8 +270,7 @@ public final class FeatureBlocks {
 
         /**
          * Checks a page's {@code count} levels: every value defined, and a row starting (repetition level 0) exactly
-         * every D values. The same check as {@link #checkLevels(int, Levels, Levels)}, with the decoders called
-         * directly.
+         * every D values.
          */
         private void checkLevels(int count, RunLengthBitPackingHybridDecoder repetition,
                                  RunLengthBitPackingHybridDecoder definition) throws IOException {
@@ -287,20 +278,6 @@ public final class FeatureBlocks {
             int at = (int) (v % dim);
             for (int k = 0; k < count; k++) {
                 if (definition.readInt() != maxDefinition || (repetition.readInt() == 0) != (at == 0)) {
-                    throw new IOException(path + ": " + rowError((v + k) / dim));
-                }
-                if (++at == dim) {
-                    at = 0;
-                }
-            }
-        }
-
-        /** As above, through value readers (level encodings other than RLE). */
-        private void checkLevels(int count, Levels repetition, Levels definition) throws IOException {
-            checkCount(count);
-            int at = (int) (v % dim);
-            for (int k = 0; k < count; k++) {
-                if (definition.next() != maxDefinition || (repetition.next() == 0) != (at == 0)) {
                     throw new IOException(path + ": " + rowError((v + k) / dim));
                 }
                 if (++at == dim) {
