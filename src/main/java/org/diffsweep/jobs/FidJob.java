@@ -169,6 +169,9 @@ public final class FidJob {
      */
     private static void parquetRoundTrip() throws IOException {
         java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("diffsweep-warm-up");
+        // A stage that ends while this runs (a refused input exits at once) must not leave the folder behind.
+        Thread cleanup = new Thread(() -> deleteTree(dir));
+        Runtime.getRuntime().addShutdownHook(cleanup);
         try {
             Configuration conf = org.diffsweep.spark.HadoopStore.driverConf();
             Path block = new Path(dir.toUri().toString(), "block.parquet");
@@ -180,9 +183,20 @@ public final class FidJob {
             t.add("a");
             TableParquet.write(conf, t, new Path(dir.toUri().toString(), "table.parquet").toString());
         } finally {
-            try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            deleteTree(dir);
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs anyway, and finds nothing left
             }
+        }
+    }
+
+    private static void deleteTree(java.nio.file.Path dir) {
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException | java.io.UncheckedIOException e) {
+            // already gone, or going: nothing to delete
         }
     }
 
