@@ -147,8 +147,7 @@ public final class BenchJob {
                 Integer.toString(shape[0]), Integer.toString(shape[1]), Integer.toString(shape[2]),
                 Integer.toString(batch), Integer.toString(nfe), threads, Integer.toString(round))
                 .redirectErrorStream(true);
-        pb.environment().remove("OPENBLAS_CORETYPE");
-        pb.environment().remove("OPENBLAS_L2_SIZE");
+        FidBench.unpinBlas(pb);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("raw (\\S+) images·NFE/s, euler (\\S+) images")
